@@ -1,0 +1,3 @@
+module minikart
+
+go 1.26.8
