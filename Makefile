@@ -1,0 +1,51 @@
+# Mini-Kart. `make run` serves the API on http://127.0.0.1:8080 (starting a
+# project-local PostgreSQL unless DATABASE_URL is set); `make test` runs every
+# unit and integration test with the race detector.
+
+GO       ?= go
+PKGS     := ./...
+SCALE    ?= 0.1
+PROFILE  ?= real
+
+.PHONY: run build test test-unit test-integration test-e2e bench-promo lint fmt vet db-start db-stop migrate clean
+
+build: ## compile the server to bin/minikart
+	$(GO) build -o bin/minikart .
+
+run: ## serve in development mode (local PostgreSQL unless DATABASE_URL is set)
+	@if [ -z "$$DATABASE_URL" ]; then \
+		url=$$($(GO) run ./test/devdb start) || exit 1; \
+		echo "using local PostgreSQL: $$url"; \
+		DATABASE_URL="$$url" MINIKART_ENV=$${MINIKART_ENV:-development} $(GO) run . serve; \
+	else \
+		MINIKART_ENV=$${MINIKART_ENV:-development} $(GO) run . serve; \
+	fi
+
+db-start: ## start the project-local PostgreSQL (data in .devdb/, port 55432)
+	$(GO) run ./test/devdb start
+
+db-stop: ## stop the project-local PostgreSQL
+	$(GO) run ./test/devdb stop
+
+migrate: ## apply migrations (DATABASE_URL or the local cluster)
+	@url=$${DATABASE_URL:-$$($(GO) run ./test/devdb start)}; DATABASE_URL="$$url" $(GO) run . migrate up
+
+test: vet ## unit + integration tests, race detector on
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-unit: ## quick loop: unit tests only
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/)
+
+test-integration: ## integration tests only (real PostgreSQL, real HTTP)
+	$(GO) test -race -count=1 ./test/...
+
+vet: ## go vet and gofmt check
+	$(GO) vet $(PKGS)
+	@out=$$(find . -name '*.go' -not -path './.devdb/*' -not -path './data/*' | xargs gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	find . -name '*.go' -not -path './.devdb/*' | xargs gofmt -w
+
+clean:
+	rm -rf bin/ coverage.out

@@ -1,0 +1,26 @@
+// Package catalog owns the products: listing them, finding one, and looking
+// up many at once for other modules (ordering prices its items through it).
+package catalog
+
+import (
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+
+	"minikart/platform/config"
+	"minikart/platform/httpserver"
+)
+
+// Module is the catalog fx module.
+var Module = fx.Module("catalog",
+	fx.Provide(fx.Private,
+		config.Section[Config]("catalog"),
+		fx.Annotate(newStore, fx.As(new(productStore))),
+	),
+	fx.Provide(
+		NewService,
+		httpserver.AsRoutes(newHandler),
+	),
+	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
+		return l.With().Str("module", "catalog").Logger()
+	}),
+)

@@ -1,0 +1,86 @@
+package catalog
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
+)
+
+type handler struct{ s *Service }
+
+func newHandler(s *Service) *handler { return &handler{s: s} }
+
+// Register maps the catalog's routes; both forms of each path are served
+// directly, since proxies forward them with or without a trailing slash.
+func (h *handler) Register(r gin.IRouter) {
+	r.GET("/product", h.list)
+	r.GET("/product/", h.list)
+	r.GET("/product/:productId", h.get)
+	r.GET("/product/:productId/", h.get)
+}
+
+func (h *handler) list(c *gin.Context) {
+	page, err := h.parsePage(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	products, total, err := h.s.List(c.Request.Context(), page)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("X-Total-Count", strconv.Itoa(total))
+	c.JSON(http.StatusOK, products)
+}
+
+func (h *handler) get(c *gin.Context) {
+	id, err := ParseProductID(c.Param("productId"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	p, err := h.s.Get(c.Request.Context(), id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// ParseProductID parses a product id path parameter: a decimal int64.
+func ParseProductID(raw string) (int64, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, apperr.ErrInvalidParameter.Withf("productId must be an integer").
+			WithDetails(apperr.Detail{Field: "productId", Message: "must be a 64-bit integer", Value: apperr.Clip(raw)})
+	}
+	return id, nil
+}
+
+// parsePage reads limit (1..max_limit, default max_limit) and offset (>= 0).
+func (h *handler) parsePage(c *gin.Context) (Page, error) {
+	p := Page{Limit: h.s.maxLimit}
+	var details []apperr.Detail
+	if raw, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > h.s.maxLimit {
+			details = append(details, apperr.Detail{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(h.s.maxLimit), Value: apperr.Clip(raw)})
+		}
+		p.Limit = n
+	}
+	if raw, ok := c.GetQuery("offset"); ok {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			details = append(details, apperr.Detail{Field: "offset", Message: "must be an integer of 0 or more", Value: apperr.Clip(raw)})
+		}
+		p.Offset = n
+	}
+	if details != nil {
+		return p, apperr.ErrInvalidParameter.Withf("invalid query parameters").WithDetails(details...)
+	}
+	return p, nil
+}

@@ -1,0 +1,70 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// productRow is a products row.
+type productRow struct {
+	ID         int64  `db:"id"`
+	Name       string `db:"name"`
+	Category   string `db:"category"`
+	PriceCents int64  `db:"price_cents"`
+	ImageSlug  string `db:"image_slug"`
+}
+
+type store struct{ db *sqlx.DB }
+
+var _ productStore = (*store)(nil)
+
+func newStore(db *sqlx.DB) *store { return &store{db: db} }
+
+func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
+	const q = `
+		SELECT id, name, category, price_cents, image_slug
+		FROM products
+		ORDER BY id
+		LIMIT $1 OFFSET $2`
+	const qCount = `SELECT count(*) FROM products`
+	rows := []productRow{}
+	if err := st.db.SelectContext(ctx, &rows, q, p.Limit, p.Offset); err != nil {
+		return nil, 0, fmt.Errorf("list products: %w", err)
+	}
+	var total int
+	if err := st.db.GetContext(ctx, &total, qCount); err != nil {
+		return nil, 0, fmt.Errorf("count products: %w", err)
+	}
+	return rows, total, nil
+}
+
+func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
+	const q = `
+		SELECT id, name, category, price_cents, image_slug
+		FROM products
+		WHERE id = $1`
+	var row productRow
+	if err := st.db.GetContext(ctx, &row, q, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return row, ErrProductNotFound
+		}
+		return row, fmt.Errorf("get product %d: %w", id, err)
+	}
+	return row, nil
+}
+
+func (st *store) ByIDs(ctx context.Context, ids []int64) ([]productRow, error) {
+	const q = `
+		SELECT id, name, category, price_cents, image_slug
+		FROM products
+		WHERE id = ANY($1)`
+	rows := []productRow{}
+	if err := st.db.SelectContext(ctx, &rows, q, ids); err != nil {
+		return nil, fmt.Errorf("products by ids: %w", err)
+	}
+	return rows, nil
+}

@@ -1,0 +1,46 @@
+package ordering
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
+)
+
+// APIKeyHeader is the header the contract names for the api key. Header
+// names are case-insensitive, so Api_key and API_KEY work too.
+const APIKeyHeader = "api_key"
+
+// requireAPIKey answers 401 without a key and 403 with a wrong one. Keys are
+// compared as SHA-256 digests in constant time, so neither the content nor
+// the length of a configured key leaks through timing.
+func requireAPIKey(keys []string) gin.HandlerFunc {
+	digests := make([][32]byte, 0, len(keys))
+	for _, k := range keys {
+		if k = strings.TrimSpace(k); k != "" {
+			digests = append(digests, sha256.Sum256([]byte(k)))
+		}
+	}
+	return func(c *gin.Context) {
+		got := c.GetHeader(APIKeyHeader)
+		if got == "" {
+			_ = c.Error(apperr.ErrUnauthorized)
+			c.Abort()
+			return
+		}
+		d := sha256.Sum256([]byte(got))
+		match := 0
+		for i := range digests {
+			match |= subtle.ConstantTimeCompare(d[:], digests[i][:])
+		}
+		if match != 1 {
+			_ = c.Error(apperr.ErrForbidden)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}

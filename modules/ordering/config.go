@@ -1,0 +1,42 @@
+package ordering
+
+import (
+	"errors"
+	"strings"
+
+	"minikart/platform/config"
+)
+
+// Config is the ordering section.
+type Config struct {
+	// APIKeys lists the accepted api_key values; several allow rotation
+	// without downtime. Secrets: set them through the environment.
+	APIKeys      []string `mapstructure:"api_keys"`
+	MaxItems     int      `mapstructure:"max_items"`
+	MaxQuantity  int      `mapstructure:"max_quantity"`
+	MaxBodyBytes int64    `mapstructure:"max_body_bytes"`
+}
+
+// Validate checks the keys and limits.
+func (c Config) Validate() error {
+	var errs []error
+	keys := 0
+	for _, k := range c.APIKeys {
+		if strings.TrimSpace(k) != "" {
+			keys++
+		}
+	}
+	if keys == 0 {
+		errs = append(errs, config.Invalid("api_keys", "at least one api key is required (set MINIKART_ORDERING_API_KEYS or API_KEY)"))
+	}
+	if c.MaxItems < 1 || c.MaxItems > 10000 {
+		errs = append(errs, config.Invalid("max_items", "must be between 1 and 10000, got %d", c.MaxItems))
+	}
+	if c.MaxQuantity < 1 || c.MaxQuantity > 1_000_000 {
+		errs = append(errs, config.Invalid("max_quantity", "must be between 1 and 1000000, got %d", c.MaxQuantity))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		errs = append(errs, config.Invalid("max_body_bytes", "must be between 1024 and 67108864, got %d", c.MaxBodyBytes))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,126 @@
+package promo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"minikart/platform/config"
+	"minikart/platform/money"
+)
+
+// Config is the promo section.
+type Config struct {
+	// Files are the gzip coupon files; a code must be a whole line in at
+	// least MinFiles of them.
+	Files    []string `mapstructure:"files"`
+	MinFiles int      `mapstructure:"min_files"`
+	// Load is blocking (serve only once the set is ready) or background
+	// (serve at once; orders with a coupon get 503 until it is ready).
+	Load string `mapstructure:"load"`
+	// IndexPath is where the computed set is persisted for fast restarts;
+	// empty disables the index.
+	IndexPath string `mapstructure:"index_path"`
+	// Rules decide the discount of a valid code.
+	Rules RulesConfig `mapstructure:"rules"`
+}
+
+// RulesConfig holds the default rule and per-code rules.
+type RulesConfig struct {
+	Default Rule            `mapstructure:"default"`
+	Codes   map[string]Rule `mapstructure:"codes"`
+}
+
+// Rule is one discount rule. Exactly one of Percent, Amount and
+// CheapestItemFree is set.
+type Rule struct {
+	Percent          float64 `mapstructure:"percent"`
+	Amount           string  `mapstructure:"amount"`
+	CheapestItemFree bool    `mapstructure:"cheapest_item_free"`
+	MinSubtotal      string  `mapstructure:"min_subtotal"`
+}
+
+// Load modes.
+const (
+	LoadBlocking   = "blocking"
+	LoadBackground = "background"
+)
+
+// Validate checks files, modes and every rule.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Files) == 0 {
+		errs = append(errs, config.Invalid("files", "must name at least one coupon file"))
+	}
+	for i, f := range c.Files {
+		if strings.TrimSpace(f) == "" {
+			errs = append(errs, config.Invalid(fmt.Sprintf("files[%d]", i), "is empty"))
+		}
+	}
+	if c.MinFiles < 1 || c.MinFiles > len(c.Files) {
+		errs = append(errs, config.Invalid("min_files", "must be between 1 and the number of files (%d), got %d", len(c.Files), c.MinFiles))
+	}
+	errs = append(errs, config.OneOf("load", c.Load, LoadBlocking, LoadBackground))
+	if _, err := c.Rules.Default.compile(); err != nil {
+		errs = append(errs, config.Invalid("rules.default", "%v", err))
+	}
+	codes := make([]string, 0, len(c.Rules.Codes))
+	for code := range c.Rules.Codes {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		if n := len([]rune(strings.TrimSpace(code))); n < MinCodeLen || n > MaxCodeLen {
+			errs = append(errs, config.Invalid("rules.codes."+code, "a code has %d to %d characters", MinCodeLen, MaxCodeLen))
+		}
+		if _, err := c.Rules.Codes[code].compile(); err != nil {
+			errs = append(errs, config.Invalid("rules.codes."+code, "%v", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rule is a Rule in the units the arithmetic uses.
+type rule struct {
+	basisPoints      int64
+	amount           money.Cents
+	cheapestItemFree bool
+	minSubtotal      money.Cents
+}
+
+func (r Rule) compile() (rule, error) {
+	set := 0
+	var out rule
+	if r.Percent != 0 {
+		set++
+		if r.Percent < 0 || r.Percent > 100 || math.IsNaN(r.Percent) {
+			return out, fmt.Errorf("percent must be in (0, 100], got %v", r.Percent)
+		}
+		out.basisPoints = int64(math.Round(r.Percent * 100))
+	}
+	if r.Amount != "" {
+		set++
+		a, err := money.Parse(r.Amount)
+		if err != nil || a == 0 {
+			return out, fmt.Errorf("amount %q: want a positive amount like 5.00", r.Amount)
+		}
+		out.amount = a
+	}
+	if r.CheapestItemFree {
+		set++
+		out.cheapestItemFree = true
+	}
+	if set != 1 {
+		return out, errors.New("set exactly one of percent, amount, cheapest_item_free")
+	}
+	if r.MinSubtotal != "" {
+		m, err := money.Parse(r.MinSubtotal)
+		if err != nil {
+			return out, fmt.Errorf("min_subtotal %q: want an amount like 20.00", r.MinSubtotal)
+		}
+		out.minSubtotal = m
+	}
+	return out, nil
+}

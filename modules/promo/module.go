@@ -1,0 +1,27 @@
+// Package promo owns coupon codes: which codes are valid (by the coupon files)
+// and what discount a valid code grants (by the rules in the promo section).
+package promo
+
+import (
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+
+	"minikart/platform/config"
+	"minikart/platform/health"
+)
+
+// Module is the promo fx module.
+var Module = fx.Module("promo",
+	fx.Provide(fx.Private,
+		config.Section[Config]("promo"),
+		newMetrics,
+	),
+	fx.Provide(
+		NewService,
+		health.AsCheck(newCheck),
+	),
+	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
+		return l.With().Str("module", "promo").Logger()
+	}),
+	fx.Invoke(loadCouponSetsOnStart),
+)

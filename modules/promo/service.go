@@ -1,0 +1,124 @@
+package promo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"minikart/modules/promo/internal/couponset"
+	"minikart/platform/apperr"
+	"minikart/platform/money"
+)
+
+// Code lengths, in characters, after trimming.
+const (
+	MinCodeLen = 8
+	MaxCodeLen = 10
+)
+
+// Line is one order line as the discount rules see it.
+type Line struct {
+	UnitPrice money.Cents
+	Quantity  int
+}
+
+// Quote is the outcome of applying a valid code to an order.
+type Quote struct {
+	// Code is the canonical (trimmed, upper-case) code.
+	Code     string
+	Discount money.Cents
+}
+
+// Service validates coupon codes against the loaded coupon set and prices
+// their discounts. It is safe for concurrent use; the set is swapped in
+// atomically once loaded.
+type Service struct {
+	set     atomic.Pointer[couponset.Set]
+	rules   map[string]rule
+	deflt   rule
+	metrics *metrics
+}
+
+// NewService compiles the discount rules; the coupon set is loaded later, by
+// the start hook.
+func NewService(c Config, m *metrics) (*Service, error) {
+	s := &Service{rules: map[string]rule{}, metrics: m}
+	var err error
+	if s.deflt, err = c.Rules.Default.compile(); err != nil {
+		return nil, err
+	}
+	for code, r := range c.Rules.Codes {
+		compiled, err := r.compile()
+		if err != nil {
+			return nil, err
+		}
+		// Viper lower-cases map keys; codes are case-insensitive anyway.
+		s.rules[strings.ToUpper(strings.TrimSpace(code))] = compiled
+	}
+	return s, nil
+}
+
+// Ready reports whether the coupon set is loaded.
+func (s *Service) Ready() bool { return s.set.Load() != nil }
+
+// Apply validates code and returns the discount it grants on lines. The
+// code is trimmed and case-insensitive. Errors: ErrInvalidPromoLength,
+// ErrInvalidPromoCode, or ErrPromoUnavailable while the set is loading.
+func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if n := utf8.RuneCountInString(code); n < MinCodeLen || n > MaxCodeLen {
+		s.metrics.validations.WithLabelValues("invalid_length").Inc()
+		return Quote{}, ErrInvalidPromoLength.WithDetails(lengthDetail(n))
+	}
+	set := s.set.Load()
+	if set == nil {
+		s.metrics.validations.WithLabelValues("unavailable").Inc()
+		return Quote{}, ErrPromoUnavailable
+	}
+	if set.Lookup(code) != couponset.Valid {
+		s.metrics.validations.WithLabelValues("invalid").Inc()
+		return Quote{}, ErrInvalidPromoCode
+	}
+	s.metrics.validations.WithLabelValues("valid").Inc()
+	r, ok := s.rules[code]
+	if !ok {
+		r = s.deflt
+	}
+	return Quote{Code: code, Discount: r.discount(lines)}, nil
+}
+
+// discount prices r on lines. It never exceeds the subtotal.
+func (r rule) discount(lines []Line) money.Cents {
+	var subtotal money.Cents
+	units := 0
+	cheapest := money.Cents(-1)
+	for _, l := range lines {
+		subtotal += l.UnitPrice * money.Cents(l.Quantity)
+		units += l.Quantity
+		if cheapest < 0 || l.UnitPrice < cheapest {
+			cheapest = l.UnitPrice
+		}
+	}
+	if subtotal < r.minSubtotal {
+		return 0
+	}
+	var d money.Cents
+	switch {
+	case r.basisPoints > 0:
+		d = subtotal.Percent(r.basisPoints)
+	case r.amount > 0:
+		d = r.amount
+	case r.cheapestItemFree:
+		// Buy one, get one: the cheapest unit is free once there are two.
+		if units >= 2 {
+			d = cheapest
+		}
+	}
+	return min(d, subtotal)
+}
+
+func lengthDetail(n int) apperr.Detail {
+	return apperr.Detail{Field: "couponCode", Message: fmt.Sprintf("has %d characters, want %d to %d", n, MinCodeLen, MaxCodeLen)}
+}

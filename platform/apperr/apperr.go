@@ -1,0 +1,115 @@
+// Package apperr defines the application's error kinds. Modules declare their
+// errors with New; the HTTP layer maps each kind to one status code in one place.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Kind classifies an error for the transport layer.
+type Kind int
+
+// The kinds of application error. Each maps to exactly one HTTP status.
+const (
+	Internal Kind = iota
+	Invalid
+	Unauthorized
+	Forbidden
+	NotFound
+	MethodNotAllowed
+	Conflict
+	TooLarge
+	Unprocessable
+	RateLimited
+	Unavailable
+	Timeout
+)
+
+// Detail names one field that failed validation.
+type Detail struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Value   string `json:"value,omitempty"`
+}
+
+// Error is an error a client may see: a stable UPPER_SNAKE code, a message and
+// optional per-field details.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Details []Detail
+	// RetryAfter, when positive, is sent as a Retry-After header in seconds.
+	RetryAfter int
+}
+
+// New declares an error of the given kind with a stable code and message.
+func New(kind Kind, code, message string) *Error {
+	return &Error{Kind: kind, Code: code, Message: message}
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is reports whether target is an *Error with the same code, so declared errors
+// can be matched with errors.Is even after WithDetails or Withf made a copy.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Code == e.Code
+}
+
+// WithDetails returns a copy of e carrying the given details.
+func (e *Error) WithDetails(details ...Detail) *Error {
+	c := *e
+	c.Details = append([]Detail(nil), details...)
+	return &c
+}
+
+// Withf returns a copy of e with a more specific message.
+func (e *Error) Withf(format string, args ...any) *Error {
+	c := *e
+	c.Message = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// WithRetryAfter returns a copy of e that tells clients to retry after secs seconds.
+func (e *Error) WithRetryAfter(secs int) *Error {
+	c := *e
+	c.RetryAfter = secs
+	return &c
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Errors shared by every module and by the HTTP platform.
+var (
+	ErrInternal           = New(Internal, "INTERNAL_ERROR", "internal error")
+	ErrNotFound           = New(NotFound, "NOT_FOUND", "no such route")
+	ErrMethodNotAllowed   = New(MethodNotAllowed, "METHOD_NOT_ALLOWED", "method not allowed on this route")
+	ErrInvalidParameter   = New(Invalid, "INVALID_PARAMETER", "invalid parameter")
+	ErrUnauthorized       = New(Unauthorized, "UNAUTHORIZED", "missing api_key header")
+	ErrForbidden          = New(Forbidden, "FORBIDDEN", "api key not accepted")
+	ErrServiceUnavailable = New(Unavailable, "SERVICE_UNAVAILABLE", "service temporarily unavailable, retry later")
+	ErrTimeout            = New(Timeout, "TIMEOUT", "the request took too long")
+	ErrBodyTooLarge       = New(TooLarge, "BODY_TOO_LARGE", "request body too large")
+)
+
+// Clip bounds a client-supplied value echoed in an error detail.
+func Clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

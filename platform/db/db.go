@@ -1,0 +1,177 @@
+// Package db provides the PostgreSQL pool (pgxpool) and, over the same pool,
+// the *sqlx.DB the module stores use. It pings with retry at start, runs the
+// migrations when configured to, and closes the pool at stop.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+
+	"minikart/platform/config"
+	"minikart/platform/health"
+)
+
+// Config is the database section.
+type Config struct {
+	URL             string        `mapstructure:"url"`
+	MaxConns        int32         `mapstructure:"max_conns"`
+	MinConns        int32         `mapstructure:"min_conns"`
+	MaxConnLifetime time.Duration `mapstructure:"max_conn_lifetime"`
+	MaxConnIdleTime time.Duration `mapstructure:"max_conn_idle_time"`
+	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
+	StartDeadline   time.Duration `mapstructure:"start_deadline"`
+	MigrateOnStart  bool          `mapstructure:"migrate_on_start"`
+}
+
+// Validate checks the pool settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, config.Invalid("url", "is required (set MINIKART_DATABASE_URL or DATABASE_URL)"))
+	} else if _, err := pgxpool.ParseConfig(c.URL); err != nil {
+		errs = append(errs, config.Invalid("url", "is not a valid PostgreSQL URL"))
+	}
+	if c.MaxConns < 1 {
+		errs = append(errs, config.Invalid("max_conns", "must be at least 1, got %d", c.MaxConns))
+	}
+	if c.MinConns < 0 || c.MinConns > c.MaxConns {
+		errs = append(errs, config.Invalid("min_conns", "must be between 0 and max_conns (%d), got %d", c.MaxConns, c.MinConns))
+	}
+	errs = append(errs,
+		config.Positive("max_conn_lifetime", c.MaxConnLifetime),
+		config.Positive("max_conn_idle_time", c.MaxConnIdleTime),
+		config.Positive("connect_timeout", c.ConnectTimeout),
+		config.Positive("start_deadline", c.StartDeadline),
+	)
+	return errors.Join(errs...)
+}
+
+// Module provides *pgxpool.Pool and *sqlx.DB.
+var Module = fx.Module("db",
+	fx.Provide(
+		config.Section[Config]("database"),
+		NewPool,
+		NewSQLX,
+		health.AsCheck(newCheck),
+	),
+	fx.Invoke(registerPoolMetrics),
+)
+
+// NewPool builds the pool without connecting; the start hook pings it with
+// retry and the stop hook closes it. Stop hooks run in reverse order, so the
+// HTTP server, started later, drains before the pool closes.
+func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(c.URL)
+	if err != nil {
+		// pgx errors can quote the URL, password included: never wrap them.
+		return nil, errors.New("database.url: invalid PostgreSQL URL")
+	}
+	pc.MaxConns = c.MaxConns
+	pc.MinConns = c.MinConns
+	pc.MaxConnLifetime = c.MaxConnLifetime
+	pc.MaxConnIdleTime = c.MaxConnIdleTime
+	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	log = log.With().Str("component", "db").Logger()
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := PingWithRetry(ctx, pool, c.StartDeadline, log); err != nil {
+				return err
+			}
+			if c.MigrateOnStart {
+				return MigrateUp(ctx, pool, log)
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			pool.Close()
+			return nil
+		},
+	})
+	return pool, nil
+}
+
+// NewSQLX exposes the pool as *sqlx.DB through pgx's database/sql driver.
+func NewSQLX(pool *pgxpool.Pool) *sqlx.DB {
+	return sqlx.NewDb(stdlib.OpenDBFromPool(pool), "pgx")
+}
+
+// PingWithRetry pings until the database answers, backing off exponentially
+// up to deadline (or ctx's own deadline, whichever comes first).
+func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Duration, log zerolog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pool.Ping(pingCtx)
+		pingCancel()
+		if err == nil {
+			if attempt > 1 {
+				log.Info().Int("attempt", attempt).Msg("database reachable")
+			}
+			return nil
+		}
+		log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", backoff).Msg("database not reachable yet")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("database not reachable after %d attempts within %s: %w", attempt, deadline, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func newCheck(pool *pgxpool.Pool) health.Check {
+	return health.Check{
+		Name: "database",
+		Probe: func(ctx context.Context) health.Result {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if err := pool.Ping(ctx); err != nil {
+				return health.Result{Status: health.Unavailable, Error: "database not reachable"}
+			}
+			return health.Result{Status: health.OK}
+		},
+	}
+}
+
+// registerPoolMetrics exports the pool's statistics as gauges and counters.
+func registerPoolMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) error {
+	gauge := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "db_pool_" + name, Help: help},
+			func() float64 { return f(pool.Stat()) })
+	}
+	counter := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "db_pool_" + name, Help: help},
+			func() float64 { return f(pool.Stat()) })
+	}
+	for _, c := range []prometheus.Collector{
+		gauge("acquired_conns", "Connections currently in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
+		gauge("idle_conns", "Idle connections in the pool.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
+		gauge("total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),
+		gauge("max_conns", "Configured maximum connections.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }),
+		gauge("constructing_conns", "Connections being opened.", func(s *pgxpool.Stat) float64 { return float64(s.ConstructingConns()) }),
+		counter("acquires_total", "Successful acquires.", func(s *pgxpool.Stat) float64 { return float64(s.AcquireCount()) }),
+		counter("empty_acquires_total", "Acquires that had to wait for a connection.", func(s *pgxpool.Stat) float64 { return float64(s.EmptyAcquireCount()) }),
+		counter("acquire_wait_seconds_total", "Time spent waiting for a connection.", func(s *pgxpool.Stat) float64 { return s.AcquireDuration().Seconds() }),
+		counter("canceled_acquires_total", "Acquires canceled by their context.", func(s *pgxpool.Stat) float64 { return float64(s.CanceledAcquireCount()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register pool metrics: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/golang-migrate/migrate/v4"
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/rs/zerolog"
+
+	"minikart/migrations"
+)
+
+// Migrator runs the embedded migrations. golang-migrate takes a PostgreSQL
+// advisory lock, so several instances migrating at once are safe.
+type Migrator struct {
+	m *migrate.Migrate
+}
+
+// NewMigrator opens a migrator on a connection of pool.
+func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("migrations source: %w", err)
+	}
+	drv, err := pgxmigrate.WithInstance(stdlib.OpenDBFromPool(pool), &pgxmigrate.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("migrations driver: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return &Migrator{m: m}, nil
+}
+
+// Up applies every pending migration.
+func (mg *Migrator) Up() error {
+	if err := mg.m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// Down rolls back the most recent migration.
+func (mg *Migrator) Down() error {
+	if err := mg.m.Steps(-1); err != nil {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// Version reports the applied version and whether the last run left it dirty.
+func (mg *Migrator) Version() (version uint, dirty bool, err error) {
+	version, dirty, err = mg.m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	return version, dirty, err
+}
+
+// Close releases the migrator's connection; the pool stays open.
+func (mg *Migrator) Close() error {
+	srcErr, dbErr := mg.m.Close()
+	return errors.Join(srcErr, dbErr)
+}
+
+// MigrateUp applies pending migrations on pool, bounded by ctx.
+func MigrateUp(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
+	mg, err := NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer mg.Close()
+	done := make(chan error, 1)
+	go func() { done <- mg.Up() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		mg.m.GracefulStop <- true
+		<-done // let the running migration finish before the connection closes
+		return fmt.Errorf("migrate up: %w", ctx.Err())
+	}
+	v, _, _ := mg.Version()
+	log.Info().Uint("version", v).Msg("migrations applied")
+	return nil
+}

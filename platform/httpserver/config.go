@@ -1,0 +1,42 @@
+package httpserver
+
+import (
+	"errors"
+	"time"
+
+	"minikart/platform/config"
+)
+
+// Config is the server section.
+type Config struct {
+	Host              string        `mapstructure:"host"`
+	Port              int           `mapstructure:"port"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	RequestTimeout    time.Duration `mapstructure:"request_timeout"`
+	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
+	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
+}
+
+// Validate checks ports and timeouts. Port 0 asks the kernel for a free port.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, config.Invalid("port", "must be between 0 and 65535, got %d", c.Port))
+	}
+	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
+		errs = append(errs, config.Invalid("request_timeout", "must be shorter than write_timeout (%s) so a timed-out request can still be answered", c.WriteTimeout))
+	}
+	errs = append(errs,
+		config.Positive("read_timeout", c.ReadTimeout),
+		config.Positive("read_header_timeout", c.ReadHeaderTimeout),
+		config.Positive("write_timeout", c.WriteTimeout),
+		config.Positive("idle_timeout", c.IdleTimeout),
+		config.Positive("request_timeout", c.RequestTimeout),
+		config.Positive("shutdown_timeout", c.ShutdownTimeout),
+		config.Positive("max_header_bytes", c.MaxHeaderBytes),
+	)
+	return errors.Join(errs...)
+}

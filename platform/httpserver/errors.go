@@ -1,0 +1,126 @@
+package httpserver
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
+
+	"minikart/platform/apperr"
+)
+
+// statusOf is the one place where error kinds become HTTP statuses.
+func statusOf(k apperr.Kind) int {
+	switch k {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Unprocessable:
+		return http.StatusUnprocessableEntity
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	case apperr.Timeout:
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// errorBody is the one shape of every error response.
+type errorBody struct {
+	Error         string          `json:"error"`
+	Message       string          `json:"message"`
+	CorrelationID string          `json:"correlation_id"`
+	Details       []apperr.Detail `json:"details,omitempty"`
+}
+
+// classify turns any error into the *apperr.Error a client may see. Errors
+// that are not application errors become 503 when the database or the
+// request deadline is at fault, and INTERNAL_ERROR otherwise.
+func classify(err error) (*apperr.Error, bool) {
+	if ae, ok := apperr.As(err); ok {
+		return ae, ae.Kind == apperr.Internal
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return apperr.ErrBodyTooLarge.Withf("request body exceeds %d bytes", mbe.Limit), false
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.ErrTimeout, true
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		return apperr.ErrServiceUnavailable, false
+	case isUnavailable(err):
+		return apperr.ErrServiceUnavailable.WithRetryAfter(2), true
+	}
+	return apperr.ErrInternal, true
+}
+
+// isUnavailable reports errors that mean "the database cannot be reached
+// right now": the client should retry, and nothing was committed.
+func isUnavailable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, driver.ErrBadConn), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pe):
+		// Class 08 is connection exceptions; 57P0x are shutdowns and restarts.
+		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return false
+}
+
+// WriteError writes err as the standard JSON error body. Internal errors are
+// logged with their full chain; the client sees only INTERNAL_ERROR.
+func WriteError(c *gin.Context, err error) {
+	ae, logIt := classify(err)
+	status := statusOf(ae.Kind)
+	if logIt {
+		l := zerolog.Ctx(c.Request.Context())
+		ev := l.Error()
+		if status < 500 || ae.Kind == apperr.Unavailable || ae.Kind == apperr.Timeout {
+			ev = l.Warn()
+		}
+		ev.Err(err).Int("status", status).Str("path", c.Request.URL.Path).Msg("request failed")
+	}
+	if ae.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	c.AbortWithStatusJSON(status, errorBody{
+		Error:         ae.Code,
+		Message:       ae.Message,
+		CorrelationID: CorrelationID(c),
+		Details:       ae.Details,
+	})
+}
+
+// errorMiddleware answers the last error a handler recorded with c.Error.
+// Handlers never choose error statuses themselves.
+func errorMiddleware(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
+	}
+	WriteError(c, c.Errors.Last().Err)
+}

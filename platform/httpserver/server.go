@@ -1,0 +1,144 @@
+// Package httpserver owns the gin engine and the HTTP server: the middleware
+// chain, the one place where errors become HTTP statuses, and the lifecycle
+// (listen at start, drain at stop). Modules add routes through value groups.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+
+	"minikart/platform/apperr"
+	"minikart/platform/config"
+	"minikart/platform/health"
+	"minikart/platform/metrics"
+)
+
+// Routes is implemented by each module's HTTP handler.
+type Routes interface{ Register(r gin.IRouter) }
+
+// AsRoutes annotates a constructor so its result joins the "routes" group,
+// mounted under /api (the public contract's base path).
+func AsRoutes(ctor any) any {
+	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"routes"`))
+}
+
+// AsRootRoutes annotates a constructor so its result joins the "root_routes"
+// group, mounted at / (health, metrics, documentation).
+func AsRootRoutes(ctor any) any {
+	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"root_routes"`))
+}
+
+// Module provides the engine and the server and starts serving. Include it
+// after the modules whose start hooks must finish before traffic arrives.
+var Module = fx.Module("httpserver",
+	fx.Provide(
+		config.Section[Config]("server"),
+		NewEngine,
+		NewServer,
+		AsRootRoutes(health.NewHandler),
+		AsRootRoutes(metrics.NewHandler),
+	),
+	fx.Invoke(func(*Server) {}),
+)
+
+// EngineParams are NewEngine's dependencies.
+type EngineParams struct {
+	fx.In
+	Config     Config
+	Log        zerolog.Logger
+	Registerer prometheus.Registerer
+	Routes     []Routes `group:"routes"`
+	RootRoutes []Routes `group:"root_routes"`
+}
+
+// NewEngine builds the gin engine: recovery → correlation id → request log →
+// metrics → security headers → deadline → error mapping, then the routes.
+func NewEngine(p EngineParams) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	m, err := newHTTPMetrics(p.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	e.Use(recovery, correlation(p.Log), requestLog, m.handler, securityHeaders,
+		deadline(p.Config.RequestTimeout), errorMiddleware)
+	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
+	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
+	for _, r := range p.RootRoutes {
+		r.Register(e)
+	}
+	api := e.Group("/api")
+	for _, r := range p.Routes {
+		r.Register(api)
+	}
+	return e, nil
+}
+
+// Server is the running HTTP server.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewServer listens in OnStart, so a port in use fails start-up, and shuts
+// down gracefully in OnStop, draining in-flight requests.
+func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Server {
+	s := &Server{srv: &http.Server{
+		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Handler:           e,
+		ReadTimeout:       c.ReadTimeout,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+		ErrorLog:          nil,
+	}}
+	log = log.With().Str("component", "httpserver").Logger()
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", s.srv.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", s.srv.Addr, err)
+			}
+			s.ln = ln
+			log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+			go func() {
+				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error().Err(err).Msg("server stopped")
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, c.ShutdownTimeout)
+			defer cancel()
+			log.Info().Msg("draining in-flight requests")
+			if err := s.srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		},
+	})
+	return s
+}
+
+// Addr is the address the server listens on, once started.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}

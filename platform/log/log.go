@@ -1,0 +1,118 @@
+// Package log provides the service's zerolog logger and routes fx's own
+// lifecycle events through it.
+package log
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"minikart/platform/config"
+)
+
+// Config is the log section.
+type Config struct {
+	Level   string `mapstructure:"level"`
+	Format  string `mapstructure:"format"`
+	Service string `mapstructure:"service"`
+}
+
+// Validate checks the level and format.
+func (c Config) Validate() error {
+	return errors.Join(
+		config.OneOf("level", c.Level, "debug", "info", "warn", "error"),
+		config.OneOf("format", c.Format, "json", "console"),
+	)
+}
+
+// Module provides zerolog.Logger and makes fx log through it.
+var Module = fx.Module("log",
+	fx.Provide(
+		config.Section[Config]("log"),
+		func(c Config) zerolog.Logger { return New(c, os.Stdout) },
+	),
+)
+
+// WithLogger makes fx report its own events through the service logger.
+var WithLogger = fx.WithLogger(func(l zerolog.Logger) fxevent.Logger {
+	return &fxLogger{l: l.With().Str("component", "fx").Logger()}
+})
+
+// New builds a logger writing JSON (or, for format console, human-readable
+// lines) to w, with the service name on every line.
+func New(c Config, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(c.Level)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldInteger = false
+	if c.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	service := c.Service
+	if service == "" {
+		service = "minikart"
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", service).Logger()
+}
+
+// fxLogger logs fx events: failures at error level, the rest at debug so a
+// normal start-up stays quiet.
+type fxLogger struct{ l zerolog.Logger }
+
+func (f *fxLogger) LogEvent(event fxevent.Event) {
+	switch e := event.(type) {
+	case *fxevent.OnStartExecuted:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Str("callee", e.FunctionName).Msg("start hook failed")
+			return
+		}
+		f.l.Debug().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("start hook done")
+	case *fxevent.OnStopExecuted:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Str("callee", e.FunctionName).Msg("stop hook failed")
+			return
+		}
+		f.l.Debug().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("stop hook done")
+	case *fxevent.Provided:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Msg("provide failed")
+		}
+	case *fxevent.Decorated:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Msg("decorate failed")
+		}
+	case *fxevent.Invoked:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Str("function", e.FunctionName).Msg("invoke failed")
+		}
+	case *fxevent.RollingBack:
+		f.l.Error().Err(e.StartErr).Msg("start failed, rolling back")
+	case *fxevent.RolledBack:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Msg("rollback failed")
+		}
+	case *fxevent.Started:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Msg("start failed")
+			return
+		}
+		f.l.Info().Msg("started")
+	case *fxevent.Stopped:
+		if e.Err != nil {
+			f.l.Error().Err(e.Err).Msg("stop failed")
+			return
+		}
+		f.l.Info().Msg("stopped")
+	case *fxevent.Stopping:
+		f.l.Info().Str("signal", strings.ToLower(e.Signal.String())).Msg("stopping")
+	}
+}

@@ -1,0 +1,49 @@
+// Package platform assembles the shared infrastructure every module runs on:
+// configuration, logging, metrics and the database. The HTTP server is added
+// last by the composition root, after the modules, so that their start hooks
+// (the database ping, the coupon set) finish before traffic is accepted.
+package platform
+
+import (
+	"errors"
+	"time"
+
+	"go.uber.org/fx"
+
+	"minikart/platform/config"
+	"minikart/platform/db"
+	"minikart/platform/log"
+	"minikart/platform/metrics"
+)
+
+// AppConfig is the app section: lifecycle bounds for the whole graph.
+type AppConfig struct {
+	Env          string        `mapstructure:"env"`
+	StartTimeout time.Duration `mapstructure:"start_timeout"`
+	StopTimeout  time.Duration `mapstructure:"stop_timeout"`
+}
+
+// Validate checks the timeouts.
+func (c AppConfig) Validate() error {
+	return errors.Join(
+		config.Positive("start_timeout", c.StartTimeout),
+		config.Positive("stop_timeout", c.StopTimeout),
+	)
+}
+
+// Options returns the platform's fx options over an already loaded source.
+func Options(src *config.Source) (fx.Option, error) {
+	var app AppConfig
+	if err := src.Decode("app", &app); err != nil {
+		return nil, err
+	}
+	return fx.Options(
+		fx.Supply(src, app),
+		fx.StartTimeout(app.StartTimeout),
+		fx.StopTimeout(app.StopTimeout),
+		log.Module,
+		log.WithLogger,
+		metrics.Module,
+		db.Module,
+	), nil
+}

@@ -1,0 +1,240 @@
+// Package pgtest starts a PostgreSQL cluster from the locally installed
+// binaries: throwaway ones for the integration tests (in /dev/shm, fsync
+// off, removed afterwards) and the persistent one `make run` uses.
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// InstallHint tells a developer how to get what the harness needs.
+const InstallHint = "install PostgreSQL (Debian: apt-get install -y postgresql) or set DATABASE_URL to a server the tests may create databases on"
+
+// Cluster is a running local PostgreSQL cluster.
+type Cluster struct {
+	Dir  string
+	Port int
+	bin  string
+	// throwaway clusters are removed by Stop.
+	throwaway bool
+}
+
+// URL returns the URL of database name on the cluster (superuser postgres,
+// trust authentication on loopback only).
+func (c *Cluster) URL(name string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, name)
+}
+
+// BinDir finds the newest installed PostgreSQL server binaries.
+func BinDir() (string, error) {
+	if dir := os.Getenv("PG_BINDIR"); dir != "" {
+		return dir, nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(matches) == 0 {
+		if p, err := exec.LookPath("initdb"); err == nil {
+			return filepath.Dir(p), nil
+		}
+		return "", errors.New("no PostgreSQL server binaries (initdb) found: " + InstallHint)
+	}
+	sort.Slice(matches, func(i, j int) bool { return version(matches[i]) > version(matches[j]) })
+	return filepath.Dir(matches[0]), nil
+}
+
+func version(initdb string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(initdb))))
+	return v
+}
+
+// StartThrowaway initialises and starts a cluster in a new temporary
+// directory (in /dev/shm when available) on a free port, tuned for speed
+// over durability. Stop removes it.
+func StartThrowaway(ctx context.Context) (*Cluster, error) {
+	parent := ""
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		parent = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(parent, "minikart-pg-")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	c, err := start(ctx, dir, port, true)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+// StartPersistent starts (initialising on first use) the cluster kept in
+// dir on port, or reuses it when it already runs.
+func StartPersistent(ctx context.Context, dir string, port int) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return start(ctx, dir, port, false)
+}
+
+// Existing returns a handle on the persistent cluster in dir without
+// starting it, to stop it.
+func Existing(dir string, port int) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{Dir: dir, Port: port, bin: bin}, nil
+}
+
+func start(ctx context.Context, dir string, port int, throwaway bool) (*Cluster, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, Port: port, bin: bin, throwaway: throwaway}
+	data := filepath.Join(dir, "data")
+	if err := c.chownForServer(dir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if out, err := c.run(ctx, "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+			return nil, fmt.Errorf("initdb: %w: %s", err, out)
+		}
+	}
+	if c.Running(ctx) {
+		return c, nil
+	}
+	opts := []string{
+		"-p " + strconv.Itoa(port),
+		"-k " + dir,
+		"-c listen_addresses=127.0.0.1",
+		"-c max_connections=300",
+	}
+	if throwaway {
+		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+	}
+	out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
+		"-o", strings.Join(opts, " "), "start")
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		return nil, fmt.Errorf("pg_ctl start: %w: %s\n%s", err, out, tail(log, 2000))
+	}
+	return c, nil
+}
+
+// Running reports whether the cluster's server process is up.
+func (c *Cluster) Running(ctx context.Context) bool {
+	_, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "status")
+	return err == nil
+}
+
+// CreateDatabase creates name unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	out, err := c.run(ctx, "psql", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres",
+		"-tAc", "SELECT 1 FROM pg_database WHERE datname = '"+name+"'")
+	if err != nil {
+		return fmt.Errorf("psql: %w: %s", err, out)
+	}
+	if strings.TrimSpace(out) == "1" {
+		return nil
+	}
+	if out, err := c.run(ctx, "createdb", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", name); err != nil {
+		return fmt.Errorf("createdb: %w: %s", err, out)
+	}
+	return nil
+}
+
+// Stop shuts the server down; a throwaway cluster's files are removed.
+func (c *Cluster) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	mode := "fast"
+	if c.throwaway {
+		mode = "immediate"
+	}
+	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", mode, "-w", "stop")
+	if c.throwaway {
+		return errors.Join(err, os.RemoveAll(c.Dir))
+	}
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %w: %s", err, out)
+	}
+	return nil
+}
+
+// run executes a PostgreSQL binary, as the postgres system user when this
+// process is root (the server refuses to run as root).
+func (c *Cluster) run(ctx context.Context, name string, args ...string) (string, error) {
+	path := filepath.Join(c.bin, name)
+	if _, err := os.Stat(path); err != nil {
+		if p, lerr := exec.LookPath(name); lerr == nil {
+			path = p
+		}
+	}
+	var cmd *exec.Cmd
+	if os.Geteuid() == 0 {
+		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, path, args...)
+	}
+	cmd.Dir = os.TempDir()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// chownForServer hands dir to the postgres user when running as root.
+func (c *Cluster) chownForServer(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs the postgres system user: %w (%s)", err, InstallHint)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
