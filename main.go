@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/fx"
 
 	"minikart/modules"
@@ -140,7 +141,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	if err := db.PingWithRetry(ctx, pool, dbc.StartDeadline, logger); err != nil {
 		return err
 	}
-	mg, err := db.NewMigrator(pool)
+	mg, err := db.NewMigrator(stdlib.OpenDBFromPool(pool))
 	if err != nil {
 		return err
 	}

@@ -45,17 +45,14 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config) *Serv
 // and stores it. Money is integer cents throughout; the total never goes
 // below zero.
 func (s *Service) Place(ctx context.Context, req PlaceOrder) (Order, error) {
-	ids, err := s.resolveIDs(req.Items)
-	if err != nil {
-		return Order{}, err
-	}
+	ids := resolveIDs(req.Items)
 	found, err := s.products.ProductsByIDs(ctx, uniq(ids))
 	if err != nil {
 		return Order{}, err
 	}
 	var p problems
 	for i, id := range ids {
-		if _, ok := found[id]; !ok && id > 0 {
+		if _, ok := found[id]; !ok {
 			p.add(ErrProductNotFound, "items["+strconv.Itoa(i)+"].productId", "no such product", req.Items[i].ProductID)
 		}
 	}
@@ -104,19 +101,16 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Order, error) {
 }
 
 // resolveIDs parses product ids. An id that is not a positive integer can
-// name no product, so it is reported like an unknown one.
-func (s *Service) resolveIDs(items []Item) ([]int64, error) {
+// name no product: it becomes 0, which no product has, and is reported with
+// the unknown ones.
+func resolveIDs(items []Item) []int64 {
 	ids := make([]int64, len(items))
-	var p problems
 	for i, it := range items {
-		id, err := strconv.ParseInt(it.ProductID, 10, 64)
-		if err != nil || id < 1 {
-			p.add(ErrProductNotFound, "items["+strconv.Itoa(i)+"].productId", "no such product", it.ProductID)
-			continue
+		if id, err := strconv.ParseInt(it.ProductID, 10, 64); err == nil && id > 0 {
+			ids[i] = id
 		}
-		ids[i] = id
 	}
-	return ids, p.err()
+	return ids
 }
 
 // view renders a stored order in the contract's shape: every item, and each

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"minikart/platform/config"
@@ -33,14 +34,18 @@ type RulesConfig struct {
 	Codes   map[string]Rule `mapstructure:"codes"`
 }
 
-// Rule is one discount rule. Exactly one of Percent, Amount and
-// CheapestItemFree is set.
+// Rule is one discount rule. Discount is one string, so an environment's
+// YAML overriding it replaces the whole discount rather than merging with
+// the default's: "18%" (percent of the subtotal), "5.00" (an amount) or
+// "cheapest_item_free" (one unit of the cheapest product once the order
+// has two units). MinSubtotal ("20.00") optionally gates the rule.
 type Rule struct {
-	Percent          float64 `mapstructure:"percent"`
-	Amount           string  `mapstructure:"amount"`
-	CheapestItemFree bool    `mapstructure:"cheapest_item_free"`
-	MinSubtotal      string  `mapstructure:"min_subtotal"`
+	Discount    string `mapstructure:"discount"`
+	MinSubtotal string `mapstructure:"min_subtotal"`
 }
+
+// CheapestItemFree is the Discount value of the buy-one-get-one rule.
+const CheapestItemFree = "cheapest_item_free"
 
 // Load modes.
 const (
@@ -91,29 +96,23 @@ type rule struct {
 }
 
 func (r Rule) compile() (rule, error) {
-	set := 0
 	var out rule
-	if r.Percent != 0 {
-		set++
-		if r.Percent < 0 || r.Percent > 100 || math.IsNaN(r.Percent) {
-			return out, fmt.Errorf("percent must be in (0, 100], got %v", r.Percent)
+	d := strings.TrimSpace(r.Discount)
+	switch {
+	case d == CheapestItemFree:
+		out.cheapestItemFree = true
+	case strings.HasSuffix(d, "%"):
+		pct, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(d, "%")), 64)
+		if err != nil || !(pct > 0 && pct <= 100) {
+			return out, fmt.Errorf("discount %q: a percentage must be in (0%%, 100%%]", r.Discount)
 		}
-		out.basisPoints = int64(math.Round(r.Percent * 100))
-	}
-	if r.Amount != "" {
-		set++
-		a, err := money.Parse(r.Amount)
+		out.basisPoints = int64(math.Round(pct * 100))
+	default:
+		a, err := money.Parse(d)
 		if err != nil || a == 0 {
-			return out, fmt.Errorf("amount %q: want a positive amount like 5.00", r.Amount)
+			return out, fmt.Errorf("discount %q: want a percentage (\"10%%\"), an amount (\"5.00\") or %s", r.Discount, CheapestItemFree)
 		}
 		out.amount = a
-	}
-	if r.CheapestItemFree {
-		set++
-		out.cheapestItemFree = true
-	}
-	if set != 1 {
-		return out, errors.New("set exactly one of percent, amount, cheapest_item_free")
 	}
 	if r.MinSubtotal != "" {
 		m, err := money.Parse(r.MinSubtotal)

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -21,13 +22,13 @@ type Migrator struct {
 	m *migrate.Migrate
 }
 
-// NewMigrator opens a migrator on a connection of pool.
-func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
+// NewMigrator opens a migrator on sqlDB; Close closes sqlDB.
+func NewMigrator(sqlDB *sql.DB) (*Migrator, error) {
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("migrations source: %w", err)
 	}
-	drv, err := pgxmigrate.WithInstance(stdlib.OpenDBFromPool(pool), &pgxmigrate.Config{})
+	drv, err := pgxmigrate.WithInstance(sqlDB, &pgxmigrate.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("migrations driver: %w", err)
 	}
@@ -63,7 +64,7 @@ func (mg *Migrator) Version() (version uint, dirty bool, err error) {
 	return version, dirty, err
 }
 
-// Close releases the migrator's connection; the pool stays open.
+// Close releases the migrator's connection and database handle.
 func (mg *Migrator) Close() error {
 	srcErr, dbErr := mg.m.Close()
 	return errors.Join(srcErr, dbErr)
@@ -71,7 +72,8 @@ func (mg *Migrator) Close() error {
 
 // MigrateUp applies pending migrations on pool, bounded by ctx.
 func MigrateUp(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
-	mg, err := NewMigrator(pool)
+	// Closing a *sql.DB made from the pool leaves the pool open.
+	mg, err := NewMigrator(stdlib.OpenDBFromPool(pool))
 	if err != nil {
 		return err
 	}

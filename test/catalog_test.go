@@ -1,0 +1,160 @@
+package test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+type product struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Price    float64 `json:"price"`
+	Category string  `json:"category"`
+	Image    struct {
+		Thumbnail string `json:"thumbnail"`
+		Mobile    string `json:"mobile"`
+		Tablet    string `json:"tablet"`
+		Desktop   string `json:"desktop"`
+	} `json:"image"`
+}
+
+var seeded = []struct {
+	name, category, slug string
+	price                float64
+}{
+	{"Waffle with Berries", "Waffle", "waffle", 6.50},
+	{"Vanilla Bean Crème Brûlée", "Crème Brûlée", "creme-brulee", 7.00},
+	{"Macaron Mix of Five", "Macaron", "macaron", 8.00},
+	{"Classic Tiramisu", "Tiramisu", "tiramisu", 5.50},
+	{"Pistachio Baklava", "Baklava", "baklava", 4.00},
+	{"Lemon Meringue Pie", "Pie", "meringue", 5.00},
+	{"Red Velvet Cake", "Cake", "cake", 4.50},
+	{"Salted Caramel Brownie", "Brownie", "brownie", 4.50},
+	{"Vanilla Panna Cotta", "Panna Cotta", "panna-cotta", 6.50},
+}
+
+func TestListProducts(t *testing.T) {
+	a := startApp(t, map[string]any{"catalog.image_base_url": "https://img.example.test/public/"})
+	res := a.do(http.MethodGet, "/api/product", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	if got := res.header.Get("X-Total-Count"); got != "9" {
+		t.Errorf("X-Total-Count = %q, want 9", got)
+	}
+	var ps []product
+	res.json(t, &ps)
+	if len(ps) != len(seeded) {
+		t.Fatalf("got %d products, want %d", len(ps), len(seeded))
+	}
+	for i, want := range seeded {
+		p := ps[i]
+		if p.ID != strconv.Itoa(i+1) || p.Name != want.name || p.Category != want.category || p.Price != want.price {
+			t.Errorf("product %d = %+v, want %+v", i, p, want)
+		}
+		base := "https://img.example.test/public/images/image-" + want.slug + "-"
+		if p.Image.Thumbnail != base+"thumbnail.jpg" || p.Image.Mobile != base+"mobile.jpg" ||
+			p.Image.Tablet != base+"tablet.jpg" || p.Image.Desktop != base+"desktop.jpg" {
+			t.Errorf("product %d images = %+v, want prefix %s", i, p.Image, base)
+		}
+	}
+}
+
+func TestListProductsPaging(t *testing.T) {
+	a := startApp(t, nil)
+	tests := []struct {
+		query   string
+		status  int
+		ids     []string
+		errCode string
+	}{
+		{"?limit=2", 200, []string{"1", "2"}, ""},
+		{"?limit=3&offset=7", 200, []string{"8", "9"}, ""},
+		{"?offset=9", 200, []string{}, ""},
+		{"?offset=100", 200, []string{}, ""},
+		{"?limit=1000", 200, []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, ""},
+		{"?limit=0", 400, nil, "INVALID_PARAMETER"},
+		{"?limit=1001", 400, nil, "INVALID_PARAMETER"},
+		{"?limit=abc", 400, nil, "INVALID_PARAMETER"},
+		{"?limit=", 400, nil, "INVALID_PARAMETER"},
+		{"?offset=-1", 400, nil, "INVALID_PARAMETER"},
+		{"?offset=1.5", 400, nil, "INVALID_PARAMETER"},
+		{"?limit=99999999999999999999", 400, nil, "INVALID_PARAMETER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			res := a.do(http.MethodGet, "/api/product"+tt.query, "")
+			if res.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.status, tt.status, res.body)
+			}
+			if tt.errCode != "" {
+				if e := res.errorCode(t); e.Error != tt.errCode || len(e.Details) == 0 {
+					t.Errorf("error %+v, want %s with details", e, tt.errCode)
+				}
+				return
+			}
+			var ps []product
+			res.json(t, &ps)
+			got := []string{}
+			for _, p := range ps {
+				got = append(got, p.ID)
+			}
+			if strconv.Quote(join(got)) != strconv.Quote(join(tt.ids)) {
+				t.Errorf("ids %v, want %v", got, tt.ids)
+			}
+			if res.header.Get("X-Total-Count") != "9" {
+				t.Errorf("X-Total-Count = %q, want 9", res.header.Get("X-Total-Count"))
+			}
+		})
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x + ","
+	}
+	return out
+}
+
+func TestGetProduct(t *testing.T) {
+	a := startApp(t, nil)
+	tests := []struct {
+		path, name string
+		status     int
+		errCode    string
+	}{
+		{"/api/product/1", "Waffle with Berries", 200, ""},
+		{"/api/product/9", "Vanilla Panna Cotta", 200, ""},
+		{"/api/product/9/", "Vanilla Panna Cotta", 200, ""},
+		{"/api/product/10", "", 404, "PRODUCT_NOT_FOUND"},
+		{"/api/product/0", "", 404, "PRODUCT_NOT_FOUND"},
+		{"/api/product/-1", "", 404, "PRODUCT_NOT_FOUND"},
+		{"/api/product/9223372036854775807", "", 404, "PRODUCT_NOT_FOUND"},
+		{"/api/product/9223372036854775808", "", 400, "INVALID_PARAMETER"},
+		{"/api/product/abc", "", 400, "INVALID_PARAMETER"},
+		{"/api/product/1.5", "", 400, "INVALID_PARAMETER"},
+		{"/api/product/%20", "", 400, "INVALID_PARAMETER"},
+		{"/api/product/1%27%20OR%201=1", "", 400, "INVALID_PARAMETER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res := a.do(http.MethodGet, tt.path, "")
+			if res.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.status, tt.status, res.body)
+			}
+			if tt.errCode != "" {
+				if e := res.errorCode(t); e.Error != tt.errCode {
+					t.Errorf("error %q, want %q", e.Error, tt.errCode)
+				}
+				return
+			}
+			var p product
+			res.json(t, &p)
+			if p.Name != tt.name {
+				t.Errorf("name %q, want %q", p.Name, tt.name)
+			}
+		})
+	}
+}

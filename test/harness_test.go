@@ -1,0 +1,271 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jmoiron/sqlx"
+	"github.com/peterldowns/pgtestdb"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+
+	"minikart/migrations"
+	"minikart/modules"
+	"minikart/platform"
+	"minikart/platform/config"
+	"minikart/platform/db"
+	"minikart/platform/httpserver"
+)
+
+// migrator lets pgtestdb build its template database with the project's
+// own migration code, so the tests exercise exactly what production runs.
+type migrator struct{}
+
+func (migrator) Hash() (string, error) {
+	h := sha256.New()
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := migrations.FS.ReadFile(n)
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte(n))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error {
+	conn, err := sql.Open("pgx", cfg.URL())
+	if err != nil {
+		return err
+	}
+	mg, err := db.NewMigrator(conn)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	defer mg.Close()
+	return mg.Up()
+}
+
+// newDatabase returns the URL of a fresh, migrated database for this test.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	pass, _ := serverURL.User.Password()
+	cfg := pgtestdb.Config{
+		DriverName: "pgx",
+		Host:       serverURL.Hostname(),
+		Port:       serverURL.Port(),
+		User:       serverURL.User.Username(),
+		Password:   pass,
+		Database:   strings.TrimPrefix(serverURL.Path, "/"),
+		Options:    "sslmode=disable",
+		// The app's pool may still hold idle connections when the test ends.
+		ForceTerminateConnections: true,
+	}
+	return pgtestdb.Custom(t, cfg, migrator{}).URL()
+}
+
+// repoPath resolves a path relative to the repository root.
+func repoPath(rel string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", rel)
+}
+
+// sampleCoupons are the committed sample coupon files.
+func sampleCoupons() []string {
+	return []string{
+		repoPath("data/coupons/couponbase1.gz"),
+		repoPath("data/coupons/couponbase2.gz"),
+		repoPath("data/coupons/couponbase3.gz"),
+	}
+}
+
+// testApp is a running Mini-Kart on 127.0.0.1 with its own database.
+type testApp struct {
+	t     *testing.T
+	base  string
+	db    *sqlx.DB
+	fxapp *fxtest.App
+}
+
+// startApp starts the real graph in the test environment on a free port.
+// overrides adjust configuration keys, as an operator's YAML would.
+func startApp(t *testing.T, overrides map[string]any) *testApp {
+	t.Helper()
+	a, err := tryStartApp(t, overrides)
+	if err != nil {
+		t.Fatalf("start app: %v", err)
+	}
+	return a
+}
+
+func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
+	t.Helper()
+	o := map[string]any{
+		"server.port":  0,
+		"promo.files":  sampleCoupons(),
+		"database.url": "",
+	}
+	for k, v := range overrides {
+		o[k] = v
+	}
+	if o["database.url"] == "" {
+		o["database.url"] = newDatabase(t)
+	}
+	src, err := config.Load(config.Options{Env: config.Test, Overrides: o})
+	if err != nil {
+		return nil, err
+	}
+	plat, err := platform.Options(src)
+	if err != nil {
+		return nil, err
+	}
+	var srv *httpserver.Server
+	var dbx *sqlx.DB
+	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx))
+	if err := app.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { app.RequireStop() })
+	return &testApp{t: t, base: "http://" + srv.Addr(), db: dbx, fxapp: app}, nil
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// errorBody is the one error shape.
+type errorBody struct {
+	Error         string `json:"error"`
+	Message       string `json:"message"`
+	CorrelationID string `json:"correlation_id"`
+	Details       []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+		Value   string `json:"value"`
+	} `json:"details"`
+}
+
+func (r response) errorCode(t *testing.T) errorBody {
+	t.Helper()
+	var e errorBody
+	r.json(t, &e)
+	if e.Error == "" || e.Message == "" || e.CorrelationID == "" {
+		t.Fatalf("error body %s lacks error, message or correlation_id", r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error content type %q, want JSON", ct)
+	}
+	return e
+}
+
+// do sends a request; headers are name/value pairs.
+func (a *testApp) do(method, path string, body string, headers ...string) response {
+	a.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// order posts an order body with the test api key.
+func (a *testApp) order(body string, headers ...string) response {
+	a.t.Helper()
+	return a.do(http.MethodPost, "/api/order", body, append([]string{"api_key", "apitest"}, headers...)...)
+}
+
+// count returns the number of rows in table.
+func (a *testApp) count(table string) int {
+	a.t.Helper()
+	var n int
+	if err := a.db.Get(&n, "SELECT count(*) FROM "+table); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// databaseName returns the name of the app's database.
+func (a *testApp) databaseName() string {
+	a.t.Helper()
+	var name string
+	if err := a.db.Get(&name, "SELECT current_database()"); err != nil {
+		a.t.Fatal(err)
+	}
+	return name
+}
+
+// adminDB connects to the server's maintenance database as the superuser.
+func adminDB(t *testing.T) *sqlx.DB {
+	t.Helper()
+	d, err := sqlx.Open("pgx", serverURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}

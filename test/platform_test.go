@@ -1,0 +1,204 @@
+package test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func TestUnknownRoutesAndMethodsAreJSON(t *testing.T) {
+	a := startApp(t, nil)
+	tests := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/api/nothing", 404, "NOT_FOUND"},
+		{"GET", "/", 404, "NOT_FOUND"},
+		{"DELETE", "/api/product", 405, "METHOD_NOT_ALLOWED"},
+		{"PUT", "/api/order", 405, "METHOD_NOT_ALLOWED"},
+	}
+	for _, tt := range tests {
+		res := a.do(tt.method, tt.path, "")
+		if res.status != tt.status || res.errorCode(t).Error != tt.code {
+			t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, res.status, res.body, tt.status, tt.code)
+		}
+	}
+}
+
+func TestCorrelationID(t *testing.T) {
+	a := startApp(t, nil)
+	mine := uuid.NewString()
+	if got := a.do("GET", "/api/product/1", "", "X-Correlation-ID", mine).header.Get("X-Correlation-ID"); got != mine {
+		t.Errorf("valid incoming id not honoured: got %q, want %q", got, mine)
+	}
+	for _, bad := range []string{"", "abc", "<script>", strings.Repeat("a", 200)} {
+		got := a.do("GET", "/api/product/1", "", "X-Correlation-ID", bad).header.Get("X-Correlation-ID")
+		if _, err := uuid.Parse(got); err != nil || got == bad {
+			t.Errorf("incoming %q: echoed %q, want a fresh UUID", bad, got)
+		}
+	}
+	res := a.do("GET", "/api/product/999", "", "X-Correlation-ID", mine)
+	if e := res.errorCode(t); e.CorrelationID != mine {
+		t.Errorf("error body correlation_id %q, want %q", e.CorrelationID, mine)
+	}
+	if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Server") != "" {
+		t.Errorf("security headers: %v", res.header)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	a := startApp(t, nil)
+	for _, path := range []string{"/livez", "/readyz", "/health"} {
+		res := a.do("GET", path, "")
+		if res.status != 200 {
+			t.Errorf("%s = %d %s", path, res.status, res.body)
+		}
+	}
+	var h struct {
+		Status string                       `json:"status"`
+		Checks map[string]map[string]string `json:"checks"`
+	}
+	a.do("GET", "/health", "").json(t, &h)
+	if h.Status != "ok" || h.Checks["database"]["status"] != "ok" || h.Checks["coupons"]["status"] != "ok" {
+		t.Errorf("health = %+v", h)
+	}
+	a.do("GET", "/api/product/3", "")
+	a.do("GET", "/api/product/4", "")
+	a.order(`{"items":[{"productId":"1","quantity":1}]}`)
+	m := string(a.do("GET", "/metrics", "").body)
+	for _, want := range []string{
+		`http_requests_total{method="GET",route="/api/product/:productId",status="200"} 2`,
+		`http_request_duration_seconds_bucket{method="POST",route="/api/order"`,
+		"db_pool_acquired_conns", "db_pool_max_conns 16", "db_pool_acquire_wait_seconds_total",
+		"coupon_set_codes 8", `coupon_set_loads_total{source="build"} 1`, "coupon_set_build_seconds",
+		"go_goroutines",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestHealthReportsDatabaseDown(t *testing.T) {
+	a := startApp(t, nil)
+	// Kill the app's connections and forbid new ones: the database check fails.
+	dbname := a.databaseName()
+	admin := adminDB(t)
+	if _, err := admin.Exec(`ALTER DATABASE "` + dbname + `" ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(`ALTER DATABASE "` + dbname + `" ALLOW_CONNECTIONS true`) })
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, dbname); err != nil {
+		t.Fatal(err)
+	}
+	res := a.do("GET", "/readyz", "")
+	if res.status != 503 || !strings.Contains(string(res.body), `"database":{"status":"unavailable"`) {
+		t.Errorf("readyz with database down = %d %s, want 503 naming the database", res.status, res.body)
+	}
+	if res := a.do("GET", "/livez", ""); res.status != 200 {
+		t.Errorf("livez = %d, want 200 while the process runs", res.status)
+	}
+	res = a.order(`{"items":[{"productId":"1","quantity":1}]}`)
+	if res.status != 503 || res.errorCode(t).Error != "SERVICE_UNAVAILABLE" || res.header.Get("Retry-After") == "" {
+		t.Errorf("order with database down = %d %s, want 503 SERVICE_UNAVAILABLE with Retry-After", res.status, res.body)
+	}
+}
+
+func TestPortInUseFailsStart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = tryStartApp(t, map[string]any{"server.port": l.Addr().(*net.TCPAddr).Port})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("start on a busy port: %v, want address already in use", err)
+	}
+}
+
+func TestBadCouponFileStopsStart(t *testing.T) {
+	dir := t.TempDir()
+	truncated := filepath.Join(dir, "truncated.gz")
+	good, err := os.ReadFile(sampleCoupons()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(truncated, good[:len(good)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notGzip := filepath.Join(dir, "plain.gz")
+	if err := os.WriteFile(notGzip, []byte("BIRTHDAY\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := sampleCoupons()
+	for name, bad := range map[string]string{
+		"missing":   filepath.Join(dir, "missing.gz"),
+		"truncated": truncated,
+		"not gzip":  notGzip,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := tryStartApp(t, map[string]any{"promo.files": []string{files[0], bad, files[2]}})
+			if err == nil || !strings.Contains(err.Error(), bad) {
+				t.Fatalf("start with a %s coupon file: %v, want an error naming %s", name, err, bad)
+			}
+		})
+	}
+}
+
+func TestBackgroundCouponLoad(t *testing.T) {
+	// The third coupon file is a FIFO: loading blocks until the test writes
+	// it, so the window in which the set is not ready is under test control.
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "couponbase3.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := sampleCoupons()
+	a := startApp(t, map[string]any{"promo.load": "background", "promo.files": []string{files[0], files[1], fifo}})
+
+	if res := a.do("GET", "/api/product", ""); res.status != 200 {
+		t.Errorf("catalog while loading: %d, want 200", res.status)
+	}
+	if res := a.do("GET", "/readyz", ""); res.status != 503 || !strings.Contains(string(res.body), `"coupons":{"status":"loading"}`) {
+		t.Errorf("readyz while loading = %d %s, want 503 with coupons loading", res.status, res.body)
+	}
+	res := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":1}]}`)
+	if res.status != 503 || res.errorCode(t).Error != "PROMO_UNAVAILABLE" || res.header.Get("Retry-After") == "" {
+		t.Errorf("coupon order while loading = %d %s, want 503 PROMO_UNAVAILABLE with Retry-After", res.status, res.body)
+	}
+	if res := a.order(`{"items":[{"productId":"1","quantity":1}]}`); res.status != 200 {
+		t.Errorf("order without coupon while loading = %d %s, want 200", res.status, res.body)
+	}
+
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(files[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(src); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for a.do("GET", "/readyz", "").status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("coupon set never became ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if res := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":1}]}`); res.status != 200 {
+		t.Errorf("coupon order once loaded = %d %s", res.status, res.body)
+	}
+}
+
