@@ -201,4 +201,3 @@ func TestBackgroundCouponLoad(t *testing.T) {
 		t.Errorf("coupon order once loaded = %d %s", res.status, res.body)
 	}
 }
-
