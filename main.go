@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/fx"
@@ -35,6 +37,7 @@ commands:
   serve                      run the API server (default)
   migrate up|down|version    apply, roll back one, or show database migrations
   config print|validate      show the effective configuration (secrets masked) or check it
+  healthcheck                exit 0 when the local server reports ready (for container health checks)
 
 environment: MINIKART_ENV (development|test|production), MINIKART_<SECTION>_<KEY>,
 and DATABASE_URL, SERVER_PORT, API_KEY, LOG_LEVEL.
@@ -53,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrateCmd(args, stdout)
 	case "config":
 		err = configCmd(args, stdout)
+	case "healthcheck":
+		err = healthcheckCmd(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -204,4 +209,28 @@ func configCmd(args []string, stdout io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown config command %q (want print or validate)", args[0])
+}
+
+// healthcheckCmd asks the local server's /readyz, for container health
+// checks in images that have no curl.
+func healthcheckCmd(stdout io.Writer) error {
+	src, err := config.Load(config.Options{})
+	if err != nil {
+		return err
+	}
+	var sc httpserver.Config
+	if err := src.Decode("server", &sc); err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", sc.Port))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", res.Status)
+	}
+	fmt.Fprintln(stdout, "ready")
+	return nil
 }
