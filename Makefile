@@ -41,7 +41,8 @@ test-integration: ## integration tests only (real PostgreSQL, real HTTP)
 
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)
-	@out=$$(find . -name '*.go' -not -path './.devdb/*' -not -path './data/*' | xargs gofmt -l); \
+	@files=$$(git ls-files '*.go' 2>/dev/null); [ -n "$$files" ] || files=$$(find . -name '*.go' -not -path './.devdb/*'); \
+	out=$$(gofmt -l $$files); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 fmt:
