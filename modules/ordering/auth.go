@@ -3,6 +3,7 @@ package ordering
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -13,6 +14,9 @@ import (
 // APIKeyHeader is the header the contract names for the api key. Header
 // names are case-insensitive, so Api_key and API_KEY work too.
 const APIKeyHeader = "api_key"
+
+// principalKey is the gin context key of the caller's identity.
+const principalKey = "principal"
 
 // requireAPIKey answers 401 without a key and 403 with a wrong one. Keys are
 // compared as SHA-256 digests in constant time, so neither the content nor
@@ -41,6 +45,9 @@ func requireAPIKey(keys []string) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
+		// The principal names the caller without the secret: a short digest
+		// of the key scopes idempotency keys and rate limits.
+		c.Set(principalKey, hex.EncodeToString(d[:8]))
 		c.Next()
 	}
 }

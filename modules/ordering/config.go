@@ -3,6 +3,7 @@ package ordering
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"minikart/platform/config"
 )
@@ -15,6 +16,13 @@ type Config struct {
 	MaxItems     int      `mapstructure:"max_items"`
 	MaxQuantity  int      `mapstructure:"max_quantity"`
 	MaxBodyBytes int64    `mapstructure:"max_body_bytes"`
+	// IdempotencyTTL is how long an Idempotency-Key is remembered.
+	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
+	// IdempotencyWait bounds how long a request waits for a concurrent one
+	// with the same key before answering 409 IDEMPOTENCY_KEY_IN_PROGRESS.
+	IdempotencyWait time.Duration `mapstructure:"idempotency_wait"`
+	// IdempotencyPurgeInterval is how often expired keys are deleted.
+	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
 }
 
 // Validate checks the keys and limits.
@@ -38,5 +46,10 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, config.Invalid("max_body_bytes", "must be between 1024 and 67108864, got %d", c.MaxBodyBytes))
 	}
+	errs = append(errs,
+		config.Positive("idempotency_ttl", c.IdempotencyTTL),
+		config.Positive("idempotency_wait", c.IdempotencyWait),
+		config.Positive("idempotency_purge_interval", c.IdempotencyPurgeInterval),
+	)
 	return errors.Join(errs...)
 }

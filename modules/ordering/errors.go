@@ -11,4 +11,8 @@ var (
 	ErrTooManyItems    = apperr.New(apperr.Invalid, "TOO_MANY_ITEMS", "too many items in one order")
 	ErrProductNotFound = apperr.New(apperr.Unprocessable, "PRODUCT_NOT_FOUND", "one or more products do not exist")
 	ErrOrderNotFound   = apperr.New(apperr.NotFound, "ORDER_NOT_FOUND", "order not found")
+
+	ErrInvalidIdempotencyKey    = apperr.New(apperr.Invalid, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+	ErrIdempotencyKeyReused     = apperr.New(apperr.Conflict, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
+	ErrIdempotencyKeyInProgress = apperr.New(apperr.Conflict, "IDEMPOTENCY_KEY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed, retry shortly").WithRetryAfter(1)
 )

@@ -1,6 +1,8 @@
 package ordering
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 
 	"minikart/modules/catalog"
@@ -44,4 +46,29 @@ type storedLine struct {
 	ProductID int64
 	Quantity  int
 	UnitPrice money.Cents
+}
+
+// idempotencyRecord is what the store keeps for an Idempotency-Key: the
+// hash of the request it was first used with and the response it got.
+type idempotencyRecord struct {
+	scope       string
+	key         string
+	requestHash []byte
+	response    []byte
+	ttl         time.Duration
+	wait        time.Duration
+}
+
+// Placed is the outcome of placing an order: the response body, and
+// whether it replays an earlier request with the same Idempotency-Key.
+type Placed struct {
+	Body     []byte
+	Replayed bool
+}
+
+// Idempotency identifies a client's retry-safe request: Key as sent in the
+// Idempotency-Key header (empty for none), Scope the api key's identity.
+type Idempotency struct {
+	Scope string
+	Key   string
 }

@@ -4,6 +4,9 @@
 package ordering
 
 import (
+	"context"
+	"time"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
@@ -28,4 +31,40 @@ var Module = fx.Module("ordering",
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "ordering").Logger()
 	}),
+	fx.Invoke(purgeKeysPeriodically),
 )
+
+// purgeKeysPeriodically deletes expired idempotency keys in the background
+// while the application runs. Several instances purging is harmless.
+func purgeKeysPeriodically(lc fx.Lifecycle, s *Service, c Config, log zerolog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				t := time.NewTicker(c.IdempotencyPurgeInterval)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						n, err := s.PurgeExpiredKeys(ctx)
+						if err != nil && ctx.Err() == nil {
+							log.Warn().Err(err).Msg("purge idempotency keys")
+						} else if n > 0 {
+							log.Info().Int64("deleted", n).Msg("purged expired idempotency keys")
+						}
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
+}

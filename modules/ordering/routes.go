@@ -39,17 +39,46 @@ func (h *handler) place(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	idem, err := idempotencyFrom(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
 	req, err := decodeOrder(body, h.s.limits)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	o, err := h.s.Place(c.Request.Context(), req)
+	placed, err := h.s.Place(c.Request.Context(), req, idem)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	if placed.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", placed.Body)
+}
+
+// IdempotencyHeader lets a client retry POST /api/order safely.
+const IdempotencyHeader = "Idempotency-Key"
+
+// idempotencyFrom reads and checks the Idempotency-Key header: 1 to 255
+// visible ASCII characters. Keys are scoped to the api key that sent them.
+func idempotencyFrom(c *gin.Context) (Idempotency, error) {
+	vals := c.Request.Header.Values(IdempotencyHeader)
+	if len(vals) == 0 {
+		return Idempotency{}, nil
+	}
+	key := vals[0]
+	ok := len(vals) == 1 && len(key) >= 1 && len(key) <= 255
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] < 0x7f
+	}
+	if !ok {
+		return Idempotency{}, ErrInvalidIdempotencyKey
+	}
+	return Idempotency{Scope: c.GetString(principalKey), Key: key}, nil
 }
 
 func (h *handler) get(c *gin.Context) {

@@ -2,9 +2,15 @@ package ordering
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
@@ -17,15 +23,18 @@ type productLookup interface {
 	ProductsByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Product, error)
 }
 
-// promoApplier validates a coupon code and prices its discount.
+// promoApplier validates a coupon code and prices its discount, and counts
+// a redemption inside the order's transaction.
 type promoApplier interface {
 	Apply(ctx context.Context, code string, lines []promo.Line) (promo.Quote, error)
+	Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error
 }
 
 // orderStore persists orders.
 type orderStore interface {
-	Create(ctx context.Context, o storedOrder) error
+	Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) (replay []byte, err error)
 	Get(ctx context.Context, id uuid.UUID) (storedOrder, error)
+	PurgeExpiredKeys(ctx context.Context) (int64, error)
 }
 
 // Service places and reads orders.
@@ -34,21 +43,84 @@ type Service struct {
 	promos   promoApplier
 	store    orderStore
 	limits   limits
+	idemTTL  time.Duration
+	idemWait time.Duration
 }
 
 // NewService returns the ordering service.
 func NewService(p productLookup, pr promoApplier, st orderStore, c Config) *Service {
-	return &Service{products: p, promos: pr, store: st, limits: limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity}}
+	return &Service{
+		products: p, promos: pr, store: st,
+		limits:  limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity},
+		idemTTL: c.IdempotencyTTL, idemWait: c.IdempotencyWait,
+	}
 }
 
 // Place prices req with current catalogue prices and the coupon's discount,
-// and stores it. Money is integer cents throughout; the total never goes
-// below zero.
-func (s *Service) Place(ctx context.Context, req PlaceOrder) (Order, error) {
+// and stores it with the coupon's redemption in one transaction. Money is
+// integer cents throughout; the total never goes below zero. With an
+// Idempotency-Key, a repeat of the same request returns the first response
+// (Replayed) and stores nothing; concurrent repeats wait for the first.
+func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (Placed, error) {
+	o, err := s.price(ctx, req)
+	if err != nil {
+		return Placed{}, err
+	}
+	body, err := json.Marshal(o.view)
+	if err != nil {
+		return Placed{}, fmt.Errorf("encode order: %w", err)
+	}
+	var rec *idempotencyRecord
+	if idem.Key != "" {
+		rec = &idempotencyRecord{
+			scope: idem.Scope, key: idem.Key, requestHash: requestHash(req),
+			response: body, ttl: s.idemTTL, wait: s.idemWait,
+		}
+	}
+	var redeem func(context.Context, sqlx.ExtContext) error
+	if o.stored.CouponCode != "" {
+		redeem = func(ctx context.Context, tx sqlx.ExtContext) error {
+			return s.promos.Redeem(ctx, tx, o.stored.CouponCode)
+		}
+	}
+	replay, err := s.store.Create(ctx, o.stored, rec, redeem)
+	if err != nil {
+		return Placed{}, err
+	}
+	if replay != nil {
+		return Placed{Body: replay, Replayed: true}, nil
+	}
+	return Placed{Body: body}, nil
+}
+
+// requestHash identifies a request by its meaning, not its bytes: the
+// same items and coupon hash alike whatever the JSON spacing or extras.
+func requestHash(req PlaceOrder) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "coupon=%s\n", strings.ToUpper(req.CouponCode))
+	for _, it := range req.Items {
+		fmt.Fprintf(h, "item=%q,%d\n", it.ProductID, it.Quantity)
+	}
+	return h.Sum(nil)
+}
+
+// PurgeExpiredKeys deletes idempotency keys past their time to live.
+func (s *Service) PurgeExpiredKeys(ctx context.Context) (int64, error) {
+	return s.store.PurgeExpiredKeys(ctx)
+}
+
+// priced is an order ready to store and its response.
+type priced struct {
+	stored storedOrder
+	view   Order
+}
+
+// price resolves products and the coupon's discount.
+func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	ids := resolveIDs(req.Items)
 	found, err := s.products.ProductsByIDs(ctx, uniq(ids))
 	if err != nil {
-		return Order{}, err
+		return priced{}, err
 	}
 	var p problems
 	for i, id := range ids {
@@ -57,7 +129,7 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder) (Order, error) {
 		}
 	}
 	if err := p.err(); err != nil {
-		return Order{}, err
+		return priced{}, err
 	}
 
 	o := storedOrder{ID: uuid.New(), Lines: make([]storedLine, len(ids))}
@@ -71,15 +143,12 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder) (Order, error) {
 	if req.CouponCode != "" {
 		q, err := s.promos.Apply(ctx, req.CouponCode, lines)
 		if err != nil {
-			return Order{}, err
+			return priced{}, err
 		}
 		o.CouponCode, o.Discount = q.Code, min(q.Discount, o.Subtotal)
 	}
 	o.Total = o.Subtotal - o.Discount
-	if err := s.store.Create(ctx, o); err != nil {
-		return Order{}, err
-	}
-	return s.view(o, found), nil
+	return priced{stored: o, view: s.view(o, found)}, nil
 }
 
 // Get returns a stored order. Its products show the unit price the order

@@ -42,6 +42,9 @@ type RulesConfig struct {
 type Rule struct {
 	Discount    string `mapstructure:"discount"`
 	MinSubtotal string `mapstructure:"min_subtotal"`
+	// MaxRedemptions caps how many orders may use the code, across every
+	// instance (counted in PostgreSQL); 0 means unlimited.
+	MaxRedemptions int64 `mapstructure:"max_redemptions"`
 }
 
 // CheapestItemFree is the Discount value of the buy-one-get-one rule.
@@ -93,6 +96,7 @@ type rule struct {
 	amount           money.Cents
 	cheapestItemFree bool
 	minSubtotal      money.Cents
+	maxRedemptions   int64
 }
 
 func (r Rule) compile() (rule, error) {
@@ -114,6 +118,10 @@ func (r Rule) compile() (rule, error) {
 		}
 		out.amount = a
 	}
+	if r.MaxRedemptions < 0 {
+		return out, fmt.Errorf("max_redemptions must be 0 (unlimited) or more, got %d", r.MaxRedemptions)
+	}
+	out.maxRedemptions = r.MaxRedemptions
 	if r.MinSubtotal != "" {
 		m, err := money.Parse(r.MinSubtotal)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/jmoiron/sqlx"
+
 	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/apperr"
 	"minikart/platform/money"
@@ -87,6 +89,21 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 		r = s.deflt
 	}
 	return Quote{Code: code, Discount: r.discount(lines)}, nil
+}
+
+// Redeem records one use of a valid code inside the caller's transaction
+// (tx), enforcing the code's max_redemptions; ErrPromoExhausted past it.
+// Codes without a limit cost nothing here.
+func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	r, ok := s.rules[code]
+	if !ok {
+		r = s.deflt
+	}
+	if r.maxRedemptions == 0 {
+		return nil
+	}
+	return redeem(ctx, tx, code, r.maxRedemptions)
 }
 
 // discount prices r on lines. It never exceeds the subtotal.

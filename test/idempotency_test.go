@@ -1,0 +1,170 @@
+package test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestIdempotentReplay(t *testing.T) {
+	a := startApp(t, map[string]any{"ordering.api_keys": []string{"apitest", "other"}})
+	key := uuid.NewString()
+	body := `{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":2}]}`
+
+	first := a.order(body, "Idempotency-Key", key)
+	if first.status != 200 || first.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first: %d %v %s", first.status, first.header, first.body)
+	}
+	// The same request, spelled differently (spacing, case, extra fields).
+	again := a.order(`{ "items": [ {"productId":"1", "quantity":2, "note":"x"} ], "couponCode":" happyhrs "}`, "Idempotency-Key", key)
+	if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+		t.Errorf("replay = %d %v %s; want 200, Idempotent-Replayed: true and the first body %s", again.status, again.header, again.body, first.body)
+	}
+	reused := a.order(`{"items":[{"productId":"1","quantity":3}]}`, "Idempotency-Key", key)
+	if reused.status != 409 || reused.errorCode(t).Error != "IDEMPOTENCY_KEY_REUSED" {
+		t.Errorf("same key, other body = %d %s; want 409 IDEMPOTENCY_KEY_REUSED", reused.status, reused.body)
+	}
+	// Keys are scoped to the api key: another client may use the same string.
+	other := a.do(http.MethodPost, "/api/order", body, "api_key", "other", "Idempotency-Key", key)
+	if other.status != 200 || other.header.Get("Idempotent-Replayed") != "" || string(other.body) == string(first.body) {
+		t.Errorf("same key from another api key = %d %s; want a new order", other.status, other.body)
+	}
+	if n := a.count("orders"); n != 2 {
+		t.Errorf("%d orders stored, want 2", n)
+	}
+}
+
+func TestIdempotencyKeyValidation(t *testing.T) {
+	a := startApp(t, nil)
+	body := `{"items":[{"productId":"1","quantity":1}]}`
+	for name, key := range map[string]string{
+		"empty":     "",
+		"too long":  strings.Repeat("k", 256),
+		"space":     "my key",
+		"non-ASCII": "clé-1234",
+		"tab":       "key\tvalue",
+	} {
+		res := a.order(body, "Idempotency-Key", key)
+		if res.status != 400 || res.errorCode(t).Error != "INVALID_IDEMPOTENCY_KEY" {
+			t.Errorf("%s key: %d %s, want 400 INVALID_IDEMPOTENCY_KEY", name, res.status, res.body)
+		}
+	}
+	if res := a.order(body, "Idempotency-Key", strings.Repeat("k", 255)); res.status != 200 {
+		t.Errorf("255-character key: %d %s", res.status, res.body)
+	}
+	if n := a.count("orders"); n != 1 {
+		t.Errorf("%d orders, want 1", n)
+	}
+}
+
+func TestFailedOrderDoesNotConsumeKey(t *testing.T) {
+	a := startApp(t, nil)
+	key := uuid.NewString()
+	if res := a.order(`{"items":[{"productId":"404","quantity":1}]}`, "Idempotency-Key", key); res.status != 422 {
+		t.Fatalf("unknown product: %d", res.status)
+	}
+	res := a.order(`{"items":[{"productId":"4","quantity":1}]}`, "Idempotency-Key", key)
+	if res.status != 200 || res.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("after a rejected attempt the key should be free: %d %s", res.status, res.body)
+	}
+}
+
+func TestConcurrentRequestsWithOneKeyCreateOneOrder(t *testing.T) {
+	a := startApp(t, nil)
+	const n = 20
+	key := uuid.NewString()
+	body := `{"items":[{"productId":"2","quantity":1}]}`
+	var wg sync.WaitGroup
+	results := make([]response, n)
+	for i := range n {
+		wg.Go(func() { results[i] = a.order(body, "Idempotency-Key", key) })
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, r := range results {
+		switch r.status {
+		case 200:
+			var o orderResp
+			r.json(t, &o)
+			ids[o.ID] = true
+		case 409:
+			if e := r.errorCode(t); e.Error != "IDEMPOTENCY_KEY_IN_PROGRESS" {
+				t.Errorf("409 with %s", e.Error)
+			}
+		default:
+			t.Errorf("status %d: %s", r.status, r.body)
+		}
+	}
+	if len(ids) != 1 || a.count("orders") != 1 {
+		t.Errorf("%d distinct order ids answered, %d orders stored; want exactly one", len(ids), a.count("orders"))
+	}
+}
+
+func TestIdempotencyKeysExpireAndArePurged(t *testing.T) {
+	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms"})
+	key := uuid.NewString()
+	body := `{"items":[{"productId":"5","quantity":1}]}`
+	first := a.order(body, "Idempotency-Key", key)
+	// Expire the key as time would, then the same key places a new order.
+	if _, err := a.db.Exec(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	second := a.order(body, "Idempotency-Key", key)
+	if second.status != 200 || second.header.Get("Idempotent-Replayed") != "" || string(second.body) == string(first.body) {
+		t.Errorf("after expiry: %d %s; want a new order", second.status, second.body)
+	}
+	if _, err := a.db.Exec(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "expired keys purged", func() bool { return a.count("idempotency_keys") == 0 })
+	if n := a.count("orders"); n != 2 {
+		t.Errorf("%d orders, want 2 (purging keys never touches orders)", n)
+	}
+}
+
+func TestRedemptionLimitHoldsUnderConcurrency(t *testing.T) {
+	a := startApp(t, map[string]any{"promo.rules.codes": map[string]any{
+		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 10},
+	}})
+	const n = 50
+	var wg sync.WaitGroup
+	statuses := make([]response, n)
+	for i := range n {
+		wg.Go(func() {
+			statuses[i] = a.order(fmt.Sprintf(`{"couponCode":"FIFTYOFF","items":[{"productId":"%d","quantity":1}]}`, i%9+1))
+		})
+	}
+	wg.Wait()
+	ok, exhausted := 0, 0
+	for _, r := range statuses {
+		switch {
+		case r.status == 200:
+			ok++
+		case r.status == 422 && r.errorCode(t).Error == "PROMO_EXHAUSTED":
+			exhausted++
+		default:
+			t.Errorf("status %d: %s", r.status, r.body)
+		}
+	}
+	var stored, redeemed int
+	if err := a.db.Get(&stored, `SELECT count(*) FROM orders WHERE coupon_code = 'FIFTYOFF'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.Get(&redeemed, `SELECT redeemed FROM coupon_redemptions WHERE code = 'FIFTYOFF'`); err != nil {
+		t.Fatal(err)
+	}
+	if ok != 10 || exhausted != 40 || stored != 10 || redeemed != 10 {
+		t.Errorf("ok %d, exhausted %d, stored %d, counter %d; want 10, 40, 10, 10", ok, exhausted, stored, redeemed)
+	}
+	// An unlimited code is not counted at all.
+	if res := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":1}]}`); res.status != 200 {
+		t.Fatalf("HAPPYHRS: %d", res.status)
+	}
+	if n := a.count("coupon_redemptions"); n != 1 {
+		t.Errorf("%d counter rows, want only FIFTYOFF's", n)
+	}
+}
