@@ -213,10 +213,14 @@ func (c *compatChecker) schema(where string, r, o *openapi3.SchemaRef, dir direc
 	}
 	rs, us := r.Value, o.Value
 	pair := [2]*openapi3.Schema{rs, us}
+	// Only the schemas on the way down are remembered: a recursive schema
+	// stops there, while a schema shared by two fields is checked, and
+	// reported, under both.
 	if c.seen[pair] {
 		return
 	}
 	c.seen[pair] = true
+	defer delete(c.seen, pair)
 
 	writer, reader := types(rs), types(us)
 	if dir == response {

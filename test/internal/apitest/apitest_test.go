@@ -1,0 +1,280 @@
+package apitest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apidoc"
+)
+
+// recorder is a testing.TB that keeps what Errorf reports instead of failing
+// the test, so a test can assert that the client reported a mismatch.
+type recorder struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Helper() {}
+
+const correlationID = "7f9c2b1e-3d4a-4c5b-9e6f-0a1b2c3d4e5f"
+
+var product = gin.H{
+	"id": "1", "name": "Waffle with Berries", "price": 6.5, "category": "Waffle",
+	"image": gin.H{"thumbnail": "t.jpg", "mobile": "m.jpg", "tablet": "t.jpg", "desktop": "d.jpg"},
+}
+
+// fakeServer answers like the real server would on the few routes these
+// tests use, and lets a test override the product list handler.
+func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.Use(func(c *gin.Context) { c.Header("X-Correlation-ID", correlationID) })
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "NOT_FOUND", "message": "route not found", "correlation_id": correlationID})
+	})
+	r.GET("/api/product", listProducts)
+	r.POST("/api/order", func(c *gin.Context) {
+		var req struct {
+			Items []struct {
+				ProductID string `json:"productId"`
+				Quantity  int    `json:"quantity"`
+			} `json:"items"`
+		}
+		if err := c.ShouldBindJSON(&req); err != nil || len(req.Items) == 0 {
+			c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_JSON", "message": "bad body", "correlation_id": correlationID})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{
+			"id":        "0b9ac1d8-1f4e-4a53-9d0e-3f1c2a7b5e61",
+			"items":     req.Items,
+			"products":  []gin.H{product},
+			"total":     6.5 * float64(req.Items[0].Quantity),
+			"discounts": 0,
+		})
+	})
+	r.GET("/metrics", func(c *gin.Context) {
+		c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte("up 1\n"))
+	})
+	h, err := apidoc.NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Register(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func validList(c *gin.Context) {
+	c.Header("X-Total-Count", "1")
+	c.JSON(http.StatusOK, []gin.H{product})
+}
+
+func invalidParameter(c *gin.Context) {
+	c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_PARAMETER", "message": "limit must be 1 to 1000", "correlation_id": correlationID})
+}
+
+func TestClientAcceptsDocumentedExchanges(t *testing.T) {
+	tests := []struct {
+		name   string
+		list   gin.HandlerFunc
+		method string
+		path   string
+		body   string
+		raw    bool
+		status int
+	}{
+		{name: "product list", list: validList, method: http.MethodGet, path: "/api/product?limit=10&offset=0", status: http.StatusOK},
+		{name: "documented error", list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true, status: http.StatusBadRequest},
+		{name: "order", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`, status: http.StatusOK},
+		{name: "raw request to unknown route", list: validList, method: http.MethodGet, path: "/api/nothing-here", raw: true, status: http.StatusNotFound},
+		{name: "metrics as text", list: validList, method: http.MethodGet, path: "/metrics", status: http.StatusOK},
+		{name: "document as yaml", list: validList, method: http.MethodGet, path: apidoc.YAMLPath, status: http.StatusOK},
+		{name: "document as json", list: validList, method: http.MethodGet, path: apidoc.JSONPath, status: http.StatusOK},
+		{name: "docs page", list: validList, method: http.MethodGet, path: apidoc.DocsPath, status: http.StatusOK},
+		{name: "docs asset", list: validList, method: http.MethodGet, path: apidoc.DocsPath + "/swagger-ui.css", status: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakeServer(t, tt.list)
+			rec := &recorder{TB: t}
+			resp := send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
+			}
+			if len(rec.errors) != 0 {
+				t.Errorf("reported %q, want nothing", rec.errors)
+			}
+		})
+	}
+}
+
+func TestClientReportsMismatches(t *testing.T) {
+	tests := []struct {
+		name   string
+		list   gin.HandlerFunc
+		method string
+		path   string
+		body   string
+		raw    bool
+		want   []string
+	}{
+		{
+			name: "product without price",
+			list: func(c *gin.Context) {
+				p := gin.H{}
+				for k, v := range product {
+					if k != "price" {
+						p[k] = v
+					}
+				}
+				c.Header("X-Total-Count", "1")
+				c.JSON(http.StatusOK, []gin.H{p})
+			},
+			method: http.MethodGet, path: "/api/product",
+			want: []string{"GET /api/product -> 200: response:", "price"},
+		},
+		{
+			name: "price as text",
+			list: func(c *gin.Context) {
+				p := gin.H{"price": "6.50"}
+				for k, v := range product {
+					if k != "price" {
+						p[k] = v
+					}
+				}
+				c.Header("X-Total-Count", "1")
+				c.JSON(http.StatusOK, []gin.H{p})
+			},
+			method: http.MethodGet, path: "/api/product",
+			want: []string{"GET /api/product -> 200: response:", "price"},
+		},
+		{
+			name:   "undocumented status",
+			list:   func(c *gin.Context) { c.JSON(http.StatusTeapot, gin.H{}) },
+			method: http.MethodGet, path: "/api/product",
+			want: []string{"GET /api/product -> 418: response:", "status is not supported"},
+		},
+		{
+			name:   "missing total count header",
+			list:   func(c *gin.Context) { c.JSON(http.StatusOK, []gin.H{product}) },
+			method: http.MethodGet, path: "/api/product",
+			want: []string{"GET /api/product -> 200: response:", "X-Total-Count"},
+		},
+		{
+			name: "undocumented error code",
+			list: func(c *gin.Context) {
+				c.JSON(http.StatusBadRequest, gin.H{"error": "LIMIT_TOO_BIG", "message": "no", "correlation_id": correlationID})
+			},
+			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
+			want: []string{"GET /api/product -> 400: response:", "/error: value is not one of the allowed values"},
+		},
+		{
+			name: "error code of another status",
+			list: func(c *gin.Context) {
+				c.JSON(http.StatusBadRequest, gin.H{"error": "PRODUCT_NOT_FOUND", "message": "no", "correlation_id": correlationID})
+			},
+			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
+			want: []string{"GET /api/product -> 400: response:", "/error: value is not one of the allowed values"},
+		},
+		{
+			name: "error without correlation id",
+			list: func(c *gin.Context) {
+				c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_PARAMETER", "message": "no"})
+			},
+			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
+			want: []string{"GET /api/product -> 400: response:", "correlation_id"},
+		},
+		{
+			name:   "invalid query parameter",
+			list:   invalidParameter,
+			method: http.MethodGet, path: "/api/product?limit=0",
+			want: []string{"GET /api/product -> 400: request:", "limit"},
+		},
+		{
+			name:   "order without items",
+			list:   validList,
+			method: http.MethodPost, path: "/api/order", body: `{"couponCode":"HAPPYHRS"}`,
+			want: []string{"POST /api/order -> 400: request:", "items"},
+		},
+		{
+			name:   "undocumented route",
+			list:   validList,
+			method: http.MethodGet, path: "/api/nothing-here",
+			want: []string{"GET /api/nothing-here -> 404: route not documented"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakeServer(t, tt.list)
+			rec := &recorder{TB: t}
+			send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw)
+			if len(rec.errors) == 0 {
+				t.Fatalf("reported nothing, want %q", tt.want)
+			}
+			all := strings.Join(rec.errors, "\n")
+			t.Log(all)
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("report %q lacks %q", all, w)
+				}
+			}
+		})
+	}
+}
+
+func TestClientSendsTheBodyItValidated(t *testing.T) {
+	srv := fakeServer(t, validList)
+	rec := &recorder{TB: t}
+	resp := send(t, NewClient(rec, srv.URL), srv.URL, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":3}]}`, false)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `"total":19.5`) {
+		t.Errorf("body = %s, want the total of three units", body)
+	}
+	if len(rec.errors) != 0 {
+		t.Errorf("reported %q, want nothing", rec.errors)
+	}
+}
+
+func send(t *testing.T, client *http.Client, baseURL, method, path, body string, raw bool) *http.Response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, baseURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("api_key", "apitest")
+	}
+	if raw {
+		req = Raw(req)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
