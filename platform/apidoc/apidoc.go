@@ -23,16 +23,20 @@ import (
 //go:embed openapi.yaml
 var spec []byte
 
-// Paths where Handler serves the document and its rendering.
+// Paths where Handler serves the document and its rendering, at the root
+// rather than under the API base path.
 const (
+	// YAMLPath serves the document as written.
 	YAMLPath = "/openapi.yaml"
+	// JSONPath serves the document as JSON, which Swagger UI loads.
 	JSONPath = "/openapi.json"
+	// DocsPath serves Swagger UI; its assets live beneath it.
 	DocsPath = "/docs"
 )
 
-// Spec returns the raw YAML of the document. Callers must not modify it.
+// Spec returns the raw YAML of the document, as a copy the caller may keep.
 func Spec() []byte {
-	return spec
+	return bytes.Clone(spec)
 }
 
 // Document loads and validates the document. Each call returns a fresh copy,

@@ -12,9 +12,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -33,7 +35,15 @@ func NewClient(tb testing.TB, baseURL string) *http.Client {
 	if err != nil {
 		tb.Fatalf("apitest: %v", err)
 	}
-	return &http.Client{Transport: &transport{tb: tb, base: http.DefaultTransport, validator: v}}
+	base, err := url.Parse(baseURL)
+	if err != nil || base.Host == "" {
+		tb.Fatalf("apitest: base URL %q is not an absolute URL", baseURL)
+	}
+	return &http.Client{
+		Transport: &transport{tb: tb, host: base.Host, base: http.DefaultTransport, validator: v},
+		// A server that hangs fails the test instead of stalling the suite.
+		Timeout: 30 * time.Second,
+	}
 }
 
 type rawKey struct{}
@@ -52,6 +62,7 @@ func isRaw(ctx context.Context) bool {
 // transport validates what passes through it and reports mismatches to tb.
 type transport struct {
 	tb        testing.TB
+	host      string // the server under test; the document describes no other
 	base      http.RoundTripper
 	validator *validator
 }
@@ -66,6 +77,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	var problems []string
+	if req.URL.Host != t.host {
+		problems = append(problems, fmt.Sprintf("request to %s, the client checks %s", req.URL.Host, t.host))
+	}
 	route, params, err := t.validator.router.FindRoute(req)
 	if err != nil && !raw {
 		problems = append(problems, fmt.Sprintf("route not documented: %v", err))

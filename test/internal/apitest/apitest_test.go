@@ -49,6 +49,10 @@ func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
 	})
 	r.GET("/api/product", listProducts)
 	r.POST("/api/order", func(c *gin.Context) {
+		if c.GetHeader("api_key") == "" {
+			c.JSON(http.StatusUnauthorized, gin.H{"error": "UNAUTHORIZED", "message": "api_key is missing", "correlation_id": correlationID})
+			return
+		}
 		var req struct {
 			Items []struct {
 				ProductID string `json:"productId"`
@@ -91,17 +95,19 @@ func invalidParameter(c *gin.Context) {
 
 func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 	tests := []struct {
-		name   string
-		list   gin.HandlerFunc
-		method string
-		path   string
-		body   string
-		raw    bool
-		status int
+		name      string
+		list      gin.HandlerFunc
+		method    string
+		path      string
+		body      string
+		raw       bool
+		anonymous bool
+		status    int
 	}{
 		{name: "product list", list: validList, method: http.MethodGet, path: "/api/product?limit=10&offset=0", status: http.StatusOK},
 		{name: "documented error", list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true, status: http.StatusBadRequest},
 		{name: "order", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`, status: http.StatusOK},
+		{name: "order without api key", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":1}]}`, anonymous: true, status: http.StatusUnauthorized},
 		{name: "raw request to unknown route", list: validList, method: http.MethodGet, path: "/api/nothing-here", raw: true, status: http.StatusNotFound},
 		{name: "metrics as text", list: validList, method: http.MethodGet, path: "/metrics", status: http.StatusOK},
 		{name: "document as yaml", list: validList, method: http.MethodGet, path: apidoc.YAMLPath, status: http.StatusOK},
@@ -113,7 +119,7 @@ func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeServer(t, tt.list)
 			rec := &recorder{TB: t}
-			resp := send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw)
+			resp := send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw, tt.anonymous)
 			if resp.StatusCode != tt.status {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
 			}
@@ -223,7 +229,7 @@ func TestClientReportsMismatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeServer(t, tt.list)
 			rec := &recorder{TB: t}
-			send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw)
+			send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw, false)
 			if len(rec.errors) == 0 {
 				t.Fatalf("reported nothing, want %q", tt.want)
 			}
@@ -241,7 +247,7 @@ func TestClientReportsMismatches(t *testing.T) {
 func TestClientSendsTheBodyItValidated(t *testing.T) {
 	srv := fakeServer(t, validList)
 	rec := &recorder{TB: t}
-	resp := send(t, NewClient(rec, srv.URL), srv.URL, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":3}]}`, false)
+	resp := send(t, NewClient(rec, srv.URL), srv.URL, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":3}]}`, false, false)
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +260,16 @@ func TestClientSendsTheBodyItValidated(t *testing.T) {
 	}
 }
 
-func send(t *testing.T, client *http.Client, baseURL, method, path, body string, raw bool) *http.Response {
+func TestClientReportsRequestsToAnotherServer(t *testing.T) {
+	checked, other := fakeServer(t, validList), fakeServer(t, validList)
+	rec := &recorder{TB: t}
+	send(t, NewClient(rec, checked.URL), other.URL, http.MethodGet, "/api/product", "", false, false)
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "the client checks "+strings.TrimPrefix(checked.URL, "http://")) {
+		t.Errorf("reported %q, want one report naming the checked server", rec.errors)
+	}
+}
+
+func send(t *testing.T, client *http.Client, baseURL, method, path, body string, raw, anonymous bool) *http.Response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -266,6 +281,8 @@ func send(t *testing.T, client *http.Client, baseURL, method, path, body string,
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if !anonymous {
 		req.Header.Set("api_key", "apitest")
 	}
 	if raw {
