@@ -2,6 +2,15 @@
 // request it sends and every response it receives against the server's
 // OpenAPI document, so an undocumented field, status or header fails the test
 // that met it.
+//
+//	client := apitest.NewClient(t, baseURL)
+//	resp, err := client.Get(baseURL + "/api/product")
+//
+// A test that sends a deliberately invalid request wraps it in Raw; the
+// response is still checked:
+//
+//	req, _ := http.NewRequest(http.MethodGet, baseURL+"/api/product?limit=0", nil)
+//	resp, err := client.Do(apitest.Raw(req))
 package apitest
 
 import (
@@ -203,6 +212,9 @@ var validatorFor = sync.OnceValues(func() (*validator, error) {
 func (v *validator) checkError(resp *http.Response, body []byte) error {
 	if resp.StatusCode < 400 {
 		return fmt.Errorf("status %d from an undocumented route", resp.StatusCode)
+	}
+	if resp.Header.Get("X-Correlation-ID") == "" {
+		return fmt.Errorf("response header %q missing", "X-Correlation-ID")
 	}
 	schema := v.doc.Components.Schemas["Error"]
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {

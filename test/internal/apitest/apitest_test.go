@@ -48,6 +48,7 @@ func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
 		c.JSON(http.StatusNotFound, gin.H{"error": "NOT_FOUND", "message": "route not found", "correlation_id": correlationID})
 	})
 	r.GET("/api/product", listProducts)
+	r.GET("/api/legacy", func(c *gin.Context) { c.String(http.StatusNotFound, "gone") })
 	r.POST("/api/order", func(c *gin.Context) {
 		if c.GetHeader("api_key") == "" {
 			c.JSON(http.StatusUnauthorized, gin.H{"error": "UNAUTHORIZED", "message": "api_key is missing", "correlation_id": correlationID})
@@ -219,6 +220,12 @@ func TestClientReportsMismatches(t *testing.T) {
 			want: []string{"POST /api/order -> 400: request:", "items"},
 		},
 		{
+			name:   "raw request answered without the error shape",
+			list:   validList,
+			method: http.MethodGet, path: "/api/legacy", raw: true,
+			want: []string{"GET /api/legacy -> 404: response:", `content type "text/plain; charset=utf-8", want application/json`},
+		},
+		{
 			name:   "undocumented route",
 			list:   validList,
 			method: http.MethodGet, path: "/api/nothing-here",
@@ -255,6 +262,42 @@ func TestClientSendsTheBodyItValidated(t *testing.T) {
 	if !strings.Contains(string(body), `"total":19.5`) {
 		t.Errorf("body = %s, want the total of three units", body)
 	}
+	if len(rec.errors) != 0 {
+		t.Errorf("reported %q, want nothing", rec.errors)
+	}
+}
+
+// Integration tests may run in parallel, and all their clients share one
+// loaded document; the race detector checks that sharing here.
+func TestClientIsSafeForConcurrentUse(t *testing.T) {
+	srv := fakeServer(t, validList)
+	rec := &recorder{TB: t}
+	client := NewClient(rec, srv.URL)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 10 {
+				body := fmt.Sprintf(`{"items":[{"productId":"1","quantity":%d}]}`, i+j+1)
+				req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/order", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("api_key", "apitest")
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status = %d, want 200", resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
 	if len(rec.errors) != 0 {
 		t.Errorf("reported %q, want nothing", rec.errors)
 	}
