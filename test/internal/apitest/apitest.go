@@ -89,7 +89,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host != t.host {
 		problems = append(problems, fmt.Sprintf("request to %s, the client checks %s", req.URL.Host, t.host))
 	}
-	route, params, err := t.validator.router.FindRoute(req)
+	route, params, err := t.validator.router.FindRoute(withoutTrailingSlash(req))
 	if err != nil && !raw {
 		problems = append(problems, fmt.Sprintf("route not documented: %v", err))
 	}
@@ -153,6 +153,19 @@ func (t *transport) report(req *http.Request, status int, problems []string) {
 	for _, p := range problems {
 		t.tb.Errorf("apitest: %s %s -> %d: %s", req.Method, req.URL.Path, status, p)
 	}
+}
+
+// withoutTrailingSlash maps "/api/product/" to the documented "/api/product":
+// the server answers both forms alike, and the document lists each path once.
+func withoutTrailingSlash(req *http.Request) *http.Request {
+	p := req.URL.Path
+	if len(p) < 2 || !strings.HasSuffix(p, "/") {
+		return req
+	}
+	r := req.Clone(req.Context())
+	r.URL.Path = strings.TrimSuffix(p, "/")
+	r.URL.RawPath = ""
+	return r
 }
 
 // readBody reads the request body once so that it can be both validated and

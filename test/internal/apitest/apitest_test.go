@@ -48,6 +48,7 @@ func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
 		c.JSON(http.StatusNotFound, gin.H{"error": "NOT_FOUND", "message": "route not found", "correlation_id": correlationID})
 	})
 	r.GET("/api/product", listProducts)
+	r.GET("/api/product/", listProducts)
 	r.GET("/api/legacy", func(c *gin.Context) { c.String(http.StatusNotFound, "gone") })
 	r.POST("/api/order", func(c *gin.Context) {
 		if c.GetHeader("api_key") == "" {
@@ -106,6 +107,7 @@ func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 		status    int
 	}{
 		{name: "product list", list: validList, method: http.MethodGet, path: "/api/product?limit=10&offset=0", status: http.StatusOK},
+		{name: "product list with a trailing slash", list: validList, method: http.MethodGet, path: "/api/product/", status: http.StatusOK},
 		{name: "documented error", list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true, status: http.StatusBadRequest},
 		{name: "order", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`, status: http.StatusOK},
 		{name: "order without api key", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":1}]}`, anonymous: true, status: http.StatusUnauthorized},
