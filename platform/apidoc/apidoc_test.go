@@ -75,6 +75,11 @@ func TestEveryResponseDocumentsCorrelationID(t *testing.T) {
 	}
 	for key, op := range operations(doc) {
 		for status, resp := range op.op.Responses.Map() {
+			if status == "431" {
+				// The HTTP server itself refuses the largest header blocks,
+				// before the middleware that sets the id runs.
+				continue
+			}
 			h := resp.Value.Headers["X-Correlation-ID"]
 			if h == nil || !h.Value.Required {
 				t.Errorf("%s %s: no required X-Correlation-ID header", key, status)

@@ -305,6 +305,29 @@ func TestClientIsSafeForConcurrentUse(t *testing.T) {
 	}
 }
 
+// The HTTP server answers a header block beyond its limit itself, in plain
+// text and without a correlation id; the document allows for that.
+func TestClientAcceptsTheHTTPServersOwnHeaderTooLarge(t *testing.T) {
+	srv := fakeServer(t, validList)
+	rec := &recorder{TB: t}
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/api/product", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("x", http.DefaultMaxHeaderBytes+4096))
+	resp, err := NewClient(rec, srv.URL).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status = %d, want 431", resp.StatusCode)
+	}
+	if len(rec.errors) != 0 {
+		t.Errorf("reported %q, want nothing", rec.errors)
+	}
+}
+
 func TestClientReportsRequestsToAnotherServer(t *testing.T) {
 	checked, other := fakeServer(t, validList), fakeServer(t, validList)
 	rec := &recorder{TB: t}
