@@ -86,43 +86,68 @@ func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-func validList(c *gin.Context) {
-	c.Header("X-Total-Count", "1")
-	c.JSON(http.StatusOK, []gin.H{product})
+var validList = listOf(product)
+
+// listOf answers a product list of one, as the server would.
+func listOf(p gin.H) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("X-Total-Count", "1")
+		c.JSON(http.StatusOK, []gin.H{p})
+	}
+}
+
+// productWith returns a copy of product with field set to value, or
+// without field when value is nil.
+func productWith(field string, value any) gin.H {
+	p := gin.H{}
+	for k, v := range product {
+		p[k] = v
+	}
+	if value == nil {
+		delete(p, field)
+	} else {
+		p[field] = value
+	}
+	return p
 }
 
 func invalidParameter(c *gin.Context) {
 	c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_PARAMETER", "message": "limit must be 1 to 1000", "correlation_id": correlationID})
 }
 
+// exchange is one request of a test and how the fake server answers it.
+type exchange struct {
+	list      gin.HandlerFunc // answers GET /api/product
+	method    string
+	path      string
+	body      string
+	raw       bool // sent through Raw
+	anonymous bool // sent without api_key
+}
+
 func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 	tests := []struct {
-		name      string
-		list      gin.HandlerFunc
-		method    string
-		path      string
-		body      string
-		raw       bool
-		anonymous bool
-		status    int
+		name string
+		exchange
+		status int
 	}{
-		{name: "product list", list: validList, method: http.MethodGet, path: "/api/product?limit=10&offset=0", status: http.StatusOK},
-		{name: "product list with a trailing slash", list: validList, method: http.MethodGet, path: "/api/product/", status: http.StatusOK},
-		{name: "documented error", list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true, status: http.StatusBadRequest},
-		{name: "order", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`, status: http.StatusOK},
-		{name: "order without api key", list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":1}]}`, anonymous: true, status: http.StatusUnauthorized},
-		{name: "raw request to unknown route", list: validList, method: http.MethodGet, path: "/api/nothing-here", raw: true, status: http.StatusNotFound},
-		{name: "metrics as text", list: validList, method: http.MethodGet, path: "/metrics", status: http.StatusOK},
-		{name: "document as yaml", list: validList, method: http.MethodGet, path: apidoc.YAMLPath, status: http.StatusOK},
-		{name: "document as json", list: validList, method: http.MethodGet, path: apidoc.JSONPath, status: http.StatusOK},
-		{name: "docs page", list: validList, method: http.MethodGet, path: apidoc.DocsPath, status: http.StatusOK},
-		{name: "docs asset", list: validList, method: http.MethodGet, path: apidoc.DocsPath + "/swagger-ui.css", status: http.StatusOK},
+		{name: "product list", exchange: exchange{list: validList, method: http.MethodGet, path: "/api/product?limit=10&offset=0"}, status: http.StatusOK},
+		{name: "product list with a trailing slash", exchange: exchange{list: validList, method: http.MethodGet, path: "/api/product/"}, status: http.StatusOK},
+		{name: "documented error", exchange: exchange{list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true}, status: http.StatusBadRequest},
+		{name: "order", exchange: exchange{list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`}, status: http.StatusOK},
+		{name: "order without api key", exchange: exchange{list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":1}]}`, anonymous: true}, status: http.StatusUnauthorized},
+		{name: "raw request to unknown route", exchange: exchange{list: validList, method: http.MethodGet, path: "/api/nothing-here", raw: true}, status: http.StatusNotFound},
+		{name: "metrics as text", exchange: exchange{list: validList, method: http.MethodGet, path: "/metrics"}, status: http.StatusOK},
+		{name: "document as yaml", exchange: exchange{list: validList, method: http.MethodGet, path: apidoc.YAMLPath}, status: http.StatusOK},
+		{name: "document as json", exchange: exchange{list: validList, method: http.MethodGet, path: apidoc.JSONPath}, status: http.StatusOK},
+		{name: "docs page", exchange: exchange{list: validList, method: http.MethodGet, path: apidoc.DocsPath}, status: http.StatusOK},
+		{name: "docs asset", exchange: exchange{list: validList, method: http.MethodGet, path: apidoc.DocsPath + "/swagger-ui.css"}, status: http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeServer(t, tt.list)
 			rec := &recorder{TB: t}
-			resp := send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw, tt.anonymous)
+			resp := send(t, NewClient(rec, srv.URL), srv.URL, tt.exchange)
 			if resp.StatusCode != tt.status {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
 			}
@@ -135,102 +160,102 @@ func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 
 func TestClientReportsMismatches(t *testing.T) {
 	tests := []struct {
-		name   string
-		list   gin.HandlerFunc
-		method string
-		path   string
-		body   string
-		raw    bool
-		want   []string
+		name string
+		exchange
+		want []string
 	}{
 		{
 			name: "product without price",
-			list: func(c *gin.Context) {
-				p := gin.H{}
-				for k, v := range product {
-					if k != "price" {
-						p[k] = v
-					}
-				}
-				c.Header("X-Total-Count", "1")
-				c.JSON(http.StatusOK, []gin.H{p})
+			exchange: exchange{
+				list:   listOf(productWith("price", nil)),
+				method: http.MethodGet, path: "/api/product",
 			},
-			method: http.MethodGet, path: "/api/product",
 			want: []string{"GET /api/product -> 200: response:", "price"},
 		},
 		{
 			name: "price as text",
-			list: func(c *gin.Context) {
-				p := gin.H{"price": "6.50"}
-				for k, v := range product {
-					if k != "price" {
-						p[k] = v
-					}
-				}
-				c.Header("X-Total-Count", "1")
-				c.JSON(http.StatusOK, []gin.H{p})
+			exchange: exchange{
+				list:   listOf(productWith("price", "6.50")),
+				method: http.MethodGet, path: "/api/product",
 			},
-			method: http.MethodGet, path: "/api/product",
 			want: []string{"GET /api/product -> 200: response:", "price"},
 		},
 		{
-			name:   "undocumented status",
-			list:   func(c *gin.Context) { c.JSON(http.StatusTeapot, gin.H{}) },
-			method: http.MethodGet, path: "/api/product",
+			name: "undocumented status",
+			exchange: exchange{
+				list:   func(c *gin.Context) { c.JSON(http.StatusTeapot, gin.H{}) },
+				method: http.MethodGet, path: "/api/product",
+			},
 			want: []string{"GET /api/product -> 418: response:", "status is not supported"},
 		},
 		{
-			name:   "missing total count header",
-			list:   func(c *gin.Context) { c.JSON(http.StatusOK, []gin.H{product}) },
-			method: http.MethodGet, path: "/api/product",
+			name: "missing total count header",
+			exchange: exchange{
+				list:   func(c *gin.Context) { c.JSON(http.StatusOK, []gin.H{product}) },
+				method: http.MethodGet, path: "/api/product",
+			},
 			want: []string{"GET /api/product -> 200: response:", "X-Total-Count"},
 		},
 		{
 			name: "undocumented error code",
-			list: func(c *gin.Context) {
-				c.JSON(http.StatusBadRequest, gin.H{"error": "LIMIT_TOO_BIG", "message": "no", "correlation_id": correlationID})
+			exchange: exchange{
+				list: func(c *gin.Context) {
+					c.JSON(http.StatusBadRequest, gin.H{"error": "LIMIT_TOO_BIG", "message": "no", "correlation_id": correlationID})
+				},
+				method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			},
-			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			want: []string{"GET /api/product -> 400: response:", "/error: value is not one of the allowed values"},
 		},
 		{
 			name: "error code of another status",
-			list: func(c *gin.Context) {
-				c.JSON(http.StatusBadRequest, gin.H{"error": "PRODUCT_NOT_FOUND", "message": "no", "correlation_id": correlationID})
+			exchange: exchange{
+				list: func(c *gin.Context) {
+					c.JSON(http.StatusBadRequest, gin.H{"error": "PRODUCT_NOT_FOUND", "message": "no", "correlation_id": correlationID})
+				},
+				method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			},
-			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			want: []string{"GET /api/product -> 400: response:", "/error: value is not one of the allowed values"},
 		},
 		{
 			name: "error without correlation id",
-			list: func(c *gin.Context) {
-				c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_PARAMETER", "message": "no"})
+			exchange: exchange{
+				list: func(c *gin.Context) {
+					c.JSON(http.StatusBadRequest, gin.H{"error": "INVALID_PARAMETER", "message": "no"})
+				},
+				method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			},
-			method: http.MethodGet, path: "/api/product?limit=5000", raw: true,
 			want: []string{"GET /api/product -> 400: response:", "correlation_id"},
 		},
 		{
-			name:   "invalid query parameter",
-			list:   invalidParameter,
-			method: http.MethodGet, path: "/api/product?limit=0",
+			name: "invalid query parameter",
+			exchange: exchange{
+				list:   invalidParameter,
+				method: http.MethodGet, path: "/api/product?limit=0",
+			},
 			want: []string{"GET /api/product -> 400: request:", "limit"},
 		},
 		{
-			name:   "order without items",
-			list:   validList,
-			method: http.MethodPost, path: "/api/order", body: `{"couponCode":"HAPPYHRS"}`,
+			name: "order without items",
+			exchange: exchange{
+				list:   validList,
+				method: http.MethodPost, path: "/api/order", body: `{"couponCode":"HAPPYHRS"}`,
+			},
 			want: []string{"POST /api/order -> 400: request:", "items"},
 		},
 		{
-			name:   "raw request answered without the error shape",
-			list:   validList,
-			method: http.MethodGet, path: "/api/legacy", raw: true,
+			name: "raw request answered without the error shape",
+			exchange: exchange{
+				list:   validList,
+				method: http.MethodGet, path: "/api/legacy", raw: true,
+			},
 			want: []string{"GET /api/legacy -> 404: response:", `content type "text/plain; charset=utf-8", want application/json`},
 		},
 		{
-			name:   "undocumented route",
-			list:   validList,
-			method: http.MethodGet, path: "/api/nothing-here",
+			name: "undocumented route",
+			exchange: exchange{
+				list:   validList,
+				method: http.MethodGet, path: "/api/nothing-here",
+			},
 			want: []string{"GET /api/nothing-here -> 404: route not documented"},
 		},
 	}
@@ -238,7 +263,7 @@ func TestClientReportsMismatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeServer(t, tt.list)
 			rec := &recorder{TB: t}
-			send(t, NewClient(rec, srv.URL), srv.URL, tt.method, tt.path, tt.body, tt.raw, false)
+			send(t, NewClient(rec, srv.URL), srv.URL, tt.exchange)
 			if len(rec.errors) == 0 {
 				t.Fatalf("reported nothing, want %q", tt.want)
 			}
@@ -256,7 +281,7 @@ func TestClientReportsMismatches(t *testing.T) {
 func TestClientSendsTheBodyItValidated(t *testing.T) {
 	srv := fakeServer(t, validList)
 	rec := &recorder{TB: t}
-	resp := send(t, NewClient(rec, srv.URL), srv.URL, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":3}]}`, false, false)
+	resp := send(t, NewClient(rec, srv.URL), srv.URL, exchange{method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":3}]}`})
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -331,29 +356,29 @@ func TestClientAcceptsTheHTTPServersOwnHeaderTooLarge(t *testing.T) {
 func TestClientReportsRequestsToAnotherServer(t *testing.T) {
 	checked, other := fakeServer(t, validList), fakeServer(t, validList)
 	rec := &recorder{TB: t}
-	send(t, NewClient(rec, checked.URL), other.URL, http.MethodGet, "/api/product", "", false, false)
+	send(t, NewClient(rec, checked.URL), other.URL, exchange{method: http.MethodGet, path: "/api/product"})
 	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "the client checks "+strings.TrimPrefix(checked.URL, "http://")) {
 		t.Errorf("reported %q, want one report naming the checked server", rec.errors)
 	}
 }
 
-func send(t *testing.T, client *http.Client, baseURL, method, path, body string, raw, anonymous bool) *http.Response {
+func send(t *testing.T, client *http.Client, baseURL string, ex exchange) *http.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	var body io.Reader
+	if ex.body != "" {
+		body = strings.NewReader(ex.body)
 	}
-	req, err := http.NewRequest(method, baseURL+path, rd)
+	req, err := http.NewRequest(ex.method, baseURL+ex.path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
+	if ex.body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if !anonymous {
+	if !ex.anonymous {
 		req.Header.Set("api_key", "apitest")
 	}
-	if raw {
+	if ex.raw {
 		req = Raw(req)
 	}
 	resp, err := client.Do(req)
