@@ -135,6 +135,7 @@ func TestClientAcceptsDocumentedExchanges(t *testing.T) {
 		{name: "product list with a trailing slash", exchange: exchange{list: validList, method: http.MethodGet, path: "/api/product/"}, status: http.StatusOK},
 		{name: "documented error", exchange: exchange{list: invalidParameter, method: http.MethodGet, path: "/api/product?limit=abc", raw: true}, status: http.StatusBadRequest},
 		{name: "order", exchange: exchange{list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":2}],"note":"extra fields are allowed"}`}, status: http.StatusOK},
+		{name: "order with a null coupon code", exchange: exchange{list: validList, method: http.MethodPost, path: "/api/order", body: `{"couponCode":null,"items":[{"productId":"1","quantity":1}]}`}, status: http.StatusOK},
 		{name: "order without api key", exchange: exchange{list: validList, method: http.MethodPost, path: "/api/order", body: `{"items":[{"productId":"1","quantity":1}]}`, anonymous: true}, status: http.StatusUnauthorized},
 		{name: "raw request to unknown route", exchange: exchange{list: validList, method: http.MethodGet, path: "/api/nothing-here", raw: true}, status: http.StatusNotFound},
 		{name: "metrics as text", exchange: exchange{list: validList, method: http.MethodGet, path: "/metrics"}, status: http.StatusOK},
