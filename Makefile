@@ -39,8 +39,12 @@ test-unit: ## quick loop: unit tests only
 test-integration: ## integration tests only (real PostgreSQL, real HTTP)
 	$(GO) test -race -count=1 ./test/...
 
+test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
+	$(GO) test -tags e2e -count=1 ./test/e2e/...
+
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags e2e ./test/e2e/...
 	@files=$$(git ls-files '*.go' 2>/dev/null); [ -n "$$files" ] || files=$$(find . -name '*.go' -not -path './.devdb/*'); \
 	out=$$(gofmt -l $$files); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

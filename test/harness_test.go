@@ -29,6 +29,7 @@ import (
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
+	"minikart/test/internal/apitest"
 )
 
 // migrator lets pgtestdb build its template database with the project's
@@ -102,10 +103,11 @@ func sampleCoupons() []string {
 
 // testApp is a running Mini-Kart on 127.0.0.1 with its own database.
 type testApp struct {
-	t     *testing.T
-	base  string
-	db    *sqlx.DB
-	fxapp *fxtest.App
+	t      *testing.T
+	client *http.Client // validates every exchange against the OpenAPI document
+	base   string
+	db     *sqlx.DB
+	fxapp  *fxtest.App
 }
 
 // startApp starts the real graph in the test environment on a free port.
@@ -152,7 +154,8 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 		return nil, err
 	}
 	t.Cleanup(func() { app.RequireStop() })
-	return &testApp{t: t, base: "http://" + srv.Addr(), db: dbx, fxapp: app}, nil
+	base := "http://" + srv.Addr()
+	return &testApp{t: t, client: apitest.NewClient(t, base), base: base, db: dbx, fxapp: app}, nil
 }
 
 // response is a decoded HTTP answer.
@@ -211,7 +214,7 @@ func (a *testApp) do(method, path string, body string, headers ...string) respon
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := a.client.Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/apidoc"
 	"minikart/platform/apperr"
 	"minikart/platform/config"
 	"minikart/platform/health"
@@ -46,6 +47,7 @@ var Module = fx.Module("httpserver",
 		NewServer,
 		AsRootRoutes(health.NewHandler),
 		AsRootRoutes(metrics.NewHandler),
+		AsRootRoutes(apidoc.NewHandler),
 	),
 	fx.Invoke(func(*Server) {}),
 )
