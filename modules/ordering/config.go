@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minikart/platform/config"
+	"minikart/platform/ratelimit"
 )
 
 // Config is the ordering section.
@@ -23,6 +24,8 @@ type Config struct {
 	IdempotencyWait time.Duration `mapstructure:"idempotency_wait"`
 	// IdempotencyPurgeInterval is how often expired keys are deleted.
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
+	// RateLimit applies per api key to the order routes.
+	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks the keys and limits.
@@ -47,6 +50,7 @@ func (c Config) Validate() error {
 		errs = append(errs, config.Invalid("max_body_bytes", "must be between 1024 and 67108864, got %d", c.MaxBodyBytes))
 	}
 	errs = append(errs,
+		c.RateLimit.Validate(),
 		config.Positive("idempotency_ttl", c.IdempotencyTTL),
 		config.Positive("idempotency_wait", c.IdempotencyWait),
 		config.Positive("idempotency_purge_interval", c.IdempotencyPurgeInterval),

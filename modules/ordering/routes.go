@@ -6,23 +6,27 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"minikart/platform/ratelimit"
 )
 
 type handler struct {
-	s       *Service
-	keys    []string
-	maxBody int64
+	s         *Service
+	keys      []string
+	maxBody   int64
+	rateLimit ratelimit.Config
 }
 
 func newHandler(s *Service, c Config) *handler {
-	return &handler{s: s, keys: c.APIKeys, maxBody: c.MaxBodyBytes}
+	return &handler{s: s, keys: c.APIKeys, maxBody: c.MaxBodyBytes, rateLimit: c.RateLimit}
 }
 
 // Register maps the order routes, all behind the api key; both forms of
 // each path are served directly, since proxies forward them with or
 // without a trailing slash and a redirect would turn a POST into a GET.
 func (h *handler) Register(r gin.IRouter) {
-	g := r.Group("/order", requireAPIKey(h.keys))
+	g := r.Group("/order", requireAPIKey(h.keys),
+		ratelimit.Middleware(h.rateLimit, func(c *gin.Context) string { return c.GetString(principalKey) }))
 	g.POST("", h.place)
 	g.POST("/", h.place)
 	g.GET("/:orderId", h.get)

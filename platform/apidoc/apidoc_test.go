@@ -51,6 +51,10 @@ func TestDocumentDescribesEveryRoute(t *testing.T) {
 		"GET " + JSONPath:         "getOpenAPIJSON",
 		"GET " + DocsPath:         "getDocs",
 		"GET " + DocsPath + "/{}": "getDocsAsset",
+		"OPTIONS /api/product":    "preflightProducts",
+		"OPTIONS /api/product/{}": "preflightProduct",
+		"OPTIONS /api/order":      "preflightOrder",
+		"OPTIONS /api/order/{}":   "preflightGetOrder",
 	}
 	got := operations(doc)
 	for key, id := range want {

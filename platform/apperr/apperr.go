@@ -21,6 +21,7 @@ const (
 	MethodNotAllowed
 	Conflict
 	TooLarge
+	HeaderTooLarge
 	Unprocessable
 	RateLimited
 	Unavailable
@@ -99,6 +100,7 @@ var (
 	ErrServiceUnavailable = New(Unavailable, "SERVICE_UNAVAILABLE", "service temporarily unavailable, retry later")
 	ErrTimeout            = New(Timeout, "TIMEOUT", "the request took too long")
 	ErrBodyTooLarge       = New(TooLarge, "BODY_TOO_LARGE", "request body too large")
+	ErrHeaderTooLarge     = New(HeaderTooLarge, "HEADER_TOO_LARGE", "request headers too large")
 )
 
 // Clip bounds a client-supplied value echoed in an error detail.

@@ -2,9 +2,13 @@ package httpserver
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"time"
 
 	"minikart/platform/config"
+	"minikart/platform/ratelimit"
 )
 
 // Config is the server section.
@@ -18,6 +22,11 @@ type Config struct {
 	RequestTimeout    time.Duration `mapstructure:"request_timeout"`
 	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
 	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
+	// TrustedProxies are the addresses (IPs or CIDRs) whose
+	// X-Forwarded-For is believed; from anyone else it is ignored.
+	TrustedProxies []string         `mapstructure:"trusted_proxies"`
+	CORS           CORSConfig       `mapstructure:"cors"`
+	RateLimit      ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.
@@ -29,7 +38,18 @@ func (c Config) Validate() error {
 	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		errs = append(errs, config.Invalid("request_timeout", "must be shorter than write_timeout (%s) so a timed-out request can still be answered", c.WriteTimeout))
 	}
+	for i, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, config.Invalid(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR", p))
+		}
+	}
+	for i, o := range c.CORS.AllowedOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+			errs = append(errs, config.Invalid(fmt.Sprintf("cors.allowed_origins[%d]", i), "%q is not an origin such as https://shop.example, or *", o))
+		}
+	}
 	errs = append(errs,
+		c.RateLimit.Validate(),
 		config.Positive("read_timeout", c.ReadTimeout),
 		config.Positive("read_header_timeout", c.ReadHeaderTimeout),
 		config.Positive("write_timeout", c.WriteTimeout),

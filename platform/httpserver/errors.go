@@ -32,6 +32,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusConflict
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.HeaderTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	case apperr.Unprocessable:
 		return http.StatusUnprocessableEntity
 	case apperr.RateLimited:

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"minikart/platform/config"
 	"minikart/platform/health"
 	"minikart/platform/metrics"
+	"minikart/platform/ratelimit"
 )
 
 // Routes is implemented by each module's HTTP handler.
@@ -71,12 +73,17 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 		return nil, err
 	}
 	e := gin.New()
+	if err := e.SetTrustedProxies(p.Config.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+	}
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
 	e.Use(recovery, correlation(p.Log), requestLog, m.handler, securityHeaders,
-		deadline(p.Config.RequestTimeout), errorMiddleware)
+		deadline(p.Config.RequestTimeout), errorMiddleware,
+		cors(p.Config.CORS), headerLimit(p.Config.MaxHeaderBytes),
+		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP))
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
 	for _, r := range p.RootRoutes {
@@ -87,6 +94,25 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 		r.Register(api)
 	}
 	return e, nil
+}
+
+// headerLimit answers 431 HEADER_TOO_LARGE when the request line and
+// headers exceed limit bytes.
+func headerLimit(limit int) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := len(c.Request.Method) + len(c.Request.RequestURI) + 12
+		for k, vs := range c.Request.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > limit {
+			_ = c.Error(apperr.ErrHeaderTooLarge.Withf("request headers exceed %d bytes", limit))
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
 }
 
 // Server is the running HTTP server.
@@ -105,8 +131,10 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Se
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		WriteTimeout:      c.WriteTimeout,
 		IdleTimeout:       c.IdleTimeout,
-		MaxHeaderBytes:    c.MaxHeaderBytes,
-		ErrorLog:          nil,
+		// The server's own limit answers in plain text; headerLimit answers
+		// the configured limit in JSON, so the server's is set well above it.
+		MaxHeaderBytes: max(4*c.MaxHeaderBytes, 64<<10),
+		ErrorLog:       stdlog.New(log.With().Str("component", "net/http").Logger(), "", 0),
 	}}
 	log = log.With().Str("component", "httpserver").Logger()
 	lc.Append(fx.Hook{
