@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/jmoiron/sqlx"
 	"github.com/peterldowns/pgtestdb"
@@ -107,6 +108,7 @@ type testApp struct {
 	client *http.Client // validates every exchange against the OpenAPI document
 	base   string
 	db     *sqlx.DB
+	engine *gin.Engine
 	fxapp  *fxtest.App
 }
 
@@ -144,7 +146,8 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	}
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
-	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx))
+	var engine *gin.Engine
+	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx, &engine))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
@@ -155,7 +158,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	}
 	t.Cleanup(func() { app.RequireStop() })
 	base := "http://" + srv.Addr()
-	return &testApp{t: t, client: apitest.NewClient(t, base), base: base, db: dbx, fxapp: app}, nil
+	return &testApp{t: t, client: apitest.NewClient(t, base), base: base, db: dbx, engine: engine, fxapp: app}, nil
 }
 
 // response is a decoded HTTP answer.
