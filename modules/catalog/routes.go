@@ -61,20 +61,23 @@ func ParseProductID(raw string) (int64, error) {
 	return id, nil
 }
 
-// parsePage reads limit (1..max_limit, default max_limit) and offset (>= 0).
+// parsePage reads limit (1..max_limit, default max_limit) and offset (>= 0),
+// each at most once: a repeated parameter is ambiguous, so it is rejected.
 func (h *handler) parsePage(c *gin.Context) (Page, error) {
 	p := Page{Limit: h.s.maxLimit}
 	var details []apperr.Detail
-	if raw, ok := c.GetQuery("limit"); ok {
+	if vals, ok := c.GetQueryArray("limit"); ok {
+		raw := vals[0]
 		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > h.s.maxLimit {
+		if err != nil || n < 1 || n > h.s.maxLimit || len(vals) > 1 {
 			details = append(details, apperr.Detail{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(h.s.maxLimit), Value: apperr.Clip(raw)})
 		}
 		p.Limit = n
 	}
-	if raw, ok := c.GetQuery("offset"); ok {
+	if vals, ok := c.GetQueryArray("offset"); ok {
+		raw := vals[0]
 		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || len(vals) > 1 {
 			details = append(details, apperr.Detail{Field: "offset", Message: "must be an integer of 0 or more", Value: apperr.Clip(raw)})
 		}
 		p.Offset = n

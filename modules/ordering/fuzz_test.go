@@ -1,0 +1,119 @@
+package ordering
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
+)
+
+// FuzzDecodeOrder checks that any body either decodes into an order that
+// respects every limit, or fails with a client error; never a panic.
+func FuzzDecodeOrder(f *testing.F) {
+	for _, seed := range []string{
+		`{"items":[{"productId":"1","quantity":2}]}`,
+		`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":2},{"productId":"3","quantity":1}]}`,
+		`{"couponCode":null,"items":[{"productId":" 7 ","quantity":1,"extra":[1,2]}],"cart":{}}`,
+		`{"items":[]}`, `{"items":null}`, `{}`, `[]`, `null`, ``, `{"items":[1]}`,
+		`{"items":[{"productId":1,"quantity":"1"}]}`, `{"items":[{"productId":"1","quantity":1e2}]}`,
+		`{"items":[{"productId":"1","quantity":-1}]}`, `{"items":[{"productId":"1","quantity":99999999999999999999}]}`,
+		`{"items":[{"productId":"1","quantity":1}]} trailing`, "{\"items\":[{\"productId\":\"\xff\",\"quantity\":1}]}",
+		`{"couponCode":7,"items":[{"productId":"1","quantity":1}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	lim := limits{maxItems: 10, maxQuantity: 100}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := decodeOrder(body, lim)
+		if err != nil {
+			ae, ok := apperr.As(err)
+			if !ok || ae.Kind != apperr.Invalid {
+				t.Fatalf("error %v is not a client error", err)
+			}
+			return
+		}
+		if len(req.Items) == 0 || len(req.Items) > lim.maxItems {
+			t.Fatalf("accepted %d items", len(req.Items))
+		}
+		for _, it := range req.Items {
+			if it.ProductID == "" || it.Quantity < 1 || it.Quantity > lim.maxQuantity {
+				t.Fatalf("accepted item %+v", it)
+			}
+		}
+		// What was accepted must decode the same way once re-encoded.
+		again, err := json.Marshal(map[string]any{"couponCode": req.CouponCode, "items": req.Items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, err := decodeOrder(again, lim)
+		if err != nil || len(req2.Items) != len(req.Items) {
+			t.Fatalf("re-encoded %s: %v", again, err)
+		}
+		for i := range req.Items {
+			// encoding/json replaces invalid UTF-8, so compare valid ids only.
+			if utf8.ValidString(req.Items[i].ProductID) && req2.Items[i] != req.Items[i] {
+				t.Fatalf("item %d: %+v then %+v", i, req.Items[i], req2.Items[i])
+			}
+		}
+	})
+}
+
+// FuzzParseOrderID checks that only canonical-length UUIDs are accepted.
+func FuzzParseOrderID(f *testing.F) {
+	for _, seed := range []string{"0b9ac1d8-1f4e-4a53-9d0e-3f1c2a7b5e61", "", "x", "0b9ac1d81f4e4a539d0e3f1c2a7b5e61", "{0b9ac1d8-1f4e-4a53-9d0e-3f1c2a7b5e61}", "urn:uuid:0b9ac1d8-1f4e-4a53-9d0e-3f1c2a7b5e61"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		id, err := parseOrderID(raw)
+		if err != nil {
+			if ae, ok := apperr.As(err); !ok || ae.Code != "INVALID_PARAMETER" {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if len(raw) != 36 || id.String() != toLower(raw) {
+			t.Fatalf("accepted %q as %s", raw, id)
+		}
+	})
+}
+
+func toLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// FuzzIdempotencyKey checks the header rule: 1 to 255 visible ASCII
+// characters are accepted as they are, anything else is a 400.
+func FuzzIdempotencyKey(f *testing.F) {
+	for _, seed := range []string{"k", "0b9ac1d8-1f4e-4a53-9d0e-3f1c2a7b5e61", "with space", "tab\tkey", "clé", ""} {
+		f.Add(seed)
+	}
+	gin.SetMode(gin.TestMode)
+	f.Fuzz(func(t *testing.T, key string) {
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest(http.MethodPost, "/api/order", nil)
+		c.Request.Header[IdempotencyHeader] = []string{key}
+		c.Set(principalKey, "p")
+		idem, err := idempotencyFrom(c)
+		visible := len(key) >= 1 && len(key) <= 255
+		for i := 0; visible && i < len(key); i++ {
+			visible = key[i] >= '!' && key[i] <= '~'
+		}
+		switch {
+		case visible && (err != nil || idem.Key != key || idem.Scope != "p"):
+			t.Fatalf("rejected or altered visible key %q: %+v %v", key, idem, err)
+		case !visible && err == nil:
+			t.Fatalf("accepted %q", key)
+		}
+	})
+}
