@@ -7,7 +7,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-e2e bench-promo lint fmt vet db-start db-stop migrate clean
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean
 
 build: ## compile the server to bin/minikart
 	$(GO) build -o bin/minikart .
@@ -39,12 +39,16 @@ test-unit: ## quick loop: unit tests only
 test-integration: ## integration tests only (real PostgreSQL, real HTTP)
 	$(GO) test -race -count=1 ./test/...
 
+test-faults: ## fault tests under load: SIGTERM, PostgreSQL restart, bad start-up, two instances
+	$(GO) test -tags faults -race -count=1 -timeout 15m ./test/faults/...
+
 test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
 	$(GO) test -tags e2e -count=1 ./test/e2e/...
 
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags e2e ./test/e2e/...
+	$(GO) vet -tags faults ./test/faults/...
 	@files=$$(git ls-files '*.go' 2>/dev/null); [ -n "$$files" ] || files=$$(find . -name '*.go' -not -path './.devdb/*'); \
 	out=$$(gofmt -l $$files); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -126,22 +126,40 @@ func start(ctx context.Context, dir string, port int, throwaway bool) (*Cluster,
 	if c.Running(ctx) {
 		return c, nil
 	}
+	if err := c.StartServer(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// StartServer starts the server process of an initialised cluster.
+func (c *Cluster) StartServer(ctx context.Context) error {
 	opts := []string{
-		"-p " + strconv.Itoa(port),
-		"-k " + dir,
+		"-p " + strconv.Itoa(c.Port),
+		"-k " + c.Dir,
 		"-c listen_addresses=127.0.0.1",
 		"-c max_connections=300",
 	}
-	if throwaway {
+	if c.throwaway {
 		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 	}
-	out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
+	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-l", filepath.Join(c.Dir, "server.log"), "-w", "-t", "60",
 		"-o", strings.Join(opts, " "), "start")
 	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		return nil, fmt.Errorf("pg_ctl start: %w: %s\n%s", err, out, tail(log, 2000))
+		log, _ := os.ReadFile(filepath.Join(c.Dir, "server.log"))
+		return fmt.Errorf("pg_ctl start: %w: %s\n%s", err, out, tail(log, 2000))
 	}
-	return c, nil
+	return nil
+}
+
+// StopServer stops the server process (fast shutdown: open sessions are
+// terminated) and keeps the cluster's files, so StartServer can bring it
+// back, as an operator restarting PostgreSQL would.
+func (c *Cluster) StopServer(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "fast", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w: %s", err, out)
+	}
+	return nil
 }
 
 // Running reports whether the cluster's server process is up.
