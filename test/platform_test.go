@@ -82,6 +82,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		"db_pool_acquired_conns", "db_pool_max_conns 16", "db_pool_acquire_wait_seconds_total",
 		"coupon_set_codes 8", `coupon_set_loads_total{source="build"} 1`, "coupon_set_build_seconds",
 		"go_goroutines",
+		`orders_placed_total{coupon="no"} 1`, "orders_total_amount 6.5", "orders_discount_amount 0",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)

@@ -23,6 +23,7 @@ var Module = fx.Module("ordering",
 		fx.Annotate(newStore, fx.As(new(orderStore))),
 		func(s *catalog.Service) productLookup { return s },
 		func(s *promo.Service) promoApplier { return s },
+		newMetrics,
 	),
 	fx.Provide(
 		NewService,

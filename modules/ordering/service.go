@@ -45,12 +45,13 @@ type Service struct {
 	limits   limits
 	idemTTL  time.Duration
 	idemWait time.Duration
+	metrics  *metrics
 }
 
 // NewService returns the ordering service.
-func NewService(p productLookup, pr promoApplier, st orderStore, c Config) *Service {
+func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *metrics) *Service {
 	return &Service{
-		products: p, promos: pr, store: st,
+		products: p, promos: pr, store: st, metrics: m,
 		limits:  limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity},
 		idemTTL: c.IdempotencyTTL, idemWait: c.IdempotencyWait,
 	}
@@ -88,8 +89,10 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (
 		return Placed{}, err
 	}
 	if replay != nil {
+		s.metrics.replays.Inc()
 		return Placed{Body: replay, Replayed: true}, nil
 	}
+	s.metrics.placed(o.stored)
 	return Placed{Body: body}, nil
 }
 
