@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build: a static binary. Run: non-root, with configs and sample coupon data;
-# migrations are embedded in the binary (minikart migrate up).
+# Build: a static binary (migrations, configs and the API document are
+# embedded). Run: non-root, with the configs and sample coupon data beside it,
+# and Debian's isal (igzip) for fast coupon decoding.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -15,9 +16,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 WORKDIR /app
 COPY --from=build /out/minikart /app/minikart
 COPY configs/ /app/configs/
-COPY migrations/ /app/migrations/
 COPY data/coupons/ /app/data/coupons/
-RUN chown -R minikart /app/data
+# /app/index holds the coupon index the deploy step builds (a shared volume).
+RUN mkdir -p /app/index && chown -R minikart /app/data /app/index
 USER minikart
 ENV MINIKART_ENV=production \
     MINIKART_SERVER_HOST=0.0.0.0 \
