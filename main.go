@@ -137,8 +137,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	logger := log.New(lc, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	lifecycle := &manualLifecycle{}
-	pool, err := db.NewPool(lifecycle, dbc, logger)
+	pool, err := db.Open(dbc)
 	if err != nil {
 		return err
 	}
@@ -170,12 +169,6 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "version %d dirty %t\n", v, dirty)
 	return nil
 }
-
-// manualLifecycle lets a command reuse a constructor written for fx without
-// running its hooks: the command drives the resource itself.
-type manualLifecycle struct{}
-
-func (manualLifecycle) Append(fx.Hook) {}
 
 func configCmd(args []string, stdout io.Writer) error {
 	if len(args) != 1 {

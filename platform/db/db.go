@@ -70,19 +70,9 @@ var Module = fx.Module("db",
 // retry and the stop hook closes it. Stop hooks run in reverse order, so the
 // HTTP server, started later, drains before the pool closes.
 func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(c.URL)
+	pool, err := Open(c)
 	if err != nil {
-		// pgx errors can quote the URL, password included: never wrap them.
-		return nil, errors.New("database.url: invalid PostgreSQL URL")
-	}
-	pc.MaxConns = c.MaxConns
-	pc.MinConns = c.MinConns
-	pc.MaxConnLifetime = c.MaxConnLifetime
-	pc.MaxConnIdleTime = c.MaxConnIdleTime
-	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
-	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
-	if err != nil {
-		return nil, fmt.Errorf("database pool: %w", err)
+		return nil, err
 	}
 	log = log.With().Str("component", "db").Logger()
 	lc.Append(fx.Hook{
@@ -100,6 +90,25 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 			return nil
 		},
 	})
+	return pool, nil
+}
+
+// Open builds a pool from c without connecting.
+func Open(c Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(c.URL)
+	if err != nil {
+		// pgx errors can quote the URL, password included: never wrap them.
+		return nil, errors.New("database.url: invalid PostgreSQL URL")
+	}
+	pc.MaxConns = c.MaxConns
+	pc.MinConns = c.MinConns
+	pc.MaxConnLifetime = c.MaxConnLifetime
+	pc.MaxConnIdleTime = c.MaxConnIdleTime
+	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
 	return pool, nil
 }
 
