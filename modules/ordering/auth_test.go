@@ -3,21 +3,23 @@ package ordering
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 )
 
 // keyGuarded mounts GET /api/secret behind requireAPIKey and counts the
-// requests that get through.
+// requests that get through (atomically: a real server runs the handler on
+// its own goroutine).
 type keyGuarded struct {
 	keys    []string
-	reached int
+	reached atomic.Int32
 }
 
 func (k *keyGuarded) Register(r gin.IRouter) {
 	r.GET("/secret", requireAPIKey(k.keys), func(c *gin.Context) {
-		k.reached++
+		k.reached.Add(1)
 		c.Status(http.StatusNoContent)
 	})
 }
@@ -51,8 +53,8 @@ func TestRequireAPIKey(t *testing.T) {
 					t.Errorf("code = %s, want %s", got, tt.code)
 				}
 			}
-			if reached := g.reached == 1; reached != (tt.status == 204) {
-				t.Errorf("handler reached %d times", g.reached)
+			if reached := g.reached.Load() == 1; reached != (tt.status == 204) {
+				t.Errorf("handler reached %d times", g.reached.Load())
 			}
 		})
 	}
@@ -75,8 +77,8 @@ func TestRequireAPIKeyHeaderNameIsCaseInsensitive(t *testing.T) {
 				t.Fatal(err)
 			}
 			res.Body.Close()
-			if res.StatusCode != http.StatusNoContent || g.reached != 1 {
-				t.Errorf("status = %d, reached %d", res.StatusCode, g.reached)
+			if res.StatusCode != http.StatusNoContent || g.reached.Load() != 1 {
+				t.Errorf("status = %d, reached %d", res.StatusCode, g.reached.Load())
 			}
 		})
 	}
@@ -87,8 +89,8 @@ func TestRequireAPIKeyWithoutKeysRefusesEveryone(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			g := &keyGuarded{keys: []string{"", "  "}}
 			rec := serve(newTestEngine(t, g), http.MethodGet, "/api/secret", "", http.Header{"Api_key": {key}})
-			if rec.Code != http.StatusForbidden || g.reached != 0 {
-				t.Errorf("status = %d, reached %d", rec.Code, g.reached)
+			if rec.Code != http.StatusForbidden || g.reached.Load() != 0 {
+				t.Errorf("status = %d, reached %d", rec.Code, g.reached.Load())
 			}
 		})
 	}
