@@ -18,22 +18,55 @@ import (
 
 func TestRecoveryTurnsAPanicIntoJSON(t *testing.T) {
 	var logs bytes.Buffer
-	e := newTestEngine(t, &logs, func(r gin.IRouter) {
-		r.GET("/panic", func(*gin.Context) { panic("nil map write") })
+	reg := prometheus.NewRegistry()
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: time.Second},
+		Log:        zerolog.New(&logs),
+		Registerer: reg,
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/panic", func(*gin.Context) { panic("nil map write") })
+		})},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/panic", nil))
 
-	if rec.Code != http.StatusInternalServerError {
-		t.Errorf("status = %d, want 500", rec.Code)
-	}
-	body := decodeBody(t, rec)
-	if body["error"] != "INTERNAL_ERROR" || strings.Contains(rec.Body.String(), "nil map") {
-		t.Errorf("body = %s", rec.Body.String())
-	}
-	if !strings.Contains(logs.String(), "handler panicked") || !strings.Contains(logs.String(), "nil map write") {
-		t.Errorf("panic not logged: %s", logs.String())
-	}
+	t.Run("the client gets a 500 INTERNAL_ERROR", func(t *testing.T) {
+		if rec.Code != http.StatusInternalServerError {
+			t.Errorf("status = %d, want 500", rec.Code)
+		}
+		if decodeBody(t, rec)["error"] != "INTERNAL_ERROR" || strings.Contains(rec.Body.String(), "nil map") {
+			t.Errorf("body = %s", rec.Body.String())
+		}
+	})
+	t.Run("the panic is logged with the correlation id", func(t *testing.T) {
+		id := rec.Header().Get(CorrelationHeader)
+		if !strings.Contains(logs.String(), `"panic":"nil map write"`) || !strings.Contains(logs.String(), id) {
+			t.Errorf("panic not logged with %s: %s", id, logs.String())
+		}
+	})
+	t.Run("the panic is logged once", func(t *testing.T) {
+		if strings.Count(logs.String(), `"level":"error"`) != 2 || strings.Contains(logs.String(), "request failed") {
+			t.Errorf("want the panic line and the request line only: %s", logs.String())
+		}
+	})
+	t.Run("the request is logged with its status", func(t *testing.T) {
+		if !strings.Contains(logs.String(), `"route":"/api/panic","status":500`) {
+			t.Errorf("no request line with status 500: %s", logs.String())
+		}
+	})
+	t.Run("the request is counted", func(t *testing.T) {
+		want := `
+# HELP http_requests_total HTTP requests by method, route template and status.
+# TYPE http_requests_total counter
+http_requests_total{method="GET",route="/api/panic",status="500"} 1
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "http_requests_total"); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func TestCorrelationID(t *testing.T) {

@@ -60,8 +60,10 @@ type EngineParams struct {
 	RootRoutes []Routes `group:"root_routes"`
 }
 
-// NewEngine builds the gin engine: recovery → correlation id → request log →
-// metrics → security headers → deadline → error mapping, then the routes.
+// NewEngine builds the gin engine: correlation id → request log → metrics →
+// security headers → recovery → deadline → error mapping, then the routes.
+// Recovery sits inside the request log and the metrics so that a panicking
+// request is still logged and counted, with the 500 it was answered with.
 func NewEngine(p EngineParams) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	m, err := newHTTPMetrics(p.Registerer)
@@ -73,7 +75,7 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	e.Use(recovery, correlation(p.Log), requestLog, m.handler, securityHeaders,
+	e.Use(correlation(p.Log), requestLog, m.handler, securityHeaders, recovery,
 		deadline(p.Config.RequestTimeout), errorMiddleware)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
