@@ -199,12 +199,11 @@ func TestPlacePropagatesFailures(t *testing.T) {
 		promo    *fakePromo
 		store    *fakeOrders
 		want     error
-		stored   bool
 	}{
-		{"the catalog fails", &fakeProducts{err: lookupErr}, &fakePromo{}, &fakeOrders{}, lookupErr, false},
-		{"the coupon is rejected", newCatalog(), &fakePromo{err: promo.ErrInvalidPromoCode}, &fakeOrders{}, promo.ErrInvalidPromoCode, false},
-		{"the coupon set is loading", newCatalog(), &fakePromo{err: promo.ErrPromoUnavailable}, &fakeOrders{}, promo.ErrPromoUnavailable, false},
-		{"the store fails", newCatalog(), &fakePromo{}, &fakeOrders{err: storeErr}, storeErr, false},
+		{"the catalog fails", &fakeProducts{err: lookupErr}, &fakePromo{}, &fakeOrders{}, lookupErr},
+		{"the coupon is rejected", newCatalog(), &fakePromo{err: promo.ErrInvalidPromoCode}, &fakeOrders{}, promo.ErrInvalidPromoCode},
+		{"the coupon set is loading", newCatalog(), &fakePromo{err: promo.ErrPromoUnavailable}, &fakeOrders{}, promo.ErrPromoUnavailable},
+		{"the store fails", newCatalog(), &fakePromo{}, &fakeOrders{err: storeErr}, storeErr},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
