@@ -31,10 +31,15 @@ func (c AppConfig) Validate() error {
 	)
 }
 
+// appSection decodes and validates the app section. Declaring it with
+// config.Section also lets Source.ValidateAll report its keys with the
+// others'.
+var appSection = config.Section[AppConfig]("app")
+
 // Options returns the platform's fx options over an already loaded source.
 func Options(src *config.Source) (fx.Option, error) {
-	var app AppConfig
-	if err := src.Decode("app", &app); err != nil {
+	app, err := appSection(src)
+	if err != nil {
 		return nil, err
 	}
 	return fx.Options(

@@ -80,11 +80,14 @@ func (c Config) Validate() error {
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
+		// Viper lower-cases map keys; name the code as the YAML spells it
+		// and as Apply matches it, in upper case.
+		key := "rules.codes." + strings.ToUpper(strings.TrimSpace(code))
 		if n := len([]rune(strings.TrimSpace(code))); n < MinCodeLen || n > MaxCodeLen {
-			errs = append(errs, config.Invalid("rules.codes."+code, "a code has %d to %d characters", MinCodeLen, MaxCodeLen))
+			errs = append(errs, config.Invalid(key, "a code has %d to %d characters", MinCodeLen, MaxCodeLen))
 		}
 		if _, err := c.Rules.Codes[code].compile(); err != nil {
-			errs = append(errs, config.Invalid("rules.codes."+code, "%v", err))
+			errs = append(errs, config.Invalid(key, "%v", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -107,8 +110,10 @@ func (r Rule) compile() (rule, error) {
 		out.cheapestItemFree = true
 	case strings.HasSuffix(d, "%"):
 		pct, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(d, "%")), 64)
-		if err != nil || !(pct > 0 && pct <= 100) {
-			return out, fmt.Errorf("discount %q: a percentage must be in (0%%, 100%%]", r.Discount)
+		// Discounts are priced in basis points: a percentage that rounds
+		// to none would validate and then never grant anything.
+		if err != nil || !(pct > 0 && pct <= 100) || math.Round(pct*100) < 1 {
+			return out, fmt.Errorf("discount %q: a percentage must be in [0.01%%, 100%%]", r.Discount)
 		}
 		out.basisPoints = int64(math.Round(pct * 100))
 	default:

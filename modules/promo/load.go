@@ -72,7 +72,7 @@ func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger) error 
 	if err != nil {
 		return fmt.Errorf("load coupon set: %w", err)
 	}
-	s.set.Store(set)
+	s.swapIn(set)
 	s.metrics.observeLoad(set, st)
 	log.Info().Int("codes", set.Len()).Bool("from_index", st.FromIndex).Bool("index_rebuilt", st.IndexRebuilt).
 		Int64("lines", st.Lines).Dur("duration", st.Duration).Str("decoder", st.Decoder).Msg("coupon set ready")

@@ -33,11 +33,19 @@ type Quote struct {
 	Discount money.Cents
 }
 
+// codeSet is what Apply needs from the loaded coupon set.
+type codeSet interface {
+	Lookup(code string) couponset.Verdict
+	Len() int
+}
+
+var _ codeSet = (*couponset.Set)(nil)
+
 // Service validates coupon codes against the loaded coupon set and prices
 // their discounts. It is safe for concurrent use; the set is swapped in
 // atomically once loaded.
 type Service struct {
-	set     atomic.Pointer[couponset.Set]
+	set     atomic.Pointer[codeSet]
 	rules   map[string]rule
 	deflt   rule
 	metrics *metrics
@@ -65,6 +73,9 @@ func NewService(c Config, m *metrics) (*Service, error) {
 // Ready reports whether the coupon set is loaded.
 func (s *Service) Ready() bool { return s.set.Load() != nil }
 
+// swapIn makes set the one Apply consults.
+func (s *Service) swapIn(set codeSet) { s.set.Store(&set) }
+
 // Apply validates code and returns the discount it grants on lines. The
 // code is trimmed and case-insensitive. Errors: ErrInvalidPromoLength,
 // ErrInvalidPromoCode, or ErrPromoUnavailable while the set is loading.
@@ -79,7 +90,7 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 		s.metrics.validations.WithLabelValues("unavailable").Inc()
 		return Quote{}, ErrPromoUnavailable
 	}
-	if set.Lookup(code) != couponset.Valid {
+	if (*set).Lookup(code) != couponset.Valid {
 		s.metrics.validations.WithLabelValues("invalid").Inc()
 		return Quote{}, ErrInvalidPromoCode
 	}

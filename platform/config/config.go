@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -330,19 +331,38 @@ func isEmpty(val any) bool {
 	return false
 }
 
-// RedactURL hides the password in a URL-style DSN so it can be shown or logged.
+// RedactURL hides the password in a PostgreSQL DSN so it can be shown or
+// logged, in URL form (user:secret@ and a password= query parameter) and in
+// keyword/value form (password=secret).
 func RedactURL(raw string) string {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return raw
+		return kvPassword.ReplaceAllString(raw, "${1}******")
 	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return raw
+	rest = queryPassword.ReplaceAllString(rest, "${1}******")
+	// The user info ends at the last @ before the query, not the first: a
+	// password may hold an unescaped @ (or a /, which makes the URL invalid
+	// but must not be shown either). A path holding an @ hides the host
+	// too, which is the safe side to err on.
+	authority := rest
+	if i := strings.IndexAny(authority, "?#"); i >= 0 {
+		authority = authority[:i]
 	}
-	user, _, hasPass := strings.Cut(userinfo, ":")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return scheme + "://" + rest
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
 	if !hasPass {
-		return raw
+		return scheme + "://" + rest
 	}
-	return scheme + "://" + user + ":******@" + host
+	return scheme + "://" + user + ":******@" + rest[at+1:]
 }
+
+var (
+	// kvPassword matches the value of password in a keyword/value DSN,
+	// quoted (with backslash escapes, 'it\'s') or not.
+	kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
+	// queryPassword matches the value of a password query parameter.
+	queryPassword = regexp.MustCompile(`(?i)([?&]password=)[^&#]*`)
+)

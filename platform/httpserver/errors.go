@@ -106,10 +106,15 @@ func WriteError(c *gin.Context, err error) {
 		}
 		ev.Err(err).Int("status", status).Str("path", c.Request.URL.Path).Msg("request failed")
 	}
+	respond(c, ae)
+}
+
+// respond writes ae as the standard JSON error body, without logging.
+func respond(c *gin.Context, ae *apperr.Error) {
 	if ae.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
-	c.AbortWithStatusJSON(status, errorBody{
+	c.AbortWithStatusJSON(statusOf(ae.Kind), errorBody{
 		Error:         ae.Code,
 		Message:       ae.Message,
 		CorrelationID: CorrelationID(c),

@@ -24,7 +24,8 @@ const correlationKey = "correlation_id"
 // CorrelationID returns the request's correlation id.
 func CorrelationID(c *gin.Context) string { return c.GetString(correlationKey) }
 
-// recovery turns a panic into a logged INTERNAL_ERROR answer.
+// recovery turns a panic into a logged INTERNAL_ERROR answer. The panic is
+// logged here, once, with its stack.
 func recovery(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -34,7 +35,7 @@ func recovery(c *gin.Context) {
 			zerolog.Ctx(c.Request.Context()).Error().
 				Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("handler panicked")
 			if !c.Writer.Written() {
-				WriteError(c, apperr.ErrInternal)
+				respond(c, apperr.ErrInternal)
 			}
 		}
 	}()

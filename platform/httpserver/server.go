@@ -64,8 +64,11 @@ type EngineParams struct {
 	RootRoutes []Routes `group:"root_routes"`
 }
 
-// NewEngine builds the gin engine: recovery → correlation id → request log →
-// metrics → security headers → deadline → error mapping, then the routes.
+// NewEngine builds the gin engine: correlation id → request log → metrics →
+// security headers → recovery → deadline → error mapping → CORS → header
+// limit → per-IP rate limit, then the routes.
+// Recovery sits inside the request log and the metrics so that a panicking
+// request is still logged and counted, with the 500 it was answered with.
 func NewEngine(p EngineParams) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	m, err := newHTTPMetrics(p.Registerer)
@@ -80,7 +83,7 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	e.Use(recovery, correlation(p.Log), requestLog, m.handler, securityHeaders,
+	e.Use(correlation(p.Log), requestLog, m.handler, securityHeaders, recovery,
 		deadline(p.Config.RequestTimeout), errorMiddleware,
 		cors(p.Config.CORS), headerLimit(p.Config.MaxHeaderBytes),
 		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP))
@@ -97,9 +100,13 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 }
 
 // headerLimit answers 431 HEADER_TOO_LARGE when the request line and
-// headers exceed limit bytes.
+// headers exceed limit bytes; 0 leaves only the server's own limit.
 func headerLimit(limit int) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if limit <= 0 {
+			c.Next()
+			return
+		}
 		n := len(c.Request.Method) + len(c.Request.RequestURI) + 12
 		for k, vs := range c.Request.Header {
 			for _, v := range vs {

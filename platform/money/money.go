@@ -4,6 +4,7 @@ package money
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -14,6 +15,16 @@ type Cents int64
 // MarshalJSON renders c as a JSON number with at most two decimals: 650 is
 // 6.5, 700 is 7, 1234 is 12.34.
 func (c Cents) MarshalJSON() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalJSON reads a JSON number with at most two decimals.
+func (c *Cents) UnmarshalJSON(b []byte) error {
+	v, err := Parse(string(b))
+	if err != nil {
+		return fmt.Errorf("money %s: %w", b, err)
+	}
+	*c = v
+	return nil
+}
 
 // String renders c like MarshalJSON.
 func (c Cents) String() string {

@@ -1,0 +1,46 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"minikart/platform/config"
+)
+
+func TestConfigRejectsEveryBadKey(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"catalog.image_base_url", "", `catalog.image_base_url: must be an absolute http or https URL, got ""`},
+		{"catalog.image_base_url", "/public", `catalog.image_base_url: must be an absolute http or https URL, got "/public"`},
+		{"catalog.image_base_url", "ftp://images.example/public", "catalog.image_base_url: must be an absolute http or https URL"},
+		{"catalog.image_base_url", "https://", "catalog.image_base_url: must be an absolute http or https URL"},
+		{"catalog.max_limit", 0, "catalog.max_limit: must be between 1 and 1000, got 0"},
+		{"catalog.max_limit", 1001, "catalog.max_limit: must be between 1 and 1000, got 1001"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
+			src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{tt.key: tt.value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c Config
+			if err := src.Decode("catalog", &c); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("the defaults are valid", func(t *testing.T) {
+		src, err := config.Load(config.Options{Env: config.Test})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		if err := src.Decode("catalog", &c); err != nil || c.MaxLimit != 1000 {
+			t.Errorf("config %+v, err %v", c, err)
+		}
+	})
+}

@@ -1,0 +1,48 @@
+package ordering
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"minikart/platform/config"
+)
+
+func TestConfigRejectsEveryBadKey(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"ordering.api_keys", []string{}, "ordering.api_keys: at least one api key is required"},
+		{"ordering.api_keys", []string{" ", ""}, "ordering.api_keys: at least one api key is required"},
+		{"ordering.max_items", 0, "ordering.max_items: must be between 1 and 10000, got 0"},
+		{"ordering.max_items", 10001, "ordering.max_items: must be between 1 and 10000, got 10001"},
+		{"ordering.max_quantity", 0, "ordering.max_quantity: must be between 1 and 1000000, got 0"},
+		{"ordering.max_quantity", 1000001, "ordering.max_quantity: must be between 1 and 1000000, got 1000001"},
+		{"ordering.max_body_bytes", 1023, "ordering.max_body_bytes: must be between 1024 and 67108864, got 1023"},
+		{"ordering.max_body_bytes", 64<<20 + 1, "ordering.max_body_bytes: must be between 1024 and 67108864, got 67108865"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
+			src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{tt.key: tt.value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c Config
+			if err := src.Decode("ordering", &c); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("the test environment is valid", func(t *testing.T) {
+		src, err := config.Load(config.Options{Env: config.Test})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		if err := src.Decode("ordering", &c); err != nil || len(c.APIKeys) != 1 {
+			t.Errorf("config %+v, err %v", c, err)
+		}
+	})
+}

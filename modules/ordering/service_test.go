@@ -1,0 +1,305 @@
+package ordering
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"minikart/modules/catalog"
+	"minikart/modules/promo"
+	"minikart/platform/apperr"
+	"minikart/platform/money"
+)
+
+// fakeProducts is the catalog as ordering sees it.
+type fakeProducts struct {
+	byID  map[int64]catalog.Product
+	err   error
+	asked [][]int64
+}
+
+func (f *fakeProducts) ProductsByIDs(_ context.Context, ids []int64) (map[int64]catalog.Product, error) {
+	f.asked = append(f.asked, ids)
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := map[int64]catalog.Product{}
+	for _, id := range ids {
+		if p, ok := f.byID[id]; ok {
+			out[id] = p
+		}
+	}
+	return out, nil
+}
+
+// fakePromo returns a fixed quote and records what it was asked.
+type fakePromo struct {
+	quote     promo.Quote
+	err       error
+	redeemErr error
+	codes     []string
+	redeemed  []string
+	lines     [][]promo.Line
+}
+
+func (f *fakePromo) Apply(_ context.Context, code string, lines []promo.Line) (promo.Quote, error) {
+	f.codes = append(f.codes, code)
+	f.lines = append(f.lines, lines)
+	return f.quote, f.err
+}
+
+func (f *fakePromo) Redeem(_ context.Context, _ sqlx.ExtContext, code string) error {
+	f.redeemed = append(f.redeemed, code)
+	return f.redeemErr
+}
+
+// fakeOrders keeps orders in memory.
+type fakeOrders struct {
+	idem    []*idempotencyRecord
+	created []storedOrder
+	byID    map[uuid.UUID]storedOrder
+	err     error
+}
+
+// Create runs inTx like the real store does inside its transaction; an
+// error there, like any other, leaves nothing stored.
+func (f *fakeOrders) Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) ([]byte, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	if inTx != nil {
+		if err := inTx(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
+	f.idem = append(f.idem, idem)
+	f.created = append(f.created, o)
+	return nil, nil
+}
+
+func (f *fakeOrders) PurgeExpiredKeys(context.Context) (int64, error) { return 0, nil }
+
+func (f *fakeOrders) Get(_ context.Context, id uuid.UUID) (storedOrder, error) {
+	if f.err != nil {
+		return storedOrder{}, f.err
+	}
+	o, ok := f.byID[id]
+	if !ok {
+		return storedOrder{}, ErrOrderNotFound
+	}
+	return o, nil
+}
+
+func newCatalog() *fakeProducts {
+	return &fakeProducts{byID: map[int64]catalog.Product{
+		1: {ID: "1", Name: "Waffle with Berries", Price: 650, Category: "Waffle"},
+		2: {ID: "2", Name: "Vanilla Bean Crème Brûlée", Price: 700, Category: "Crème Brûlée"},
+	}}
+}
+
+var testOrderConfig = Config{APIKeys: []string{"apitest"}, MaxItems: 5, MaxQuantity: 10, MaxBodyBytes: 1024}
+
+func TestPlacePricesTheOrder(t *testing.T) {
+	tests := []struct {
+		name         string
+		req          PlaceOrder
+		quote        promo.Quote
+		wantSubtotal money.Cents
+		wantDiscount money.Cents
+		wantTotal    money.Cents
+		wantCoupon   string
+	}{
+		{"no coupon", PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}}, promo.Quote{}, 2000, 0, 2000, ""},
+		{"a coupon", PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}, CouponCode: "happyhrs"}, promo.Quote{Code: "HAPPYHRS", Discount: 360}, 2000, 360, 1640, "HAPPYHRS"},
+		{"a discount over the subtotal", PlaceOrder{Items: []Item{{"1", 1}}, CouponCode: "BIGSPENDER"}, promo.Quote{Code: "BIGSPENDER", Discount: 5000}, 650, 650, 0, "BIGSPENDER"},
+		{"a discount equal to the subtotal", PlaceOrder{Items: []Item{{"2", 1}}, CouponCode: "FREEBIES1"}, promo.Quote{Code: "FREEBIES1", Discount: 700}, 700, 700, 0, "FREEBIES1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, st := &fakePromo{quote: tt.quote}, &fakeOrders{}
+			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+			o, err := place(s, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Total != tt.wantTotal || o.Discounts != tt.wantDiscount {
+				t.Errorf("total %d discounts %d, want %d %d", o.Total, o.Discounts, tt.wantTotal, tt.wantDiscount)
+			}
+			if len(st.created) != 1 {
+				t.Fatalf("stored %d orders", len(st.created))
+			}
+			got := st.created[0]
+			if got.ID != o.ID || got.Subtotal != tt.wantSubtotal || got.Discount != tt.wantDiscount || got.Total != tt.wantTotal || got.CouponCode != tt.wantCoupon {
+				t.Errorf("stored %+v", got)
+			}
+			if got.Total < 0 || got.Total != got.Subtotal-got.Discount {
+				t.Errorf("stored total %d != subtotal %d - discount %d", got.Total, got.Subtotal, got.Discount)
+			}
+		})
+	}
+}
+
+func TestPlacePassesTheCouponThrough(t *testing.T) {
+	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 100}}
+	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	if _, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}, {"1", 1}}, CouponCode: "happyhrs"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pr.codes, []string{"happyhrs"}) {
+		t.Errorf("codes = %q", pr.codes)
+	}
+	want := []promo.Line{{UnitPrice: 650, Quantity: 2}, {UnitPrice: 700, Quantity: 1}, {UnitPrice: 650, Quantity: 1}}
+	if len(pr.lines) != 1 || !reflect.DeepEqual(pr.lines[0], want) {
+		t.Errorf("lines = %+v, want %+v", pr.lines, want)
+	}
+}
+
+func TestPlaceWithoutCouponSkipsPromo(t *testing.T) {
+	pr := &fakePromo{err: errors.New("must not be called")}
+	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	if _, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.codes) != 0 {
+		t.Errorf("promo asked about %q", pr.codes)
+	}
+}
+
+func TestPlaceRendersEachProductOnce(t *testing.T) {
+	products := newCatalog()
+	s := NewService(products, &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	o, err := place(s, PlaceOrder{Items: []Item{{"2", 1}, {"1", 2}, {"2", 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(products.asked, [][]int64{{2, 1}}) {
+		t.Errorf("catalog asked for %v, want each id once", products.asked)
+	}
+	if len(o.Items) != 3 || len(o.Products) != 2 || o.Products[0].ID != "2" || o.Products[1].ID != "1" {
+		t.Errorf("items %+v products %+v", o.Items, o.Products)
+	}
+}
+
+func TestPlaceReportsEveryUnknownProduct(t *testing.T) {
+	pr, st := &fakePromo{}, &fakeOrders{}
+	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+	_, err := place(s, PlaceOrder{
+		Items:      []Item{{"1", 1}, {"x", 1}, {"99", 1}, {"2", 1}, {"-3", 1}, {"99", 2}},
+		CouponCode: "HAPPYHRS",
+	})
+	if !errors.Is(err, ErrProductNotFound) {
+		t.Fatalf("err = %v, want ErrProductNotFound", err)
+	}
+	ae, _ := apperr.As(err)
+	want := []apperr.Detail{
+		{Field: "items[1].productId", Message: "no such product", Value: "x"},
+		{Field: "items[2].productId", Message: "no such product", Value: "99"},
+		{Field: "items[4].productId", Message: "no such product", Value: "-3"},
+		{Field: "items[5].productId", Message: "no such product", Value: "99"},
+	}
+	if !reflect.DeepEqual(ae.Details, want) {
+		t.Errorf("details =\n%+v\nwant\n%+v", ae.Details, want)
+	}
+	if len(pr.codes) != 0 || len(st.created) != 0 {
+		t.Errorf("promo asked %q, store got %d orders", pr.codes, len(st.created))
+	}
+}
+
+func TestPlacePropagatesFailures(t *testing.T) {
+	lookupErr := errors.New("products by ids: connection reset")
+	storeErr := errors.New("insert order: connection reset")
+	tests := []struct {
+		name     string
+		products *fakeProducts
+		promo    *fakePromo
+		store    *fakeOrders
+		want     error
+	}{
+		{"the catalog fails", &fakeProducts{err: lookupErr}, &fakePromo{}, &fakeOrders{}, lookupErr},
+		{"the coupon is rejected", newCatalog(), &fakePromo{err: promo.ErrInvalidPromoCode}, &fakeOrders{}, promo.ErrInvalidPromoCode},
+		{"the coupon set is loading", newCatalog(), &fakePromo{err: promo.ErrPromoUnavailable}, &fakeOrders{}, promo.ErrPromoUnavailable},
+		{"the store fails", newCatalog(), &fakePromo{}, &fakeOrders{err: storeErr}, storeErr},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewService(tt.products, tt.promo, tt.store, testOrderConfig, testMetrics(t))
+			_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}, CouponCode: "HAPPYHRS"})
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if len(tt.store.created) != 0 {
+				t.Errorf("stored %d orders", len(tt.store.created))
+			}
+		})
+	}
+}
+
+func TestGetShowsTheSoldPrices(t *testing.T) {
+	id := uuid.New()
+	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {
+		ID: id, CouponCode: "HAPPYHRS", Subtotal: 2400, Discount: 432, Total: 1968,
+		Lines: []storedLine{
+			{ProductID: 1, Quantity: 2, UnitPrice: 500},
+			{ProductID: 3, Quantity: 1, UnitPrice: 900},
+			{ProductID: 1, Quantity: 1, UnitPrice: 500},
+		},
+	}}}
+	products := newCatalog() // product 1 now costs 6.50, product 3 is gone
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	o, err := s.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Order{
+		ID:    id,
+		Items: []Item{{"1", 2}, {"3", 1}, {"1", 1}},
+		Products: []catalog.Product{
+			{ID: "1", Name: "Waffle with Berries", Price: 500, Category: "Waffle"},
+			{ID: "3", Price: 900},
+		},
+		Total:     1968,
+		Discounts: 432,
+	}
+	if !reflect.DeepEqual(o, want) {
+		t.Errorf("order =\n%+v\nwant\n%+v", o, want)
+	}
+	if !reflect.DeepEqual(products.asked, [][]int64{{1, 3}}) {
+		t.Errorf("catalog asked for %v", products.asked)
+	}
+}
+
+func TestGetPropagatesNotFound(t *testing.T) {
+	s := NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	if _, err := s.Get(context.Background(), uuid.New()); !errors.Is(err, ErrOrderNotFound) {
+		t.Errorf("err = %v, want ErrOrderNotFound", err)
+	}
+}
+
+func testMetrics(t *testing.T) *metrics {
+	t.Helper()
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// place calls Service.Place without an Idempotency-Key and decodes the
+// response body it returns.
+func place(s *Service, req PlaceOrder) (Order, error) {
+	placed, err := s.Place(context.Background(), req, Idempotency{})
+	if err != nil {
+		return Order{}, err
+	}
+	var o Order
+	if err := json.Unmarshal(placed.Body, &o); err != nil {
+		return Order{}, err
+	}
+	return o, nil
+}

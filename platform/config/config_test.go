@@ -1,0 +1,485 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const defaultYAML = `
+server:
+  host: 127.0.0.1
+  port: 8080
+  timeout: 10s
+log:
+  level: info
+database:
+  url: ""
+  password: ""
+ordering:
+  api_keys: []
+promo:
+  files: [a.gz]
+`
+
+// writeConfigs writes a config directory holding default.yaml plus files.
+func writeConfigs(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	all := map[string]string{"default.yaml": defaultYAML}
+	for name, body := range files {
+		all[name] = body
+	}
+	for name, body := range all {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// clearEnv unsets every variable these tests read, whatever the shell set.
+func clearEnv(t *testing.T) {
+	for _, name := range []string{
+		"MINIKART_ENV", "MINIKART_CONFIG_DIR", "MINIKART_SERVER_PORT", "SERVER_PORT",
+		"MINIKART_SERVER_TIMEOUT", "MINIKART_PROMO_FILES", "MINIKART_ORDERING_API_KEYS", "API_KEY",
+		"MINIKART_DATABASE_URL", "DATABASE_URL", "MINIKART_LOG_LEVEL", "LOG_LEVEL",
+	} {
+		t.Setenv(name, "")
+	}
+}
+
+type serverSection struct {
+	Host    string        `mapstructure:"host"`
+	Port    int           `mapstructure:"port"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+func TestLoadLayers(t *testing.T) {
+	dir := writeConfigs(t, map[string]string{
+		"development.yaml": "server:\n  port: 8081\n",
+		"test.yaml":        "server:\n  port: 8082\n",
+	})
+	tests := []struct {
+		name      string
+		env       map[string]string
+		opts      Options
+		wantEnv   string
+		wantPort  int
+		wantHost  string
+		wantLevel string
+	}{
+		{"default.yaml alone when the environment has no overlay", nil, Options{Env: Production}, Production, 8080, "127.0.0.1", "info"},
+		{"the development overlay by default", nil, Options{}, Development, 8081, "127.0.0.1", "info"},
+		{"MINIKART_ENV picks the overlay", map[string]string{"MINIKART_ENV": "test"}, Options{}, Test, 8082, "127.0.0.1", "info"},
+		{"Options.Env beats MINIKART_ENV", map[string]string{"MINIKART_ENV": "test"}, Options{Env: Development}, Development, 8081, "127.0.0.1", "info"},
+		{"MINIKART_SERVER_PORT beats the overlay", map[string]string{"MINIKART_SERVER_PORT": "9001"}, Options{}, Development, 9001, "127.0.0.1", "info"},
+		{"the SERVER_PORT alias beats the overlay", map[string]string{"SERVER_PORT": "9002"}, Options{}, Development, 9002, "127.0.0.1", "info"},
+		{"MINIKART_SERVER_PORT beats the alias", map[string]string{"MINIKART_SERVER_PORT": "9001", "SERVER_PORT": "9002"}, Options{}, Development, 9001, "127.0.0.1", "info"},
+		{"the LOG_LEVEL alias", map[string]string{"LOG_LEVEL": "debug"}, Options{}, Development, 8081, "127.0.0.1", "debug"},
+		{"MINIKART_LOG_LEVEL beats LOG_LEVEL", map[string]string{"MINIKART_LOG_LEVEL": "warn", "LOG_LEVEL": "debug"}, Options{}, Development, 8081, "127.0.0.1", "warn"},
+		{"overrides beat the environment", map[string]string{"MINIKART_SERVER_PORT": "9001", "SERVER_PORT": "9002"},
+			Options{Overrides: map[string]any{"server.port": 9003, "server.host": "0.0.0.0"}}, Development, 9003, "0.0.0.0", "info"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			opts := tt.opts
+			opts.Dir = dir
+			src, err := Load(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s serverSection
+			if err := src.Decode("server", &s); err != nil {
+				t.Fatal(err)
+			}
+			var l struct {
+				Level string `mapstructure:"level"`
+			}
+			if err := src.Decode("log", &l); err != nil {
+				t.Fatal(err)
+			}
+			if src.Env() != tt.wantEnv || s.Port != tt.wantPort || s.Host != tt.wantHost || l.Level != tt.wantLevel {
+				t.Errorf("env %q port %d host %q level %q; want %q %d %q %q", src.Env(), s.Port, s.Host, l.Level, tt.wantEnv, tt.wantPort, tt.wantHost, tt.wantLevel)
+			}
+			if got := src.v.GetString("app.env"); got != tt.wantEnv {
+				t.Errorf("app.env = %q, want %q", got, tt.wantEnv)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsUnknownEnvironments(t *testing.T) {
+	dir := writeConfigs(t, nil)
+	tests := []struct {
+		name string
+		env  string
+		opts Options
+	}{
+		{"from MINIKART_ENV", "staging", Options{Dir: dir}},
+		{"from Options.Env", "", Options{Dir: dir, Env: "prod"}},
+		{"case matters", "Production", Options{Dir: dir}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("MINIKART_ENV", tt.env)
+			_, err := Load(tt.opts)
+			if err == nil || !strings.Contains(err.Error(), "MINIKART_ENV") || !strings.Contains(err.Error(), "development, test, production") {
+				t.Errorf("err = %v, want one naming MINIKART_ENV and the allowed values", err)
+			}
+		})
+	}
+}
+
+func TestLoadFindsItsFiles(t *testing.T) {
+	t.Run("a directory without default.yaml is an error", func(t *testing.T) {
+		clearEnv(t)
+		if _, err := Load(Options{Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "default.yaml") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("a broken overlay is an error naming it", func(t *testing.T) {
+		clearEnv(t)
+		dir := writeConfigs(t, map[string]string{"development.yaml": "server: [port\n"})
+		if _, err := Load(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "development.yaml") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("MINIKART_CONFIG_DIR names the directory", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("MINIKART_CONFIG_DIR", writeConfigs(t, map[string]string{"development.yaml": "server:\n  port: 7001\n"}))
+		src, err := Load(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.v.GetInt("server.port"); got != 7001 {
+			t.Errorf("server.port = %d, want 7001", got)
+		}
+	})
+	t.Run("without a directory the embedded files are used", func(t *testing.T) {
+		clearEnv(t)
+		src, err := Load(Options{Env: Production})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.v.GetString("server.host"); got != "0.0.0.0" {
+			t.Errorf("server.host = %q, want production's 0.0.0.0", got)
+		}
+	})
+}
+
+func TestDecodeLists(t *testing.T) {
+	dir := writeConfigs(t, nil)
+	type promoSection struct {
+		Files []string `mapstructure:"files"`
+	}
+	type orderingSection struct {
+		APIKeys []string `mapstructure:"api_keys"`
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		section string
+		want    []string
+	}{
+		{"a YAML list", nil, "promo", []string{"a.gz"}},
+		{"a comma list from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "a,b,c"}, "promo", []string{"a", "b", "c"}},
+		{"a single value from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "only.gz"}, "promo", []string{"only.gz"}},
+		{"a comma list from API_KEY", map[string]string{"API_KEY": "k1,k2"}, "ordering", []string{"k1", "k2"}},
+		{"MINIKART_ORDERING_API_KEYS", map[string]string{"MINIKART_ORDERING_API_KEYS": "new,old"}, "ordering", []string{"new", "old"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			src, err := Load(Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p promoSection
+			var o orderingSection
+			if err := src.Decode("promo", &p); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Decode("ordering", &o); err != nil {
+				t.Fatal(err)
+			}
+			got := p.Files
+			if tt.section == "ordering" {
+				got = o.APIKeys
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeDurations(t *testing.T) {
+	dir := writeConfigs(t, nil)
+	tests := []struct {
+		name      string
+		env       string
+		overrides map[string]any
+		want      time.Duration
+	}{
+		{"from YAML", "", nil, 10 * time.Second},
+		{"from the environment", "1m30s", nil, 90 * time.Second},
+		{"from an override", "", map[string]any{"server.timeout": "250ms"}, 250 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("MINIKART_SERVER_TIMEOUT", tt.env)
+			src, err := Load(Options{Dir: dir, Overrides: tt.overrides})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s serverSection
+			if err := src.Decode("server", &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Timeout != tt.want {
+				t.Errorf("timeout = %s, want %s", s.Timeout, tt.want)
+			}
+		})
+	}
+	t.Run("a value that is no duration names the key", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("MINIKART_SERVER_TIMEOUT", "soon")
+		src, err := Load(Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s serverSection
+		err = src.Decode("server", &s)
+		if err == nil || !strings.Contains(err.Error(), "server") || !strings.Contains(err.Error(), "timeout") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestDecodeRejectsUnknownKeys(t *testing.T) {
+	tests := []struct {
+		name      string
+		overlay   string
+		overrides map[string]any
+		unknown   string
+	}{
+		{"from an overlay file", "server:\n  prot: 8081\n", nil, "prot"},
+		{"from an override", "", map[string]any{"server.read_timout": "5s"}, "read_timout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			dir := writeConfigs(t, map[string]string{"development.yaml": tt.overlay})
+			src, err := Load(Options{Dir: dir, Overrides: tt.overrides})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s serverSection
+			err = src.Decode("server", &s)
+			if err == nil || !strings.Contains(err.Error(), "config: server") || !strings.Contains(err.Error(), tt.unknown) {
+				t.Errorf("err = %v, want one naming %q", err, tt.unknown)
+			}
+		})
+	}
+	t.Run("a missing section", func(t *testing.T) {
+		clearEnv(t)
+		src, err := Load(Options{Dir: writeConfigs(t, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s serverSection
+		if err := src.Decode("cache", &s); err == nil || !strings.Contains(err.Error(), `section "cache" is missing`) {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// checkedSection fails validation on every key it is told to.
+type checkedSection struct {
+	Host    string        `mapstructure:"host"`
+	Port    int           `mapstructure:"port"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+func (c checkedSection) Validate() error {
+	return errors.Join(
+		OneOf("host", c.Host, "localhost", "0.0.0.0"),
+		Positive("timeout", c.Timeout),
+		Positive("port", c.Port),
+		errors.New("a rule across keys"),
+	)
+}
+
+func TestDecodeNamesTheFullKey(t *testing.T) {
+	clearEnv(t)
+	src, err := Load(Options{Dir: writeConfigs(t, nil), Overrides: map[string]any{"server.timeout": "0s", "server.port": -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s checkedSection
+	err = src.Decode("server", &s)
+	want := `config: server.host: "127.0.0.1" is not one of localhost, 0.0.0.0; ` +
+		`server.timeout: must be greater than 0, got 0s; ` +
+		`server.port: must be greater than 0, got -1; ` +
+		`server: a rule across keys`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	var fe *FieldError
+	if !errors.As(Invalid("port", "bad %d", 1), &fe) || fe.Key != "port" || fe.Msg != "bad 1" {
+		t.Errorf("Invalid = %+v", fe)
+	}
+}
+
+type levelSection struct {
+	Level string `mapstructure:"level"`
+}
+
+func (c levelSection) Validate() error {
+	return OneOf("level", c.Level, "debug", "info")
+}
+
+func TestValidateAllReportsEveryBadKey(t *testing.T) {
+	Section[checkedSection]("server")
+	Section[levelSection]("log")
+	clearEnv(t)
+	dir := writeConfigs(t, nil)
+
+	t.Run("all bad keys of all sections", func(t *testing.T) {
+		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.host": "localhost", "server.port": 0, "log.level": "loud"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = src.ValidateAll()
+		want := `config: log.level: "loud" is not one of debug, info; server.port: must be greater than 0, got 0; server: a rule across keys`
+		if err == nil || err.Error() != want {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	})
+	t.Run("a decode error is reported with the rest", func(t *testing.T) {
+		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.extra": 1, "log.level": "loud"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = src.ValidateAll()
+		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "extra") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("Section decodes what ValidateAll checks", func(t *testing.T) {
+		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"log.level": "debug"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Section[levelSection]("log")(src)
+		if err != nil || got.Level != "debug" {
+			t.Errorf("Section = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestEffectiveMasksSecrets(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
+	t.Setenv("API_KEY", "key-one,key-two")
+	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
+	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	var keys []string
+	for _, kv := range src.Effective() {
+		got[kv.Key] = kv.Value
+		keys = append(keys, kv.Key)
+	}
+	tests := []struct {
+		key  string
+		want string
+	}{
+		{"database.url", "postgres://app:******@db:5432/minikart?sslmode=disable"},
+		{"database.password", "******"},
+		{"ordering.api_keys", "******"},
+		{"server.token", "(unset)"},
+		{"server.port", "8080"},
+		{"app.env", "development"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			if got[tt.key] != tt.want {
+				t.Errorf("%s = %q, want %q", tt.key, got[tt.key], tt.want)
+			}
+		})
+	}
+	t.Run("no secret appears anywhere", func(t *testing.T) {
+		for k, v := range got {
+			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two"} {
+				if strings.Contains(v, secret) {
+					t.Errorf("%s = %q shows %q", k, v, secret)
+				}
+			}
+		}
+	})
+	t.Run("keys are sorted", func(t *testing.T) {
+		for i := 1; i < len(keys); i++ {
+			if keys[i-1] > keys[i] {
+				t.Errorf("%q before %q", keys[i-1], keys[i])
+			}
+		}
+	})
+	t.Run("an empty api key list shows as unset", func(t *testing.T) {
+		t.Setenv("API_KEY", "")
+		src, err := Load(Options{Dir: writeConfigs(t, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range src.Effective() {
+			if kv.Key == "ordering.api_keys" && kv.Value != "(unset)" {
+				t.Errorf("ordering.api_keys = %q, want (unset)", kv.Value)
+			}
+		}
+	})
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"empty", "", ""},
+		{"no password", "postgres://app@db:5432/minikart", "postgres://app@db:5432/minikart"},
+		{"no user info", "postgres://db:5432/minikart?sslmode=disable", "postgres://db:5432/minikart?sslmode=disable"},
+		{"a password", "postgres://app:s3cret@db:5432/minikart", "postgres://app:******@db:5432/minikart"},
+		{"an empty password", "postgres://app:@db/minikart", "postgres://app:******@db/minikart"},
+		{"the query is kept", "postgres://app:s3cret@db/minikart?sslmode=require", "postgres://app:******@db/minikart?sslmode=require"},
+		{"a password holding @", "postgres://app:p@ss@db/minikart", "postgres://app:******@db/minikart"},
+		{"a password holding / and @", "postgres://app:a/b@c@db/minikart", "postgres://app:******@db/minikart"},
+		{"an @ in the query is not user info", "postgres://app@db/minikart?application_name=a@b", "postgres://app@db/minikart?application_name=a@b"},
+		{"a password query parameter", "postgres://app@db/minikart?sslmode=disable&password=s3cret&x=1", "postgres://app@db/minikart?sslmode=disable&password=******&x=1"},
+		{"keyword/value form", "host=db user=app password=s3cret dbname=minikart", "host=db user=app password=****** dbname=minikart"},
+		{"keyword/value form, quoted", "host=db password = 'it\\'s secret' dbname=minikart", "host=db password = ****** dbname=minikart"},
+		{"not a DSN", "minikart", "minikart"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RedactURL(tt.in); got != tt.want {
+				t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package httpserver
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"minikart/platform/config"
+)
+
+func decodeServer(t *testing.T, overrides map[string]any) error {
+	t.Helper()
+	src, err := config.Load(config.Options{Env: config.Test, Overrides: overrides})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	return src.Decode("server", &c)
+}
+
+func TestConfigRejectsEveryBadKey(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"server.port", -1, "server.port: must be between 0 and 65535, got -1"},
+		{"server.port", 65536, "server.port: must be between 0 and 65535, got 65536"},
+		{"server.read_timeout", "0s", "server.read_timeout: must be greater than 0, got 0s"},
+		{"server.read_header_timeout", "-1s", "server.read_header_timeout: must be greater than 0, got -1s"},
+		{"server.write_timeout", "0s", "server.write_timeout: must be greater than 0, got 0s"},
+		{"server.idle_timeout", "0s", "server.idle_timeout: must be greater than 0, got 0s"},
+		{"server.request_timeout", "0s", "server.request_timeout: must be greater than 0, got 0s"},
+		{"server.request_timeout", "15s", "server.request_timeout: must be shorter than write_timeout (15s)"},
+		{"server.shutdown_timeout", "0s", "server.shutdown_timeout: must be greater than 0, got 0s"},
+		{"server.max_header_bytes", 0, "server.max_header_bytes: must be greater than 0, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
+			err := decodeServer(t, map[string]any{tt.key: tt.value})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigAcceptsGoodValues(t *testing.T) {
+	tests := []struct {
+		name      string
+		overrides map[string]any
+	}{
+		{"the defaults", nil},
+		{"port 0 picks a free port", map[string]any{"server.port": 0}},
+		{"the highest port", map[string]any{"server.port": 65535}},
+		{"any host", map[string]any{"server.host": "0.0.0.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := decodeServer(t, tt.overrides); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

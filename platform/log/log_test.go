@@ -1,0 +1,158 @@
+package log
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+)
+
+func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestNewWritesJSON(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		service string
+		logged  []string // levels written of debug, info, warn, error
+	}{
+		{"info level", Config{Level: "info", Format: "json", Service: "kart"}, "kart", []string{"info", "warn", "error"}},
+		{"debug level", Config{Level: "debug", Format: "json", Service: "kart"}, "kart", []string{"debug", "info", "warn", "error"}},
+		{"warn level", Config{Level: "warn", Format: "json", Service: "kart"}, "kart", []string{"warn", "error"}},
+		{"an unknown level falls back to info", Config{Level: "loud", Format: "json"}, "minikart", []string{"info", "warn", "error"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := New(tt.cfg, &buf)
+			l.Debug().Msg("debug")
+			l.Info().Msg("info")
+			l.Warn().Msg("warn")
+			l.Error().Msg("error")
+			got := lines(t, &buf)
+			if len(got) != len(tt.logged) {
+				t.Fatalf("got %d lines, want %d: %s", len(got), len(tt.logged), buf.String())
+			}
+			for i, m := range got {
+				if m["level"] != tt.logged[i] || m["message"] != tt.logged[i] || m["service"] != tt.service || m["time"] == nil {
+					t.Errorf("line %d = %v", i, m)
+				}
+			}
+		})
+	}
+}
+
+func TestNewConsoleFormat(t *testing.T) {
+	var buf bytes.Buffer
+	l := New(Config{Level: "info", Format: "console", Service: "kart"}, &buf)
+	l.Info().Str("order", "42").Msg("placed")
+	// The console writer colours its fields; compare the plain text.
+	out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(buf.String(), "")
+	if json.Valid(bytes.TrimSpace(buf.Bytes())) {
+		t.Errorf("console output is JSON: %s", out)
+	}
+	for _, want := range []string{"INF", "placed", "service=kart", "order=42"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output %q lacks %q", out, want)
+		}
+	}
+}
+
+func TestFxLoggerLogsFailuresAtErrorLevel(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name  string
+		event fxevent.Event
+	}{
+		{"start hook", &fxevent.OnStartExecuted{FunctionName: "f", Err: boom}},
+		{"stop hook", &fxevent.OnStopExecuted{FunctionName: "f", Err: boom}},
+		{"provide", &fxevent.Provided{Err: boom}},
+		{"decorate", &fxevent.Decorated{Err: boom}},
+		{"invoke", &fxevent.Invoked{FunctionName: "f", Err: boom}},
+		{"rolling back", &fxevent.RollingBack{StartErr: boom}},
+		{"rollback", &fxevent.RolledBack{Err: boom}},
+		{"start", &fxevent.Started{Err: boom}},
+		{"stop", &fxevent.Stopped{Err: boom}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			(&fxLogger{l: zerolog.New(&buf)}).LogEvent(tt.event)
+			got := lines(t, &buf)
+			if len(got) != 1 || got[0]["level"] != "error" || got[0]["error"] != "boom" {
+				t.Errorf("logged %v", got)
+			}
+		})
+	}
+}
+
+func TestFxLoggerKeepsSuccessQuiet(t *testing.T) {
+	tests := []struct {
+		name  string
+		event fxevent.Event
+		level string // empty when nothing is logged
+	}{
+		{"start hook", &fxevent.OnStartExecuted{FunctionName: "f"}, "debug"},
+		{"stop hook", &fxevent.OnStopExecuted{FunctionName: "f"}, "debug"},
+		{"provide", &fxevent.Provided{}, ""},
+		{"invoke", &fxevent.Invoked{FunctionName: "f"}, ""},
+		{"started", &fxevent.Started{}, "info"},
+		{"stopped", &fxevent.Stopped{}, "info"},
+		{"stopping", &fxevent.Stopping{Signal: os.Interrupt}, "info"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			(&fxLogger{l: zerolog.New(&buf)}).LogEvent(tt.event)
+			got := lines(t, &buf)
+			switch {
+			case tt.level == "" && len(got) != 0:
+				t.Errorf("logged %v, want nothing", got)
+			case tt.level != "" && (len(got) != 1 || got[0]["level"] != tt.level):
+				t.Errorf("logged %v, want one %s line", got, tt.level)
+			}
+		})
+	}
+}
+
+func TestWithLoggerRoutesFxEvents(t *testing.T) {
+	var buf bytes.Buffer
+	app := fx.New(
+		fx.Supply(zerolog.New(&buf)),
+		WithLogger,
+		fx.Invoke(func() error { return errors.New("wiring broke") }),
+	)
+	if app.Err() == nil {
+		t.Fatal("app built without error")
+	}
+	var found bool
+	for _, m := range lines(t, &buf) {
+		if m["level"] == "error" && m["component"] == "fx" && strings.Contains(m["error"].(string), "wiring broke") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no fx error line in %s", buf.String())
+	}
+}

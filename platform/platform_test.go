@@ -1,0 +1,59 @@
+package platform
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"minikart/platform/config"
+)
+
+func load(t *testing.T, overrides map[string]any) *config.Source {
+	t.Helper()
+	all := map[string]any{"database.url": "postgres://app@127.0.0.1:5432/minikart"}
+	for k, v := range overrides {
+		all[k] = v
+	}
+	src, err := config.Load(config.Options{Env: config.Test, Overrides: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func TestAppConfigRejectsEveryBadKey(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"app.start_timeout", "0s", "app.start_timeout: must be greater than 0, got 0s"},
+		{"app.stop_timeout", "-5s", "app.stop_timeout: must be greater than 0, got -5s"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
+			_, err := Options(load(t, map[string]any{tt.key: tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("the defaults are valid", func(t *testing.T) {
+		if _, err := Options(load(t, nil)); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestValidateAllIncludesTheAppSection(t *testing.T) {
+	err := load(t, map[string]any{
+		"app.start_timeout":  "0s",
+		"log.level":          "loud",
+		"database.max_conns": 0,
+	}).ValidateAll()
+	for _, want := range []string{"app.start_timeout", "database.max_conns", "log.level"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+}
