@@ -36,6 +36,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"promo.rules.codes.HAPPYHRS.discount", "180%", `promo.rules.codes.HAPPYHRS: discount "180%": a percentage must be in [0.01%, 100%]`},
 		{"promo.rules.codes.HAPPYHRS.min_subtotal", "-1", `promo.rules.codes.HAPPYHRS: min_subtotal "-1"`},
 		{"promo.rules.codes.SHORT.discount", "5%", "promo.rules.codes.SHORT: a code has 8 to 10 characters"},
+		{"promo.rules.codes.HAPPYHRS.max_redemptions", -1, "promo.rules.codes.HAPPYHRS: max_redemptions must be 0 (unlimited) or more, got -1"},
+		{"promo.rules.default.max_redemptions", -5, "promo.rules.default: max_redemptions must be 0 (unlimited) or more, got -5"},
 		{"promo.rules.codes.ELEVENCHARS.discount", "5%", "promo.rules.codes.ELEVENCHARS: a code has 8 to 10 characters"},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,11 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"server.request_timeout", "15s", "server.request_timeout: must be shorter than write_timeout (15s)"},
 		{"server.shutdown_timeout", "0s", "server.shutdown_timeout: must be greater than 0, got 0s"},
 		{"server.max_header_bytes", 0, "server.max_header_bytes: must be greater than 0, got 0"},
+		{"server.trusted_proxies", []string{"10.0.0.0/8", "proxy.local"}, `server.trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR`},
+		{"server.cors.allowed_origins", []string{"shop.example"}, `server.cors.allowed_origins[0]: "shop.example" is not an origin`},
+		{"server.cors.allowed_origins", []string{"https://shop.example/cart"}, `server.cors.allowed_origins[0]: "https://shop.example/cart" is not an origin`},
+		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 0, "burst": 10}, "server.rate_limit.requests_per_second: must be greater than 0, got 0"},
+		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 5, "burst": 0}, "server.rate_limit.burst: must be greater than 0, got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
@@ -54,6 +59,10 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 		{"port 0 picks a free port", map[string]any{"server.port": 0}},
 		{"the highest port", map[string]any{"server.port": 65535}},
 		{"any host", map[string]any{"server.host": "0.0.0.0"}},
+		{"trusted proxies as IPs and CIDRs", map[string]any{"server.trusted_proxies": []string{"127.0.0.1", "10.0.0.0/8", "::1"}}},
+		{"any origin", map[string]any{"server.cors.allowed_origins": []string{"*"}}},
+		{"exact origins", map[string]any{"server.cors.allowed_origins": []string{"https://shop.example", "http://localhost:3000/"}}},
+		{"a disabled rate limit needs no numbers", map[string]any{"server.rate_limit": map[string]any{"enabled": false, "requests_per_second": 0, "burst": 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
