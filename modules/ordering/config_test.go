@@ -30,12 +30,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
-			src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{tt.key: tt.value}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c Config
-			if err := src.Decode("ordering", &c); err == nil || !strings.Contains(err.Error(), tt.want) {
+			_, err := config.DecodeSection[Config](config.Test, "ordering", map[string]any{tt.key: tt.value})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})

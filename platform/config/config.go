@@ -250,6 +250,18 @@ func Section[T any](key string) func(*Source) (T, error) {
 	}
 }
 
+// DecodeSection loads the configuration of env with overrides on top and
+// decodes one section, for tests and tools that check a section alone.
+func DecodeSection[T any](env, section string, overrides map[string]any) (T, error) {
+	var cfg T
+	src, err := Load(Options{Env: env, Overrides: overrides})
+	if err != nil {
+		return cfg, err
+	}
+	err = src.Decode(section, &cfg)
+	return cfg, err
+}
+
 // sections records every section declared with Section (modules declare
 // theirs when their package initialises), so ValidateAll can check them all.
 var (
