@@ -21,6 +21,7 @@ import (
 
 	"minikart/modules"
 	"minikart/platform"
+	"minikart/platform/admin"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
@@ -73,13 +74,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // appOptions is the composition root: platform, the modules, then the HTTP
-// server, whose start hook must run after every module's.
+// server, whose start hook must run after every module's, and the optional
+// admin listener.
 func appOptions(src *config.Source) (fx.Option, error) {
 	plat, err := platform.Options(src)
 	if err != nil {
 		return nil, err
 	}
-	return fx.Options(plat, modules.All, httpserver.Module), nil
+	return fx.Options(plat, modules.All, httpserver.Module, admin.Module), nil
 }
 
 func serve(stderr io.Writer) int {

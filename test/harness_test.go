@@ -26,6 +26,7 @@ import (
 	"minikart/migrations"
 	"minikart/modules"
 	"minikart/platform"
+	"minikart/platform/admin"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
@@ -142,7 +143,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	}
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
-	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx))
+	app := fxtest.New(t, plat, modules.All, httpserver.Module, admin.Module, fx.Populate(&srv, &dbx))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
