@@ -73,6 +73,8 @@ type pgbenchResult struct {
 	Failed       int
 	TPS          float64
 	LatencyMS    float64
+	// Seconds is the length of the run; pgbench counts whole seconds.
+	Seconds float64
 	// CPU is the pgbench process's own CPU time, in seconds.
 	CPU float64
 }
@@ -99,6 +101,7 @@ func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration,
 	if err != nil {
 		return r, err
 	}
+	r.Seconds = float64(secs)
 	if ps := cmd.ProcessState; ps != nil {
 		r.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}

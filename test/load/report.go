@@ -42,9 +42,11 @@ type Window struct {
 // CPU is how many cores each party used on average during a step; on a
 // shared machine it shows who the bottleneck was.
 type CPU struct {
-	Server float64 `json:"server_cores"`
-	Loader float64 `json:"loader_cores"`
-	// Other is everything else busy, mostly PostgreSQL.
+	Server   float64 `json:"server_cores"`
+	Loader   float64 `json:"loader_cores"`
+	Postgres float64 `json:"postgres_cores"`
+	// Other is everything else busy: the kernel's share of loopback
+	// networking not charged to a process, and other work on the machine.
 	Other float64 `json:"other_cores"`
 	Idle  float64 `json:"idle_cores"`
 }
@@ -180,6 +182,16 @@ func (s Summary) okRate() float64 {
 	return float64(s.Requests-s.Errors) / s.Seconds
 }
 
+// combinedOKRate is the success rate of two runs of one anchor taken
+// together, weighted by their lengths.
+func combinedOKRate(a, b Summary) float64 {
+	secs := a.Seconds + b.Seconds
+	if secs <= 0 {
+		return 0
+	}
+	return float64(a.Requests-a.Errors+b.Requests-b.Errors) / secs
+}
+
 // ratio is a/b, and whether both were measured.
 func ratio(a, b float64) (float64, bool) {
 	if a <= 0 || b <= 0 {
@@ -203,8 +215,8 @@ func printStep(w io.Writer, s Summary) {
 			s.MeanMS, s.Latency.P50, s.Latency.P90, s.Latency.P95, s.Latency.P99, s.Latency.Max)
 	}
 	if s.CPU != nil {
-		fmt.Fprintf(w, "%16s cpu cores server=%.2f loader=%.2f other=%.2f idle=%.2f\n", "",
-			s.CPU.Server, s.CPU.Loader, s.CPU.Other, s.CPU.Idle)
+		fmt.Fprintf(w, "%16s cpu cores server=%.2f loader=%.2f postgres=%.2f other=%.2f idle=%.2f\n", "",
+			s.CPU.Server, s.CPU.Loader, s.CPU.Postgres, s.CPU.Other, s.CPU.Idle)
 	}
 }
 

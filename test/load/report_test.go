@@ -92,6 +92,17 @@ func TestPrintFigures(t *testing.T) {
 	}
 }
 
+func TestCombinedOKRate(t *testing.T) {
+	a := Summary{Seconds: 5, Requests: 1000, Errors: 0}
+	b := Summary{Seconds: 5, Requests: 600, Errors: 100}
+	if got := combinedOKRate(a, b); got != 150 {
+		t.Errorf("combinedOKRate = %v, want 150", got)
+	}
+	if got := combinedOKRate(Summary{}, Summary{}); got != 0 {
+		t.Errorf("combinedOKRate of nothing = %v, want 0", got)
+	}
+}
+
 func TestRatio(t *testing.T) {
 	if r, ok := ratio(3, 4); !ok || r != 0.75 {
 		t.Errorf("ratio(3, 4) = %v, %v", r, ok)

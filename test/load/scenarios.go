@@ -82,6 +82,12 @@ type attackSpec struct {
 	duration time.Duration
 }
 
+// named returns a copy of spec under another name.
+func (spec attackSpec) named(name string) attackSpec {
+	spec.name = name
+	return spec
+}
+
 // attack runs spec and collects every result; it stops at the duration,
 // at maxRequests results, or when ctx ends.
 func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.Duration) Summary {

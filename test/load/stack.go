@@ -31,9 +31,10 @@ type stack struct {
 	// an external server's database is unknown.
 	dbURL  string
 	apiKey string
-	// serverPID is the server process, for CPU accounting; 0 when external.
-	serverPID int
-	stops     []func() error
+	// procs are the server's and PostgreSQL's processes, for CPU
+	// accounting; zero when external.
+	procs procs
+	stops []func() error
 }
 
 // stop runs the teardown steps, last started first.
@@ -90,6 +91,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 			return nil, err
 		}
 		st.dbURL = cluster.URL("minikart_load")
+		st.procs.postmaster = postmasterPID(cluster.Dir)
 	}
 
 	port, err := freePort()
@@ -135,7 +137,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logFile.Close() }()
-	st.serverPID = cmd.Process.Pid
+	st.procs.server = cmd.Process.Pid
 	st.stops = append(st.stops, func() error {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -148,7 +150,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 	})
 	st.base = "http://127.0.0.1:" + strconv.Itoa(port)
 	st.adminURL = "http://127.0.0.1:" + strconv.Itoa(adminPort)
-	fmt.Fprintf(logw, "server pid %d on %s (log %s)\n", st.serverPID, st.base, logFile.Name())
+	fmt.Fprintf(logw, "server pid %d on %s (log %s)\n", st.procs.server, st.base, logFile.Name())
 	if err := waitReady(ctx, st.base, exited); err != nil {
 		return nil, fmt.Errorf("%w; server log: %s", err, logFile.Name())
 	}
@@ -179,6 +181,18 @@ func waitReady(ctx context.Context, base string, exited <-chan error) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// postmasterPID reads the cluster's postmaster.pid; 0 when unreadable,
+// which only leaves PostgreSQL out of the CPU figures.
+func postmasterPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
 }
 
 // loopbackOnly refuses a base URL off this machine: a load test must never

@@ -12,7 +12,7 @@ import (
 const (
 	panelW, panelH = 480, 240
 	padL, padR     = 56, 16
-	padT, padB     = 34, 34
+	padT, padB     = 44, 30
 	columns        = 2
 )
 
@@ -72,18 +72,22 @@ func drawPanel(b *strings.Builder, s Summary, ox, oy int) {
 	if s.Rate > 0 {
 		rate = fmt.Sprintf("%.0f/s", s.Rate)
 	}
-	title := fmt.Sprintf("%s (%s, %d clients, %s): %.0f req/s, p99 %.2f ms", s.Name, s.Target, s.Clients, rate, s.Throughput, s.Latency.P99)
-	fmt.Fprintf(b, `<text x="%.0f" y="%d" font-weight="bold">%s</text>`+"\n", x0, oy+20, html.EscapeString(title))
+	detail := fmt.Sprintf("%s, %d clients, %s: %.0f req/s, p99 %.2f ms, %d errors", s.Target, s.Clients, rate, s.Throughput, s.Latency.P99, s.Errors)
+	fmt.Fprintf(b, `<text x="%.0f" y="%d" font-weight="bold" font-size="13">%s</text>`+"\n", x0, oy+18, html.EscapeString(s.Name))
+	fmt.Fprintf(b, `<text x="%.0f" y="%d" fill="#555">%s</text>`+"\n", x0, oy+33, html.EscapeString(detail))
 	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#999"/>`+"\n", x0, y0, plotW, plotH)
 	for i := 0; i <= 4; i++ {
 		v := yMax * float64(i) / 4
 		y := y0 + plotH - plotH*float64(i)/4
 		fmt.Fprintf(b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#eee"/><text x="%.0f" y="%.1f" text-anchor="end">%s</text>`+"\n",
 			x0, y, x0+plotW, y, x0-4, y+4, trimFloat(v))
-		t := xMax * float64(i) / 4
-		x := x0 + plotW*float64(i)/4
+	}
+	step := niceCeil(xMax / 5)
+	for t := 0.0; t <= xMax; t += step {
+		x := x0 + plotW*t/xMax
 		fmt.Fprintf(b, `<text x="%.1f" y="%.0f" text-anchor="middle">%s</text>`+"\n", x, y0+plotH+14, trimFloat(t))
 	}
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="end" fill="#555">s</text>`+"\n", x0+plotW, y0+plotH+26)
 	for _, se := range series {
 		pts := make([]string, 0, len(s.Timeline))
 		for _, w := range s.Timeline {

@@ -34,7 +34,7 @@ func TestWriteSVG(t *testing.T) {
 	if n := strings.Count(out, "<polyline"); n != 6 {
 		t.Errorf("%d lines, want 3 percentiles × 2 panels", n)
 	}
-	for _, want := range []string{"list (minikart, 64 clients, max rate)", "checkout&lt;&amp;&gt;", "1000/s"} {
+	for _, want := range []string{"minikart, 64 clients, max rate", "checkout&lt;&amp;&gt;", "1000/s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("svg lacks %q", want)
 		}
