@@ -10,6 +10,9 @@
 //
 //	browse_vs_static: X.XX
 //	checkout_vs_pgbench: X.XX
+//	browse_vs_static_per_core: X.XX      the same per CPU-second spent
+//	checkout_vs_pgbench_per_core: X.XX   by loader, server and PostgreSQL
+//	other_cpu_cores_mean: X.XX           cores other work on the machine took
 //	get_p99_ms_at_half_rate: N
 //	post_p99_ms_at_half_rate: N
 //	c200_errors: N
@@ -236,6 +239,12 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("browse_vs_static", r, ok, 2)
 	r, ok = ratio(checkoutSat.okRate(), combinedOKRate(pgA, pgB))
 	rep.figure("checkout_vs_pgbench", r, ok, 2)
+	r, ok = ratio(perCore(list, Summary{}), perCore(staticA, staticB))
+	rep.figure("browse_vs_static_per_core", r, ok, 2)
+	r, ok = ratio(perCore(checkoutSat, Summary{}), perCore(pgA, pgB))
+	rep.figure("checkout_vs_pgbench_per_core", r, ok, 2)
+	other, ok := meanOtherCores(rep.Steps)
+	rep.figure("other_cpu_cores_mean", other, ok, 2)
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
 	rep.figure("post_p99_ms_at_half_rate", postHalf.Latency.P99, true, 2)
 	rep.figure(fmt.Sprintf("c%d_errors", o.many), float64(many.Errors), true, 0)

@@ -192,6 +192,41 @@ func combinedOKRate(a, b Summary) float64 {
 	return float64(a.Requests-a.Errors+b.Requests-b.Errors) / secs
 }
 
+// perCore is successful requests per CPU-second the load generator, the
+// server and PostgreSQL spent together: unlike a raw rate it does not move
+// when other work on the machine takes cores away. a and b are runs of one
+// anchor (b may be empty); 0 when CPU times are unknown.
+func perCore(a, b Summary) float64 {
+	ok, coreSecs := 0.0, 0.0
+	for _, s := range []Summary{a, b} {
+		if s.CPU == nil {
+			continue
+		}
+		ok += float64(s.Requests - s.Errors)
+		coreSecs += (s.CPU.Server + s.CPU.Loader + s.CPU.Postgres) * s.Seconds
+	}
+	if coreSecs <= 0 {
+		return 0
+	}
+	return ok / coreSecs
+}
+
+// meanOtherCores is the average CPU that work outside the test took
+// during the steps: what the machine's noise was.
+func meanOtherCores(steps []Summary) (float64, bool) {
+	sum, n := 0.0, 0
+	for _, s := range steps {
+		if s.CPU != nil {
+			sum += s.CPU.Other
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
 // ratio is a/b, and whether both were measured.
 func ratio(a, b float64) (float64, bool) {
 	if a <= 0 || b <= 0 {

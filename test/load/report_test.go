@@ -103,6 +103,22 @@ func TestCombinedOKRate(t *testing.T) {
 	}
 }
 
+func TestPerCore(t *testing.T) {
+	// 1000 answers on one core for 5 s and 600 on two cores for 5 s:
+	// 1600 answers for 15 core-seconds.
+	a := Summary{Seconds: 5, Requests: 1000, CPU: &CPU{Loader: 0.5, Server: 0.5, Other: 1}}
+	b := Summary{Seconds: 5, Requests: 700, Errors: 100, CPU: &CPU{Loader: 0.5, Server: 1, Postgres: 0.5}}
+	if got, want := perCore(a, b), 1600.0/15; got != want {
+		t.Errorf("perCore = %v, want %v", got, want)
+	}
+	if got := perCore(Summary{Requests: 5}, Summary{}); got != 0 {
+		t.Errorf("perCore without CPU times = %v, want 0", got)
+	}
+	if got, ok := meanOtherCores([]Summary{a, b, {}}); !ok || got != 0.5 {
+		t.Errorf("meanOtherCores = %v, %v; want 0.5", got, ok)
+	}
+}
+
 func TestRatio(t *testing.T) {
 	if r, ok := ratio(3, 4); !ok || r != 0.75 {
 		t.Errorf("ratio(3, 4) = %v, %v", r, ok)
