@@ -15,6 +15,8 @@
 //	other_cpu_cores_mean: X.XX           cores other work on the machine took
 //	get_p99_ms_at_half_rate: N
 //	post_p99_ms_at_half_rate: N
+//	get_p99_ms_at_half_rate_quiet: N     over the windows other work left alone
+//	post_p99_ms_at_half_rate_quiet: N
 //	c200_errors: N
 //
 // and writes <out>.json and a latency chart <out>.svg. Every step is bounded
@@ -147,9 +149,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		} else {
 			close(done)
 		}
-		before := markCPU(st.procs)
-		s := attack(ctx, spec, o.maxRequests, window)
-		s.CPU = roundCPU(cpuBetween(before, markCPU(st.procs), 0))
+		s := attack(ctx, spec, o.maxRequests, window, st.procs)
 		<-done
 		if err := ctx.Err(); err != nil {
 			return s, err
@@ -160,8 +160,8 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	fmt.Fprintf(stderr, "warming up for %s\n", o.warmup)
-	attack(ctx, attackSpec{name: "warmup", targeter: mixed, clients: 16, duration: o.warmup}, o.maxRequests, window)
-	attack(ctx, attackSpec{name: "warmup", targeter: listTargeter(staticBase), clients: 16, duration: o.warmup / 3}, o.maxRequests, window)
+	attack(ctx, attackSpec{name: "warmup", targeter: mixed, clients: 16, duration: o.warmup}, o.maxRequests, window, st.procs)
+	attack(ctx, attackSpec{name: "warmup", targeter: listTargeter(staticBase), clients: 16, duration: o.warmup / 3}, o.maxRequests, window, st.procs)
 	fmt.Fprintf(stdout, "%d CPUs shared by the load generator, the server and PostgreSQL; steps of %s\n", rep.CPUs, o.duration)
 
 	// Each anchor runs half its time before and half after the step it
@@ -247,6 +247,8 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("other_cpu_cores_mean", other, ok, 2)
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
 	rep.figure("post_p99_ms_at_half_rate", postHalf.Latency.P99, true, 2)
+	rep.figure("get_p99_ms_at_half_rate_quiet", getHalf.QuietP99, getHalf.QuietWindows > 0, 2)
+	rep.figure("post_p99_ms_at_half_rate_quiet", postHalf.QuietP99, postHalf.QuietWindows > 0, 2)
 	rep.figure(fmt.Sprintf("c%d_errors", o.many), float64(many.Errors), true, 0)
 	fmt.Fprintln(stdout)
 	printFigures(stdout, rep.Figures)

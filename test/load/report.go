@@ -37,6 +37,8 @@ type Window struct {
 	P50      float64 `json:"p50_ms"`
 	P90      float64 `json:"p90_ms"`
 	P99      float64 `json:"p99_ms"`
+	// OtherCores is the CPU work outside the test took meanwhile, when known.
+	OtherCores *float64 `json:"other_cores,omitempty"`
 }
 
 // CPU is how many cores each party used on average during a step; on a
@@ -67,7 +69,12 @@ type Summary struct {
 	MeanMS     float64        `json:"mean_ms"`
 	Latency    Percentiles    `json:"latency"`
 	Timeline   []Window       `json:"timeline,omitempty"`
-	CPU        *CPU           `json:"cpu,omitempty"`
+	// QuietP99 is the p99 over the windows in which other work took less
+	// than quietCores, of which there were QuietWindows: the latency the
+	// service gives when it has the machine to itself.
+	QuietP99     float64 `json:"quiet_p99_ms"`
+	QuietWindows int     `json:"quiet_windows"`
+	CPU          *CPU    `json:"cpu,omitempty"`
 }
 
 // summarize computes a step's figures from its samples. A request is an
@@ -97,6 +104,30 @@ func summarize(name, target string, samples []sample, elapsed, window time.Durat
 	}
 	s.Timeline = timeline(samples, window)
 	return s
+}
+
+// quietCores is how much CPU other work may take in a window that still
+// counts as quiet: less than an eighth of this two-core machine.
+const quietCores = 0.25
+
+// quietP99 is the p99 latency of the samples started in quiet windows
+// (other[i] in [0, quietCores)), and how many windows were quiet.
+func quietP99(samples []sample, other []float64, w time.Duration) (float64, int) {
+	quiet := 0
+	for _, o := range other {
+		if o >= 0 && o < quietCores {
+			quiet++
+		}
+	}
+	var lat []time.Duration
+	for _, sm := range samples {
+		i := int(sm.At / w)
+		if i < len(other) && other[i] >= 0 && other[i] < quietCores {
+			lat = append(lat, sm.Latency)
+		}
+	}
+	slices.Sort(lat)
+	return ms(percentile(lat, 99)), quiet
 }
 
 // percentile returns the nearest-rank p-th percentile of sorted: the
@@ -246,8 +277,8 @@ func printStep(w io.Writer, s Summary) {
 	if s.Target == "pgbench" {
 		fmt.Fprintf(w, "%16s latency ms mean=%.2f (pgbench reports no percentiles)\n", "", s.MeanMS)
 	} else {
-		fmt.Fprintf(w, "%16s latency ms mean=%.2f p50=%.2f p90=%.2f p95=%.2f p99=%.2f max=%.2f\n", "",
-			s.MeanMS, s.Latency.P50, s.Latency.P90, s.Latency.P95, s.Latency.P99, s.Latency.Max)
+		fmt.Fprintf(w, "%16s latency ms mean=%.2f p50=%.2f p90=%.2f p95=%.2f p99=%.2f max=%.2f; p99 in quiet windows %.2f (%d of %d)\n", "",
+			s.MeanMS, s.Latency.P50, s.Latency.P90, s.Latency.P95, s.Latency.P99, s.Latency.Max, s.QuietP99, s.QuietWindows, len(s.Timeline))
 	}
 	if s.CPU != nil {
 		fmt.Fprintf(w, "%16s cpu cores server=%.2f loader=%.2f postgres=%.2f other=%.2f idle=%.2f\n", "",

@@ -79,6 +79,39 @@ func TestTimelineKeepsEmptyWindows(t *testing.T) {
 	}
 }
 
+func TestQuietP99(t *testing.T) {
+	// Three windows of a second: quiet, busy, unknown. Only the first counts.
+	other := []float64{0.1, 0.9, -1}
+	var samples []sample
+	for i := range 100 {
+		samples = append(samples, sample{At: time.Duration(i) * 10 * time.Millisecond, Latency: time.Duration(i+1) * time.Millisecond})
+	}
+	samples = append(samples,
+		sample{At: 1500 * time.Millisecond, Latency: time.Second},
+		sample{At: 2500 * time.Millisecond, Latency: time.Second})
+	p99, quiet := quietP99(samples, other, time.Second)
+	if p99 != 99 || quiet != 1 {
+		t.Errorf("quietP99 = %v over %d windows, want 99 over 1", p99, quiet)
+	}
+}
+
+func TestWindowOther(t *testing.T) {
+	at := time.Unix(0, 0)
+	marks := []cpuMark{
+		{at: at, busy: 10},
+		{at: at.Add(time.Second), busy: 11.5, loader: 0.5},                // 1.5 busy, 0.5 ours: 1 other
+		{at: at.Add(2 * time.Second), busy: 12, loader: 0.7, server: 0.2}, // 0.5 busy, 0.4 ours: 0.1 other
+	}
+	got := windowOther(marks, 3)
+	want := []float64{1, 0.1, -1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("windowOther = %v, want %v", got, want)
+			break
+		}
+	}
+}
+
 func TestPrintFigures(t *testing.T) {
 	r := &Report{}
 	r.figure("browse_vs_static", 0.6349, true, 2)

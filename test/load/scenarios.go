@@ -89,8 +89,10 @@ func (spec attackSpec) named(name string) attackSpec {
 }
 
 // attack runs spec and collects every result; it stops at the duration,
-// at maxRequests results, or when ctx ends.
-func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.Duration) Summary {
+// at maxRequests results, or when ctx ends. Meanwhile it samples CPU use
+// once a window, so each window of the timeline tells how much of the
+// machine other work took while it was measured.
+func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.Duration, p procs) Summary {
 	opts := []func(*vegeta.Attacker){
 		vegeta.KeepAlive(true),
 		vegeta.MaxBody(0), // the body is drained, not kept: only status and time matter
@@ -107,7 +109,26 @@ func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.D
 	}
 	a := vegeta.NewAttacker(opts...)
 	defer context.AfterFunc(ctx, func() { a.Stop() })()
-	began := time.Now()
+
+	marks := []cpuMark{markCPU(p)}
+	began := marks[0].at
+	sampled := make(chan []cpuMark)
+	stopSampling := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(window)
+		defer tick.Stop()
+		var ms []cpuMark
+		for {
+			select {
+			case <-tick.C:
+				ms = append(ms, markCPU(p))
+			case <-stopSampling:
+				sampled <- append(ms, markCPU(p))
+				return
+			}
+		}
+	}()
+
 	samples := make([]sample, 0, 1<<15)
 	for r := range a.Attack(spec.targeter, pacer, spec.duration, spec.name) {
 		samples = append(samples, sample{At: r.Timestamp.Sub(began), Latency: r.Latency, Code: r.Code})
@@ -115,7 +136,34 @@ func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.D
 			a.Stop()
 		}
 	}
+	close(stopSampling)
+	marks = append(marks, <-sampled...)
+
 	s := summarize(spec.name, spec.target, samples, time.Since(began), window)
 	s.Clients, s.Rate = spec.clients, spec.rate
+	s.CPU = roundCPU(cpuBetween(marks[0], marks[len(marks)-1], 0))
+	other := windowOther(marks, len(s.Timeline))
+	for i := range s.Timeline {
+		if other[i] >= 0 {
+			v := other[i]
+			s.Timeline[i].OtherCores = &v
+		}
+	}
+	s.QuietP99, s.QuietWindows = quietP99(samples, other, window)
 	return s
+}
+
+// windowOther is the CPU other work took in each of n windows, from marks
+// taken about once a window; -1 where no mark pair covers the window.
+func windowOther(marks []cpuMark, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = -1
+		if i+1 < len(marks) {
+			if c := cpuBetween(marks[i], marks[i+1], 0); c != nil {
+				out[i] = float64(int(c.Other*100+0.5)) / 100
+			}
+		}
+	}
+	return out
 }

@@ -48,7 +48,8 @@ func writeSVG(w io.Writer, steps []Summary) error {
 		fmt.Fprintf(&b, `<line x1="%d" y1="12" x2="%d" y2="12" stroke="%s" stroke-width="2"/><text x="%d" y="16">%s</text>`+"\n", x, x+18, s.color, x+22, s.label)
 		x += 60
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="16">latency (ms) over time (s), per step</text>`+"\n", x+10)
+	fmt.Fprintf(&b, `<rect x="%d" y="6" width="18" height="10" fill="#e6e6e6"/><text x="%d" y="16">other work took ≥ %.2f cores</text>`+"\n", x, x+22, quietCores)
+	fmt.Fprintf(&b, `<text x="%d" y="16">latency (ms) over time (s), per step</text>`+"\n", x+210)
 	for i, p := range panels {
 		drawPanel(&b, p, (i%columns)*panelW, 24+(i/columns)*panelH)
 	}
@@ -75,6 +76,13 @@ func drawPanel(b *strings.Builder, s Summary, ox, oy int) {
 	detail := fmt.Sprintf("%s, %d clients, %s: %.0f req/s, p99 %.2f ms, %d errors", s.Target, s.Clients, rate, s.Throughput, s.Latency.P99, s.Errors)
 	fmt.Fprintf(b, `<text x="%.0f" y="%d" font-weight="bold" font-size="13">%s</text>`+"\n", x0, oy+18, html.EscapeString(s.Name))
 	fmt.Fprintf(b, `<text x="%.0f" y="%d" fill="#555">%s</text>`+"\n", x0, oy+33, html.EscapeString(detail))
+	width := s.Timeline[min(1, len(s.Timeline)-1)].Start
+	for _, w := range s.Timeline {
+		if w.OtherCores != nil && *w.OtherCores >= quietCores {
+			fmt.Fprintf(b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.0f" fill="#e6e6e6"/>`+"\n",
+				x0+plotW*w.Start/xMax, y0, math.Min(plotW*width/xMax, x0+plotW-(x0+plotW*w.Start/xMax)), plotH)
+		}
+	}
 	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#999"/>`+"\n", x0, y0, plotW, plotH)
 	for i := 0; i <= 4; i++ {
 		v := yMax * float64(i) / 4

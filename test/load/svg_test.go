@@ -9,9 +9,10 @@ import (
 )
 
 func TestWriteSVG(t *testing.T) {
+	busy := 0.8
 	steps := []Summary{
 		{Name: "list", Target: "minikart", Clients: 64, Throughput: 5000, Latency: Percentiles{P99: 30},
-			Timeline: []Window{{Start: 0, Requests: 10, P50: 1, P90: 5, P99: 30}, {Start: 0.5, Requests: 0}, {Start: 1, Requests: 12, P50: 2, P90: 6, P99: 25}}},
+			Timeline: []Window{{Start: 0, Requests: 10, P50: 1, P90: 5, P99: 30}, {Start: 0.5, Requests: 0, OtherCores: &busy}, {Start: 1, Requests: 12, P50: 2, P90: 6, P99: 25}}},
 		{Name: "pgbench-order", Target: "pgbench"}, // no timeline: no panel
 		{Name: "checkout<&>", Target: "minikart", Rate: 1000, Timeline: []Window{{Start: 0, Requests: 3, P50: 0.2, P90: 0.3, P99: 0.4}}},
 	}
@@ -33,6 +34,9 @@ func TestWriteSVG(t *testing.T) {
 	}
 	if n := strings.Count(out, "<polyline"); n != 6 {
 		t.Errorf("%d lines, want 3 percentiles × 2 panels", n)
+	}
+	if n := strings.Count(out, `fill="#e6e6e6"`); n != 2 {
+		t.Errorf("%d gray boxes, want the legend's and one busy window's", n)
 	}
 	for _, want := range []string{"minikart, 64 clients, max rate", "checkout&lt;&amp;&gt;", "1000/s"} {
 		if !strings.Contains(out, want) {
