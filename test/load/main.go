@@ -18,6 +18,7 @@
 //	get_p99_ms_at_half_rate_quiet: N     over the windows other work left alone
 //	post_p99_ms_at_half_rate_quiet: N
 //	c200_errors: N
+//	server_log_errors: N                 error lines in the server's log
 //
 // and writes <out>.json and a latency chart <out>.svg. Every step is bounded
 // by -duration and -max-requests; the server and the cluster are stopped at
@@ -257,6 +258,10 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("get_p99_ms_at_half_rate_quiet", getHalf.QuietP99, getHalf.QuietWindows > 0, 2)
 	rep.figure("post_p99_ms_at_half_rate_quiet", postHalf.QuietP99, postHalf.QuietWindows > 0, 2)
 	rep.figure(fmt.Sprintf("c%d_errors", o.many), float64(many.Errors), true, 0)
+	if st.logPath != "" {
+		n, err := logErrors(st.logPath)
+		rep.figure("server_log_errors", float64(n), err == nil, 0)
+	}
 	fmt.Fprintln(stdout)
 	printFigures(stdout, rep.Figures)
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +187,21 @@ tps = 4766.612341 (without initial connection time)
 	}
 	if _, err := parsePgbench("connection to server failed"); err == nil || !strings.Contains(err.Error(), "no throughput") {
 		t.Errorf("error %v, want one about missing throughput", err)
+	}
+}
+
+func TestLogErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server.log")
+	log := `{"level":"info","message":"request"}
+{"level":"error","message":"request","status":500}
+{"level":"warn","message":"slow"}
+{"level":"error","message":"server stopped"}
+`
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := logErrors(path); err != nil || n != 2 {
+		t.Errorf("logErrors = %d, %v; want 2", n, err)
 	}
 }
 

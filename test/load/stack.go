@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +36,9 @@ type stack struct {
 	// procs are the server's and PostgreSQL's processes, for CPU
 	// accounting; zero when external.
 	procs procs
-	stops []func() error
+	// logPath is the server's log; empty when external.
+	logPath string
+	stops   []func() error
 }
 
 // stop runs the teardown steps, last started first.
@@ -138,6 +142,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logFile.Close() }()
 	st.procs.server = cmd.Process.Pid
+	st.logPath = logFile.Name()
 	st.stops = append(st.stops, func() error {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -156,6 +161,25 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 	}
 	ok = true
 	return st, nil
+}
+
+// logErrors counts the error lines in the server's JSON log: a request the
+// client saw succeed may still have logged a failure worth knowing about.
+func logErrors(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if bytes.Contains(sc.Bytes(), []byte(`"level":"error"`)) {
+			n++
+		}
+	}
+	return n, sc.Err()
 }
 
 // waitReady polls /readyz until it answers 200, the server exits, or two
