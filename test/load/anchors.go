@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"minikart/test/internal/pgtest"
 )
 
 // orderSQL is the pgbench script of one POST /api/order's statements.
@@ -108,16 +110,23 @@ func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration,
 	return r, nil
 }
 
-// pgbenchPath finds pgbench on PATH or beside the server binaries.
+// pgbenchPath finds pgbench beside the PostgreSQL server binaries the
+// cluster runs from, so client and server are one version, else on PATH.
 func pgbenchPath() (string, error) {
+	if dir, err := pgtest.BinDir(); err == nil {
+		if p := filepath.Join(dir, "pgbench"); fileExists(p) {
+			return p, nil
+		}
+	}
 	if p, err := exec.LookPath("pgbench"); err == nil {
 		return p, nil
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
-	if len(matches) > 0 {
-		return matches[len(matches)-1], nil
-	}
-	return "", errors.New("pgbench not found (Debian: apt-get install -y postgresql-contrib)")
+	return "", errors.New("pgbench not found (Debian: apt-get install -y postgresql)")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 var (
