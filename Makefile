@@ -7,7 +7,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest
 
 build: ## compile the server to bin/minikart
 	$(GO) build -o bin/minikart .
@@ -44,6 +44,9 @@ test-faults: ## fault tests under load: SIGTERM, PostgreSQL restart, bad start-u
 
 test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
 	$(GO) test -tags e2e -count=1 ./test/e2e/...
+
+loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU profiles); writes loadtest-report.json and .svg
+	$(GO) run ./test/load $(LOADTEST_FLAGS)
 
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"minikart/platform/admin"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/log"
@@ -49,6 +50,7 @@ func Options(src *config.Source) (fx.Option, error) {
 		log.Module,
 		log.WithLogger,
 		metrics.Module,
+		admin.Module,
 		db.Module,
 	), nil
 }

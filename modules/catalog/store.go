@@ -24,16 +24,32 @@ var _ productStore = (*store)(nil)
 
 func newStore(db *sqlx.DB) *store { return &store{db: db} }
 
+// listRow is a products row with the number of all products beside it.
+type listRow struct {
+	productRow
+	Total int `db:"total"`
+}
+
+// List reads a page and the total in one round trip: the window count is
+// taken before LIMIT and OFFSET apply. Only a page past the end, which has
+// no row to carry the total, costs a second query.
 func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 	const q = `
-		SELECT id, name, category, price_cents, image_slug
+		SELECT id, name, category, price_cents, image_slug, count(*) OVER () AS total
 		FROM products
 		ORDER BY id
 		LIMIT $1 OFFSET $2`
 	const qCount = `SELECT count(*) FROM products`
-	rows := []productRow{}
-	if err := st.db.SelectContext(ctx, &rows, q, p.Limit, p.Offset); err != nil {
+	var page []listRow
+	if err := st.db.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
+	}
+	rows := make([]productRow, len(page))
+	for i, r := range page {
+		rows[i] = r.productRow
+	}
+	if len(page) > 0 {
+		return rows, page[0].Total, nil
 	}
 	var total int
 	if err := st.db.GetContext(ctx, &total, qCount); err != nil {

@@ -1,0 +1,107 @@
+// Package admin serves the Go profiler (net/http/pprof) on a listener of its
+// own, off by default. Keeping it off the public port means a profile can be
+// taken under real load without exposing it to the clients causing that load.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+
+	"minikart/platform/config"
+)
+
+// Config is the admin section.
+type Config struct {
+	Enabled bool   `mapstructure:"enabled"`
+	Host    string `mapstructure:"host"`
+	Port    int    `mapstructure:"port"`
+}
+
+// Validate checks the port, and only when the listener is wanted.
+func (c Config) Validate() error {
+	if !c.Enabled {
+		return nil
+	}
+	var errs []error
+	if c.Host == "" {
+		errs = append(errs, config.Invalid("host", "must be set when admin is enabled"))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, config.Invalid("port", "must be between 0 and 65535, got %d", c.Port))
+	}
+	return errors.Join(errs...)
+}
+
+// Module starts the admin listener when the admin section enables it.
+var Module = fx.Module("admin",
+	fx.Provide(config.Section[Config]("admin"), NewServer),
+	fx.Invoke(func(*Server) {}),
+)
+
+// Server is the admin HTTP server; it does nothing when disabled.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewServer listens in OnStart, so a port in use fails start-up like the
+// public server does, and closes in OnStop.
+func NewServer(lc fx.Lifecycle, c Config, log zerolog.Logger) *Server {
+	s := &Server{}
+	if !c.Enabled {
+		return s
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// No write timeout: a CPU profile or trace streams for as long as asked.
+	s.srv = &http.Server{
+		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	log = log.With().Str("component", "admin").Logger()
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", s.srv.Addr)
+			if err != nil {
+				return fmt.Errorf("admin listen on %s: %w", s.srv.Addr, err)
+			}
+			s.ln = ln
+			log.Info().Str("addr", ln.Addr().String()).Msg("admin listening")
+			go func() {
+				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error().Err(err).Msg("admin server stopped")
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			// A profile in progress would hold Shutdown for its whole length;
+			// nobody waits for it once the service stops.
+			return s.srv.Close()
+		},
+	})
+	return s
+}
+
+// Addr is the address the admin server listens on, or "" when disabled or
+// not yet started.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}

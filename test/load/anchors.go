@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"minikart/test/internal/pgtest"
+)
+
+// orderSQL is the pgbench script of one POST /api/order's statements.
+//
+//go:embed order.sql
+var orderSQL string
+
+// fetchProducts returns GET /api/product's body and content type from the
+// real server, so the static anchor serves exactly the same bytes.
+func fetchProducts(ctx context.Context, base string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/product", nil)
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch products: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch products: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("fetch products: %s: %.200s", res.Status, body)
+	}
+	return body, res.Header.Get("Content-Type"), nil
+}
+
+// startStatic serves body at /api/product from memory with plain net/http
+// on 127.0.0.1: the fastest any Go server on this machine can answer the
+// same request, the anchor the catalogue's throughput is a ratio of.
+func startStatic(body []byte, contentType string) (base string, stop func() error, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/product" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), srv.Close, nil
+}
+
+// pgbenchResult is what one pgbench run reports.
+type pgbenchResult struct {
+	Transactions int
+	Failed       int
+	TPS          float64
+	LatencyMS    float64
+	// Seconds is the length of the run; pgbench counts whole seconds.
+	Seconds float64
+	// CPU is the pgbench process's own CPU time, in seconds.
+	CPU float64
+}
+
+// runPgbench runs order.sql with clients connections for d against dbURL.
+// Prepared statements, as pgx uses them, so both sides skip re-planning.
+func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, work string) (pgbenchResult, error) {
+	bin, err := pgbenchPath()
+	if err != nil {
+		return pgbenchResult{}, err
+	}
+	script := filepath.Join(work, "order.sql")
+	if err := os.WriteFile(script, []byte(orderSQL), 0o644); err != nil {
+		return pgbenchResult{}, err
+	}
+	secs := max(int(d.Round(time.Second)/time.Second), 1)
+	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
+		"-T", strconv.Itoa(secs), "-f", script, dbURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return pgbenchResult{}, fmt.Errorf("pgbench: %w: %s", err, out)
+	}
+	r, err := parsePgbench(string(out))
+	if err != nil {
+		return r, err
+	}
+	r.Seconds = float64(secs)
+	if ps := cmd.ProcessState; ps != nil {
+		r.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	return r, nil
+}
+
+// pgbenchPath finds pgbench beside the PostgreSQL server binaries the
+// cluster runs from, so client and server are one version, else on PATH.
+func pgbenchPath() (string, error) {
+	if dir, err := pgtest.BinDir(); err == nil {
+		if p := filepath.Join(dir, "pgbench"); fileExists(p) {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("pgbench not found (Debian: apt-get install -y postgresql)")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+var (
+	pgbenchTx      = regexp.MustCompile(`number of transactions actually processed: (\d+)`)
+	pgbenchFailed  = regexp.MustCompile(`number of failed transactions: (\d+)`)
+	pgbenchTPS     = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	pgbenchLatency = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+)
+
+// parsePgbench reads the summary pgbench prints at the end of a run.
+func parsePgbench(out string) (pgbenchResult, error) {
+	var r pgbenchResult
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if m := pgbenchTx.FindStringSubmatch(line); m != nil {
+			r.Transactions, _ = strconv.Atoi(m[1])
+		}
+		if m := pgbenchFailed.FindStringSubmatch(line); m != nil {
+			r.Failed, _ = strconv.Atoi(m[1])
+		}
+		if m := pgbenchTPS.FindStringSubmatch(line); m != nil {
+			r.TPS, _ = strconv.ParseFloat(m[1], 64)
+		}
+		if m := pgbenchLatency.FindStringSubmatch(line); m != nil {
+			r.LatencyMS, _ = strconv.ParseFloat(m[1], 64)
+		}
+	}
+	if r.TPS == 0 {
+		return r, fmt.Errorf("pgbench printed no throughput: %.500s", out)
+	}
+	return r, nil
+}

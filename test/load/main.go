@@ -1,0 +1,311 @@
+// Command load is Mini-Kart's load test (make loadtest). It builds and
+// starts the server on a throwaway PostgreSQL (or targets BASE_URL), then
+// runs bounded steps on 127.0.0.1 only, beside physical anchors measured
+// in the same run on the same machine: plain net/http serving the same
+// catalogue bytes from memory, and pgbench running the order's SQL, each
+// half before and half after the step it anchors. Figures are ratios to
+// those anchors so they mean something on a noisy machine.
+//
+// It prints a block per step and the headline lines
+//
+//	browse_vs_static: X.XX
+//	checkout_vs_pgbench: X.XX
+//	browse_vs_static_per_core: X.XX      the same per CPU-second spent
+//	checkout_vs_pgbench_per_core: X.XX   by loader, server and PostgreSQL
+//	other_cpu_cores_mean: X.XX           cores other work on the machine took
+//	get_p99_ms_at_half_rate: N
+//	post_p99_ms_at_half_rate: N
+//	get_p99_ms_at_half_rate_quiet: N     over the windows other work left alone
+//	post_p99_ms_at_half_rate_quiet: N
+//	c200_errors: N
+//	server_log_errors: N                 error lines in the server's log
+//
+// and writes <out>.json and a latency chart <out>.svg. Every step is bounded
+// by -duration and -max-requests; the server and the cluster are stopped at
+// the end, on error and on Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// options are the command line, with environment fallbacks for make.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	clients     int
+	many        int
+	maxRequests int
+	out         string
+	profile     bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseOptions(args, stderr)
+	if err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := loadTest(ctx, o, stdout, stderr); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "loadtest: interrupted; the server and the database are stopped")
+			return 130
+		}
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.DurationVar(&o.duration, "duration", envDuration("DURATION", 10*time.Second), "length of each step (env DURATION)")
+	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "warm-up before the measured steps")
+	fs.IntVar(&o.clients, "clients", 64, "concurrent clients of the saturation steps and their anchors")
+	fs.IntVar(&o.many, "many", 200, "concurrent clients of the many-clients step")
+	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "most requests one step sends")
+	fs.StringVar(&o.out, "out", "loadtest-report", "report path without extension: writes .json and .svg")
+	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU profiles of the saturation steps to <out>-<step>.cpu.prof (env LOADTEST_PROFILE)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.duration <= 0 || o.clients <= 0 || o.many <= 0 || o.maxRequests <= 0 {
+		fmt.Fprintln(stderr, "duration, clients, many and max-requests must be positive")
+		return o, errors.New("bad options")
+	}
+	return o, nil
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "minikart-load-")
+	if err != nil {
+		return err
+	}
+	st, err := startStack(ctx, root, work, stderr)
+	if err != nil {
+		// Keep the work directory: it has the server's log.
+		return err
+	}
+	defer func() {
+		if err := st.stop(); err != nil {
+			fmt.Fprintln(stderr, "loadtest: stop:", err)
+		}
+		_ = os.RemoveAll(work)
+	}()
+
+	body, contentType, err := fetchProducts(ctx, st.base)
+	if err != nil {
+		return err
+	}
+	staticBase, stopStatic, err := startStatic(body, contentType)
+	if err != nil {
+		return err
+	}
+	defer stopStatic()
+
+	rep := &Report{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Base: st.base, Clients: o.clients, Duration: o.duration.String()}
+	window := max(o.duration/20, 100*time.Millisecond)
+	browse := browseTargeter(st.base)
+	checkout := checkoutTargeter(st.base, st.apiKey)
+	mixed := mixedTargeter(browse, checkout)
+
+	// step runs one HTTP step, records it and, when asked, profiles the
+	// server meanwhile.
+	step := func(spec attackSpec, profile bool) (Summary, error) {
+		if err := ctx.Err(); err != nil {
+			return Summary{}, err
+		}
+		done := make(chan struct{})
+		if profile && o.profile && st.adminURL != "" && spec.target == "minikart" {
+			go func() {
+				defer close(done)
+				if err := saveProfile(ctx, st.adminURL, spec.duration, o.out+"-"+spec.name+".cpu.prof"); err != nil {
+					fmt.Fprintln(stderr, "loadtest: profile:", err)
+				}
+			}()
+		} else {
+			close(done)
+		}
+		s := attack(ctx, spec, o.maxRequests, window, st.procs)
+		<-done
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		rep.Steps = append(rep.Steps, s)
+		printStep(stdout, s)
+		return s, nil
+	}
+
+	fmt.Fprintf(stderr, "warming up for %s\n", o.warmup)
+	attack(ctx, attackSpec{name: "warmup", targeter: mixed, clients: 16, duration: o.warmup}, o.maxRequests, window, st.procs)
+	attack(ctx, attackSpec{name: "warmup", targeter: listTargeter(staticBase), clients: 16, duration: o.warmup / 3}, o.maxRequests, window, st.procs)
+	fmt.Fprintf(stdout, "%d CPUs shared by the load generator, the server and PostgreSQL; steps of %s\n", rep.CPUs, o.duration)
+
+	// Each anchor runs half its time before and half after the step it
+	// anchors, so a drift in what else the machine is doing weighs on both
+	// sides alike.
+	c, half := o.clients, o.duration/2
+	staticSpec := attackSpec{name: "static-list", target: "static", targeter: listTargeter(staticBase), clients: c, duration: half}
+	staticA, err := step(staticSpec.named("static-list-a"), false)
+	if err != nil {
+		return err
+	}
+	list, err := step(attackSpec{name: "list", target: "minikart", targeter: listTargeter(st.base), clients: c, duration: o.duration}, true)
+	if err != nil {
+		return err
+	}
+	staticB, err := step(staticSpec.named("static-list-b"), false)
+	if err != nil {
+		return err
+	}
+	browseSat, err := step(attackSpec{name: "browse", target: "minikart", targeter: browse, clients: c, duration: o.duration}, false)
+	if err != nil {
+		return err
+	}
+	// pgbenchStep runs the order's SQL as the checkout's anchor.
+	pgbenchStep := func(name string) (Summary, error) {
+		before := markCPU(st.procs)
+		pr, err := runPgbench(ctx, st.dbURL, c, half, work)
+		if err != nil {
+			return Summary{}, err
+		}
+		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds,
+			Requests: pr.Transactions, Throughput: pr.TPS, Errors: pr.Failed, MeanMS: pr.LatencyMS,
+			ByStatus: map[string]int{}}
+		s.CPU = roundCPU(cpuBetween(before, markCPU(st.procs), pr.CPU))
+		rep.Steps = append(rep.Steps, s)
+		printStep(stdout, s)
+		return s, nil
+	}
+	var pgA, pgB Summary
+	if st.dbURL != "" {
+		if pgA, err = pgbenchStep("pgbench-order-a"); err != nil {
+			return err
+		}
+	}
+	checkoutSat, err := step(attackSpec{name: "checkout", target: "minikart", targeter: checkout, clients: c, duration: o.duration}, true)
+	if err != nil {
+		return err
+	}
+	if st.dbURL != "" {
+		if pgB, err = pgbenchStep("pgbench-order-b"); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(stdout, "pgbench-order    skipped: DATABASE_URL names no database for the external server")
+	}
+	if _, err := step(attackSpec{name: "mixed", target: "minikart", targeter: mixed, clients: c, duration: o.duration}, true); err != nil {
+		return err
+	}
+	getHalf, err := step(attackSpec{name: "browse-half", target: "minikart", targeter: browse, clients: c * 4,
+		rate: max(browseSat.okRate()/2, 1), duration: o.duration}, false)
+	if err != nil {
+		return err
+	}
+	postHalf, err := step(attackSpec{name: "checkout-half", target: "minikart", targeter: checkout, clients: c * 4,
+		rate: max(checkoutSat.okRate()/2, 1), duration: o.duration}, false)
+	if err != nil {
+		return err
+	}
+	many, err := step(attackSpec{name: fmt.Sprintf("mixed-c%d", o.many), target: "minikart", targeter: mixed, clients: o.many, duration: o.duration}, false)
+	if err != nil {
+		return err
+	}
+
+	r, ok := ratio(list.okRate(), combinedOKRate(staticA, staticB))
+	rep.figure("browse_vs_static", r, ok, 2)
+	r, ok = ratio(checkoutSat.okRate(), combinedOKRate(pgA, pgB))
+	rep.figure("checkout_vs_pgbench", r, ok, 2)
+	// An external server's CPU is not seen, so its per-core figures would
+	// flatter it.
+	own := st.procs.server > 0 && st.procs.postmaster > 0
+	r, ok = ratio(perCore(list, Summary{}), perCore(staticA, staticB))
+	rep.figure("browse_vs_static_per_core", r, ok && own, 2)
+	r, ok = ratio(perCore(checkoutSat, Summary{}), perCore(pgA, pgB))
+	rep.figure("checkout_vs_pgbench_per_core", r, ok && own, 2)
+	other, ok := meanOtherCores(rep.Steps)
+	rep.figure("other_cpu_cores_mean", other, ok, 2)
+	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
+	rep.figure("post_p99_ms_at_half_rate", postHalf.Latency.P99, true, 2)
+	rep.figure("get_p99_ms_at_half_rate_quiet", getHalf.QuietP99, getHalf.QuietWindows > 0, 2)
+	rep.figure("post_p99_ms_at_half_rate_quiet", postHalf.QuietP99, postHalf.QuietWindows > 0, 2)
+	rep.figure(fmt.Sprintf("c%d_errors", o.many), float64(many.Errors), true, 0)
+	if st.logPath != "" {
+		n, err := logErrors(st.logPath)
+		rep.figure("server_log_errors", float64(n), err == nil, 0)
+	}
+	fmt.Fprintln(stdout)
+	printFigures(stdout, rep.Figures)
+
+	if err := writeJSON(o.out+".json", rep); err != nil {
+		return err
+	}
+	f, err := os.Create(o.out + ".svg")
+	if err != nil {
+		return err
+	}
+	if err := writeSVG(f, rep.Steps); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s.json and %s.svg\n", o.out, o.out)
+	return nil
+}
+
+// saveProfile fetches a CPU profile of the server from its admin listener,
+// covering most of a step (a second short, so it ends before the step does).
+func saveProfile(ctx context.Context, adminURL string, d time.Duration, path string) error {
+	secs := max(int((d-time.Second)/time.Second), 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", adminURL, secs), nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"minikart/test/internal/pgtest"
+)
+
+// apiKey is the ordering api key the load test's own server accepts.
+const apiKey = "loadtest"
+
+// stack is the system under test: the server, its database, and how to
+// reach both. stop tears down whatever start brought up, in reverse order.
+type stack struct {
+	base     string
+	adminURL string
+	// dbURL is the server's database, for the pgbench anchor; empty when
+	// an external server's database is unknown.
+	dbURL  string
+	apiKey string
+	// procs are the server's and PostgreSQL's processes, for CPU
+	// accounting; zero when external.
+	procs procs
+	// logPath is the server's log; empty when external.
+	logPath string
+	stops   []func() error
+}
+
+// stop runs the teardown steps, last started first.
+func (s *stack) stop() error {
+	var errs []error
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		errs = append(errs, s.stops[i]())
+	}
+	s.stops = nil
+	return errors.Join(errs...)
+}
+
+// startStack targets BASE_URL when it is set, and otherwise builds the
+// server, starts it on a throwaway PostgreSQL (or the one DATABASE_URL
+// names) and waits until it is ready.
+func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack, error) {
+	if base := os.Getenv("BASE_URL"); base != "" {
+		if err := loopbackOnly(base); err != nil {
+			return nil, err
+		}
+		key := os.Getenv("API_KEY")
+		if key == "" {
+			key = "apitest"
+		}
+		return &stack{base: strings.TrimRight(base, "/"), dbURL: os.Getenv("DATABASE_URL"), apiKey: key}, nil
+	}
+	st := &stack{apiKey: apiKey}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = st.stop()
+		}
+	}()
+
+	bin := filepath.Join(work, "minikart")
+	fmt.Fprintln(logw, "building the server")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build server: %w: %s", err, out)
+	}
+
+	st.dbURL = os.Getenv("DATABASE_URL")
+	if st.dbURL == "" {
+		fmt.Fprintln(logw, "starting a throwaway PostgreSQL")
+		startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		cluster, err := pgtest.StartThrowaway(startCtx)
+		if err != nil {
+			return nil, fmt.Errorf("start PostgreSQL: %w (%s)", err, pgtest.InstallHint)
+		}
+		st.stops = append(st.stops, cluster.Stop)
+		if err := cluster.CreateDatabase(startCtx, "minikart_load"); err != nil {
+			return nil, err
+		}
+		st.dbURL = cluster.URL("minikart_load")
+		st.procs.postmaster = postmasterPID(cluster.Dir)
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	adminPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(work, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	env := os.Getenv("MINIKART_ENV")
+	if env == "" {
+		// Production settings (JSON request logs at info, its pool size) are
+		// what the figures should describe.
+		env = "production"
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"MINIKART_ENV="+env,
+		"DATABASE_URL="+st.dbURL,
+		"MINIKART_SERVER_HOST=127.0.0.1",
+		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
+		"MINIKART_DATABASE_MIGRATE_ON_START=true",
+		"MINIKART_ORDERING_API_KEYS="+apiKey,
+		"MINIKART_PROMO_INDEX_PATH=",
+		// The load comes from one IP and one api key: per-instance rate
+		// limits would measure the limiter, not the service.
+		"MINIKART_SERVER_RATE_LIMIT_ENABLED=false",
+		"MINIKART_ORDERING_RATE_LIMIT_ENABLED=false",
+		"MINIKART_ADMIN_ENABLED=true",
+		"MINIKART_ADMIN_HOST=127.0.0.1",
+		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
+	)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Its own process group: a terminal's Ctrl-C reaches only the load test,
+	// which then stops the server in order (draining, then the database).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logFile.Close() }()
+	st.procs.server = cmd.Process.Pid
+	st.logPath = logFile.Name()
+	st.stops = append(st.stops, func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		return nil
+	})
+	st.base = "http://127.0.0.1:" + strconv.Itoa(port)
+	st.adminURL = "http://127.0.0.1:" + strconv.Itoa(adminPort)
+	fmt.Fprintf(logw, "server pid %d on %s (log %s)\n", st.procs.server, st.base, logFile.Name())
+	if err := waitReady(ctx, st.base, exited); err != nil {
+		return nil, fmt.Errorf("%w; server log: %s", err, logFile.Name())
+	}
+	ok = true
+	return st, nil
+}
+
+// logErrors counts the error lines in the server's JSON log: a request the
+// client saw succeed may still have logged a failure worth knowing about.
+func logErrors(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if bytes.Contains(sc.Bytes(), []byte(`"level":"error"`)) {
+			n++
+		}
+	}
+	return n, sc.Err()
+}
+
+// waitReady polls /readyz until it answers 200, the server exits, or two
+// minutes pass (the coupon set loads before the server is ready).
+func waitReady(ctx context.Context, base string, exited <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if res, err := client.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("server exited before it was ready: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("server not ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// postmasterPID reads the cluster's postmaster.pid; 0 when unreadable,
+// which only leaves PostgreSQL out of the CPU figures.
+func postmasterPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
+}
+
+// loopbackOnly refuses a base URL off this machine: a load test must never
+// hit a shared or remote system by accident.
+func loopbackOnly(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("BASE_URL: %w", err)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+		return nil
+	}
+	return fmt.Errorf("BASE_URL %q: only loopback addresses may be loaded", raw)
+}
+
+// repoRoot finds the module root by walking up to go.mod, so the tool runs
+// from any directory inside the repository.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
