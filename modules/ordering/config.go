@@ -19,9 +19,6 @@ type Config struct {
 	MaxBodyBytes int64    `mapstructure:"max_body_bytes"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
-	// IdempotencyWait bounds how long a request waits for a concurrent one
-	// with the same key before answering 409 IDEMPOTENCY_KEY_IN_PROGRESS.
-	IdempotencyWait time.Duration `mapstructure:"idempotency_wait"`
 	// IdempotencyPurgeInterval is how often expired keys are deleted.
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
 	// RateLimit applies per api key to the order routes.
@@ -52,7 +49,6 @@ func (c Config) Validate() error {
 	errs = append(errs,
 		c.RateLimit.Validate(),
 		config.Positive("idempotency_ttl", c.IdempotencyTTL),
-		config.Positive("idempotency_wait", c.IdempotencyWait),
 		config.Positive("idempotency_purge_interval", c.IdempotencyPurgeInterval),
 	)
 	return errors.Join(errs...)

@@ -56,7 +56,6 @@ type idempotencyRecord struct {
 	requestHash []byte
 	response    []byte
 	ttl         time.Duration
-	wait        time.Duration
 }
 
 // Placed is the outcome of placing an order: the response body, and

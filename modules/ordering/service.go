@@ -44,7 +44,6 @@ type Service struct {
 	store    orderStore
 	limits   limits
 	idemTTL  time.Duration
-	idemWait time.Duration
 	metrics  *metrics
 }
 
@@ -53,7 +52,7 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *me
 	return &Service{
 		products: p, promos: pr, store: st, metrics: m,
 		limits:  limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity},
-		idemTTL: c.IdempotencyTTL, idemWait: c.IdempotencyWait,
+		idemTTL: c.IdempotencyTTL,
 	}
 }
 
@@ -75,11 +74,11 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (
 	if idem.Key != "" {
 		rec = &idempotencyRecord{
 			scope: idem.Scope, key: idem.Key, requestHash: requestHash(req),
-			response: body, ttl: s.idemTTL, wait: s.idemWait,
+			response: body, ttl: s.idemTTL,
 		}
 	}
 	var redeem func(context.Context, sqlx.ExtContext) error
-	if o.stored.CouponCode != "" {
+	if o.limited {
 		redeem = func(ctx context.Context, tx sqlx.ExtContext) error {
 			return s.promos.Redeem(ctx, tx, o.stored.CouponCode)
 		}
@@ -116,6 +115,8 @@ func (s *Service) PurgeExpiredKeys(ctx context.Context) (int64, error) {
 type priced struct {
 	stored storedOrder
 	view   Order
+	// limited is set when the coupon has a redemption limit to enforce.
+	limited bool
 }
 
 // price resolves products and the coupon's discount.
@@ -136,6 +137,7 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	}
 
 	o := storedOrder{ID: uuid.New(), Lines: make([]storedLine, len(ids))}
+	limited := false
 	lines := make([]promo.Line, len(ids))
 	for i, id := range ids {
 		price := found[id].Price
@@ -149,9 +151,10 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 			return priced{}, err
 		}
 		o.CouponCode, o.Discount = q.Code, min(q.Discount, o.Subtotal)
+		limited = q.Limited
 	}
 	o.Total = o.Subtotal - o.Discount
-	return priced{stored: o, view: s.view(o, found)}, nil
+	return priced{stored: o, view: s.view(o, found), limited: limited}, nil
 }
 
 // Get returns a stored order. Its products show the unit price the order

@@ -303,3 +303,31 @@ func place(s *Service, req PlaceOrder) (Order, error) {
 	}
 	return o, nil
 }
+
+func TestPlaceRedeemsOnlyLimitedCoupons(t *testing.T) {
+	tests := []struct {
+		name      string
+		quote     promo.Quote
+		redeemErr error
+		redeemed  []string
+		stored    int
+		wantErr   error
+	}{
+		{"unlimited code: no redemption round trip", promo.Quote{Code: "HAPPYHRS", Discount: 100}, nil, nil, 1, nil},
+		{"limited code: redeemed in the order's transaction", promo.Quote{Code: "FIFTYOFF", Discount: 100, Limited: true}, nil, []string{"FIFTYOFF"}, 1, nil},
+		{"limit reached: nothing stored", promo.Quote{Code: "FIFTYOFF", Discount: 100, Limited: true}, promo.ErrPromoExhausted, []string{"FIFTYOFF"}, 0, promo.ErrPromoExhausted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, st := &fakePromo{quote: tt.quote, redeemErr: tt.redeemErr}, &fakeOrders{}
+			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+			_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}, CouponCode: tt.quote.Code})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(pr.redeemed, tt.redeemed) || len(st.created) != tt.stored {
+				t.Errorf("redeemed %v, stored %d; want %v and %d", pr.redeemed, len(st.created), tt.redeemed, tt.stored)
+			}
+		})
+	}
+}

@@ -20,21 +20,42 @@ var _ orderStore = (*store)(nil)
 
 func newStore(db *sqlx.DB) *store { return &store{db: db} }
 
-// Create writes the order and all its items in one transaction: both or
-// neither. Items go in one statement whatever their number. With an
-// idempotency record, the key is claimed first in the same transaction:
-// a live key with the same request hash returns the stored response as a
-// replay and writes nothing; with another hash, ErrIdempotencyKeyReused.
-// inTx runs inside the transaction after the inserts (promo redemptions).
-func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) (replay []byte, err error) {
-	const qItems = `
-		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents)
-		SELECT $1, t.position, t.product_id, t.quantity, t.unit_price_cents
-		FROM unnest($2::int[], $3::bigint[], $4::int[], $5::bigint[])
-		     AS t(position, product_id, quantity, unit_price_cents)`
-	const qOrder = `
+// qCreate writes an order, its items and, when a key is given, claims the
+// Idempotency-Key, all in one statement, so it is atomic without a
+// transaction of its own. The claim takes over an expired key; a live one
+// (or one a concurrent statement is inserting: the insert waits for it to
+// end) is not claimed, and then nothing is written. The answer says whether
+// the order was written.
+const qCreate = `
+	WITH claim AS (
+		INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
+		SELECT $10::text, $11::text, $12::bytea, $1::uuid, $13::bytea, now() + make_interval(secs => $14::float8)
+		WHERE $11::text IS NOT NULL
+		ON CONFLICT (scope, key) DO UPDATE
+		SET request_hash = EXCLUDED.request_hash, order_id = EXCLUDED.order_id,
+		    response = EXCLUDED.response, created_at = now(), expires_at = EXCLUDED.expires_at
+		WHERE idempotency_keys.expires_at <= now()
+		RETURNING true
+	), ord AS (
 		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents)
-		VALUES ($1, NULLIF($2, ''), $3, $4, $5)`
+		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint
+		WHERE $11::text IS NULL OR EXISTS (SELECT FROM claim)
+		RETURNING id
+	), items AS (
+		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents)
+		SELECT ord.id, t.position, t.product_id, t.quantity, t.unit_price_cents
+		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[])
+		     AS t(position, product_id, quantity, unit_price_cents)
+	)
+	SELECT EXISTS (SELECT FROM ord)`
+
+// Create writes the order and all its items atomically: both or neither.
+// With an idempotency record, the key is claimed in the same statement: a
+// live key with the same request hash returns the stored response as a
+// replay and writes nothing; with another hash, ErrIdempotencyKeyReused.
+// Without inTx it is one statement and one round trip; with inTx (a
+// limited coupon's redemption) it runs in a transaction with inTx after it.
+func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) (replay []byte, err error) {
 	positions := make([]int32, len(o.Lines))
 	products := make([]int64, len(o.Lines))
 	quantities := make([]int32, len(o.Lines))
@@ -42,27 +63,24 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 	for i, l := range o.Lines {
 		positions[i], products[i], quantities[i], prices[i] = int32(i), l.ProductID, int32(l.Quantity), int64(l.UnitPrice)
 	}
+	args := []any{o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
+		positions, products, quantities, prices, nil, nil, nil, nil, nil}
+	if idem != nil {
+		args[9], args[10], args[11], args[12], args[13] = idem.scope, idem.key, idem.requestHash, idem.response, idem.ttl.Seconds()
+	}
+	if inTx == nil {
+		return st.create(ctx, st.db, o.ID, idem, args)
+	}
 	tx, err := st.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin order %s: %w", o.ID, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if idem != nil {
-		replay, err := st.claimKey(ctx, tx, o.ID, idem)
-		if err != nil || replay != nil {
-			return replay, err
-		}
+	if replay, err := st.create(ctx, tx, o.ID, idem, args); err != nil || replay != nil {
+		return replay, err
 	}
-	if _, err := tx.ExecContext(ctx, qOrder, o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total)); err != nil {
-		return nil, fmt.Errorf("insert order %s: %w", o.ID, err)
-	}
-	if _, err := tx.ExecContext(ctx, qItems, o.ID, positions, products, quantities, prices); err != nil {
-		return nil, fmt.Errorf("insert items of order %s: %w", o.ID, err)
-	}
-	if inTx != nil {
-		if err := inTx(ctx, tx); err != nil {
-			return nil, err
-		}
+	if err := inTx(ctx, tx); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit order %s: %w", o.ID, err)
@@ -70,50 +88,40 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 	return nil, nil
 }
 
-// claimKey inserts the idempotency row, taking over an expired one. A
-// concurrent transaction holding the same key makes the insert wait until
-// it ends, at most idem.wait; then the key is in progress.
-func (st *store) claimKey(ctx context.Context, tx *sqlx.Tx, orderID uuid.UUID, idem *idempotencyRecord) ([]byte, error) {
-	const qClaim = `
-		INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
-		VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
-		ON CONFLICT (scope, key) DO UPDATE
-		SET request_hash = EXCLUDED.request_hash, order_id = EXCLUDED.order_id,
-		    response = EXCLUDED.response, created_at = now(), expires_at = EXCLUDED.expires_at
-		WHERE idempotency_keys.expires_at <= now()
-		RETURNING true`
+// create runs qCreate; when the key was not claimed it answers the replay.
+func (st *store) create(ctx context.Context, q sqlx.QueryerContext, id uuid.UUID, idem *idempotencyRecord, args []any) ([]byte, error) {
+	var created bool
+	err := sqlx.GetContext(ctx, q, &created, qCreate, args...)
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "55P03": // lock_not_available: a lock_timeout ran out
+		return nil, ErrIdempotencyKeyInProgress
+	case err != nil:
+		return nil, fmt.Errorf("insert order %s: %w", id, err)
+	case created:
+		return nil, nil
+	}
+	return st.replay(ctx, q, idem)
+}
+
+// replay answers a request whose key is already used: the stored response
+// when the request is the same, ErrIdempotencyKeyReused otherwise.
+func (st *store) replay(ctx context.Context, q sqlx.QueryerContext, idem *idempotencyRecord) ([]byte, error) {
 	const qExisting = `
 		SELECT request_hash, response
 		FROM idempotency_keys
 		WHERE scope = $1 AND key = $2`
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", idem.wait.Milliseconds())); err != nil {
-		return nil, fmt.Errorf("set lock timeout: %w", err)
+	var existing struct {
+		Hash     []byte `db:"request_hash"`
+		Response []byte `db:"response"`
 	}
-	var claimed bool
-	err := tx.GetContext(ctx, &claimed, qClaim, idem.scope, idem.key, idem.requestHash, orderID, idem.response, idem.ttl.Seconds())
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && pe.Code == "55P03": // lock_not_available
-		return nil, ErrIdempotencyKeyInProgress
-	case errors.Is(err, sql.ErrNoRows):
-		var existing struct {
-			Hash     []byte `db:"request_hash"`
-			Response []byte `db:"response"`
-		}
-		if err := tx.GetContext(ctx, &existing, qExisting, idem.scope, idem.key); err != nil {
-			return nil, fmt.Errorf("read idempotency key: %w", err)
-		}
-		if !bytes.Equal(existing.Hash, idem.requestHash) {
-			return nil, ErrIdempotencyKeyReused
-		}
-		return existing.Response, nil
-	case err != nil:
-		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	if err := sqlx.GetContext(ctx, q, &existing, qExisting, idem.scope, idem.key); err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
-		return nil, fmt.Errorf("reset lock timeout: %w", err)
+	if !bytes.Equal(existing.Hash, idem.requestHash) {
+		return nil, ErrIdempotencyKeyReused
 	}
-	return nil, nil
+	return existing.Response, nil
 }
 
 // PurgeExpiredKeys deletes idempotency keys past their expiry.

@@ -31,6 +31,9 @@ type Quote struct {
 	// Code is the canonical (trimmed, upper-case) code.
 	Code     string
 	Discount money.Cents
+	// Limited is set when the code has a redemption limit, so the order
+	// must call Redeem inside its transaction.
+	Limited bool
 }
 
 // codeSet is what Apply needs from the loaded coupon set.
@@ -99,7 +102,7 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 	if !ok {
 		r = s.deflt
 	}
-	return Quote{Code: code, Discount: r.discount(lines)}, nil
+	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, nil
 }
 
 // Redeem records one use of a valid code inside the caller's transaction
