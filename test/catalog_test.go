@@ -158,3 +158,23 @@ func TestGetProduct(t *testing.T) {
 		})
 	}
 }
+
+func TestCatalogCacheNeverPricesOrders(t *testing.T) {
+	a := startApp(t, map[string]any{"catalog.cache_ttl": "1h"})
+	var before product
+	a.do(http.MethodGet, "/api/product/4", "").json(t, &before)
+	if _, err := a.db.Exec(`UPDATE products SET name = 'Tiramisu, renamed', price_cents = 600 WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	var cached product
+	a.do(http.MethodGet, "/api/product/4", "").json(t, &cached)
+	if cached.Name != before.Name || cached.Price != 5.50 {
+		t.Errorf("within the TTL GET served %+v, want the cached %+v", cached, before)
+	}
+	var o orderResp
+	res := a.order(`{"items":[{"productId":"4","quantity":2}]}`)
+	res.json(t, &o)
+	if res.status != 200 || o.Total != 12.00 || o.Products[0].Price != 6.00 {
+		t.Errorf("order priced %v (unit %v), want the database's 6.00 a unit", o.Total, o.Products[0].Price)
+	}
+}

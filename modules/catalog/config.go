@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"net/url"
+	"time"
 
 	"minikart/platform/config"
 )
@@ -13,6 +14,9 @@ type Config struct {
 	ImageBaseURL string `mapstructure:"image_base_url"`
 	// MaxLimit caps the limit query parameter of GET /product.
 	MaxLimit int `mapstructure:"max_limit"`
+	// CacheTTL lets catalogue reads be served from memory up to this old;
+	// 0 reads the database every time. Order prices never come from it.
+	CacheTTL time.Duration `mapstructure:"cache_ttl"`
 }
 
 // Validate checks the image base URL and the page limit.
@@ -23,6 +27,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxLimit < 1 || c.MaxLimit > 1000 {
 		errs = append(errs, config.Invalid("max_limit", "must be between 1 and 1000, got %d", c.MaxLimit))
+	}
+	if c.CacheTTL < 0 || c.CacheTTL > time.Hour {
+		errs = append(errs, config.Invalid("cache_ttl", "must be between 0 (off) and 1h, got %s", c.CacheTTL))
 	}
 	return errors.Join(errs...)
 }

@@ -20,6 +20,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"catalog.image_base_url", "https://", "catalog.image_base_url: must be an absolute http or https URL"},
 		{"catalog.max_limit", 0, "catalog.max_limit: must be between 1 and 1000, got 0"},
 		{"catalog.max_limit", 1001, "catalog.max_limit: must be between 1 and 1000, got 1001"},
+		{"catalog.cache_ttl", "-1s", "catalog.cache_ttl: must be between 0 (off) and 1h, got -1s"},
+		{"catalog.cache_ttl", "2h", "catalog.cache_ttl: must be between 0 (off) and 1h, got 2h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"minikart/platform/money"
 )
@@ -20,15 +23,74 @@ type Service struct {
 	store     productStore
 	imageBase string
 	maxLimit  int
+
+	// With cacheTTL > 0, reads of the catalogue (List, Get) are served from
+	// a snapshot at most cacheTTL old. Pricing an order (ProductsByIDs)
+	// always reads the database.
+	cacheTTL time.Duration
+	refresh  sync.Mutex
+	snap     atomic.Pointer[snapshot]
+	now      func() time.Time
 }
+
+// snapshot is the whole catalogue as of taken.
+type snapshot struct {
+	list  []Product
+	byID  map[int64]Product
+	taken time.Time
+}
+
+// maxCachedProducts bounds the snapshot: a larger catalogue is read from
+// the database page by page instead.
+const maxCachedProducts = 10000
 
 // NewService returns the catalog service.
 func NewService(st productStore, c Config) *Service {
-	return &Service{store: st, imageBase: strings.TrimRight(c.ImageBaseURL, "/"), maxLimit: c.MaxLimit}
+	return &Service{
+		store: st, imageBase: strings.TrimRight(c.ImageBaseURL, "/"), maxLimit: c.MaxLimit,
+		cacheTTL: c.CacheTTL, now: time.Now,
+	}
+}
+
+// cached returns a fresh enough snapshot, or nil when caching is off or the
+// catalogue is too large for it. One caller refreshes; the others wait.
+func (s *Service) cached(ctx context.Context) (*snapshot, error) {
+	if s.cacheTTL <= 0 {
+		return nil, nil
+	}
+	fresh := func(sn *snapshot) bool { return sn != nil && s.now().Sub(sn.taken) < s.cacheTTL }
+	if sn := s.snap.Load(); fresh(sn) {
+		return sn, nil
+	}
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	if sn := s.snap.Load(); fresh(sn) {
+		return sn, nil
+	}
+	taken := s.now()
+	rows, total, err := s.store.List(ctx, Page{Limit: maxCachedProducts})
+	if err != nil || total > maxCachedProducts {
+		return nil, err
+	}
+	sn := &snapshot{list: make([]Product, len(rows)), byID: make(map[int64]Product, len(rows)), taken: taken}
+	for i, r := range rows {
+		sn.list[i] = s.toProduct(r)
+		sn.byID[r.ID] = sn.list[i]
+	}
+	s.snap.Store(sn)
+	return sn, nil
 }
 
 // List returns one page of products and the total number of products.
 func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
+	if sn, err := s.cached(ctx); err != nil || sn != nil {
+		if err != nil {
+			return nil, 0, err
+		}
+		from := min(p.Offset, len(sn.list))
+		to := min(from+p.Limit, len(sn.list))
+		return sn.list[from:to], len(sn.list), nil
+	}
 	rows, total, err := s.store.List(ctx, p)
 	if err != nil {
 		return nil, 0, err
@@ -42,6 +104,16 @@ func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
 
 // Get returns one product, or ErrProductNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (Product, error) {
+	if sn, err := s.cached(ctx); err != nil || sn != nil {
+		if err != nil {
+			return Product{}, err
+		}
+		p, ok := sn.byID[id]
+		if !ok {
+			return Product{}, ErrProductNotFound
+		}
+		return p, nil
+	}
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Product{}, err

@@ -1,0 +1,79 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestCacheServesReadsWithinTTL(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Second})
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	ctx := context.Background()
+
+	page, total, err := s.List(ctx, Page{Limit: 2, Offset: 1})
+	if err != nil || total != len(st.rows) || len(page) != 2 || page[0].ID != "2" {
+		t.Fatalf("List = %+v, %d, %v", page, total, err)
+	}
+	if p, err := s.Get(ctx, 1); err != nil || p.Name != "Waffle with Berries" {
+		t.Fatalf("Get(1) = %+v, %v", p, err)
+	}
+	if _, err := s.Get(ctx, 404); !errors.Is(err, ErrProductNotFound) {
+		t.Errorf("Get(404) = %v, want ErrProductNotFound", err)
+	}
+	if page, total, _ := s.List(ctx, Page{Limit: 5, Offset: 100}); len(page) != 0 || total != len(st.rows) {
+		t.Errorf("page past the end = %d products, total %d", len(page), total)
+	}
+	if len(st.pages) != 1 {
+		t.Fatalf("the store was read %d times within the TTL, want once", len(st.pages))
+	}
+
+	st.rows[0].Name = "Waffle, renamed"
+	now = now.Add(time.Second)
+	if p, _ := s.Get(ctx, 1); p.Name != "Waffle, renamed" || len(st.pages) != 2 {
+		t.Errorf("after the TTL: %q with %d reads, want the new name from a second read", p.Name, len(st.pages))
+	}
+}
+
+func TestOrderPricesNeverComeFromTheCache(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	ctx := context.Background()
+	if _, err := s.Get(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	st.rows[0].PriceCents = 999
+	got, err := s.ProductsByIDs(ctx, []int64{1})
+	if err != nil || got[1].Price != 999 {
+		t.Errorf("ProductsByIDs price %d, %v; want the database's 999", got[1].Price, err)
+	}
+}
+
+func TestCacheOffReadsEveryTime(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
+	for range 3 {
+		if _, _, err := s.List(context.Background(), Page{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(st.pages) != 3 {
+		t.Errorf("%d store reads, want 3", len(st.pages))
+	}
+}
+
+func TestCacheErrorIsNotCached(t *testing.T) {
+	st := newFakeStore()
+	st.err = errors.New("database down")
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	if _, _, err := s.List(context.Background(), Page{Limit: 10}); err == nil {
+		t.Fatal("want the store's error")
+	}
+	st.err = nil
+	if page, _, err := s.List(context.Background(), Page{Limit: 10}); err != nil || len(page) == 0 {
+		t.Errorf("after recovery: %d products, %v", len(page), err)
+	}
+}
