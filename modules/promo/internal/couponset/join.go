@@ -1,0 +1,293 @@
+package couponset
+
+import (
+	"context"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// packedBits is the width of the largest packed code of each length.
+var packedBits = [numLens]int{42, 47, 52}
+
+const (
+	// joinBytesPerCode is the peak memory per loaded code: the run being
+	// loaded, its sort scratch, and the merged values with their counts.
+	joinBytesPerCode = 26
+	// hashJoinMax is the largest loaded union probed through a hash table;
+	// beyond it the streamed values are sorted per chunk and galloped
+	// through the sorted union, which stays cache friendly.
+	hashJoinMax = 1 << 16
+	joinChunk   = 1 << 20
+)
+
+// hashJoinLimit is hashJoinMax; tests lower it to cover the sorted path.
+var hashJoinLimit = hashJoinMax
+
+type joinStats struct {
+	rounds int
+}
+
+// join returns the tagged keys of the packed codes present in at least m of
+// the files; buckets[f][l] holds file f's codes of length MinLen+l.
+func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) ([]uint64, joinStats, error) {
+	var keys []uint64
+	var st joinStats
+	for l := range numLens {
+		var present []*bucket
+		for _, fb := range buckets {
+			if fb[l].count > 0 {
+				present = append(present, fb[l])
+			}
+		}
+		if len(present) < m {
+			continue
+		}
+		slices.SortStableFunc(present, func(a, b *bucket) int {
+			switch {
+			case a.count < b.count:
+				return -1
+			case a.count > b.count:
+				return 1
+			}
+			return 0
+		})
+		small, large := present[:len(present)-m+1], present[len(present)-m+1:]
+		var smallCount int64
+		for _, b := range small {
+			smallCount += b.count
+		}
+		rounds := int((smallCount*joinBytesPerCode + budget - 1) / budget)
+		rounds = max(rounds, 1)
+		st.rounds = max(st.rounds, rounds)
+		for r := range rounds {
+			if err := ctx.Err(); err != nil {
+				return nil, st, err
+			}
+			var keep func(uint64) bool
+			if rounds > 1 {
+				keep = func(v uint64) bool { return partition(v, rounds) == r }
+			}
+			got, err := joinRound(ctx, small, large, m, l, rounds, keep)
+			if err != nil {
+				return nil, st, err
+			}
+			keys = append(keys, got...)
+		}
+	}
+	return keys, st, nil
+}
+
+// partition spreads codes over rounds by a hash, so a skewed code range
+// cannot overload one round.
+func partition(v uint64, rounds int) int {
+	hi, _ := bits.Mul64(hashKey(v), uint64(rounds))
+	return int(hi)
+}
+
+// joinRound loads the small buckets (restricted by keep), counts in how many
+// files each of their codes appears, and returns the tagged keys reaching m.
+func joinRound(ctx context.Context, small, large []*bucket, m, l, rounds int, keep func(uint64) bool) ([]uint64, error) {
+	var vals []uint64
+	var cnt []uint8
+	for _, b := range small {
+		// A hash partition keeps close to count/rounds values; the slack
+		// avoids a regrowth that would double the peak.
+		expect := b.count/int64(rounds) + b.count/int64(rounds)/16 + 1024
+		run := make([]uint64, 0, min(expect, b.count))
+		dst := make([]uint64, joinChunk)
+		err := b.read(0, b.count, dst, nil, keep, func(c []uint64) error {
+			run = append(run, c...)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		scratch := make([]uint64, len(run))
+		radixSort(run, scratch, packedBits[l])
+		run = dedupe(run)
+		vals, cnt = mergeCount(vals, cnt, run)
+	}
+	for _, b := range large {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		seen, err := markPresent(b, vals, keep, l)
+		if err != nil {
+			return nil, err
+		}
+		for w, word := range seen {
+			for word != 0 {
+				i := w*64 + bits.TrailingZeros64(word)
+				cnt[i]++
+				word &= word - 1
+			}
+		}
+	}
+	var out []uint64
+	for i, c := range cnt {
+		if int(c) >= m {
+			out = append(out, tagKey(vals[i], MinLen+l))
+		}
+	}
+	return out, nil
+}
+
+// mergeCount merges the sorted, duplicate-free run into vals, adding one to
+// the count of every value the run contains.
+func mergeCount(vals []uint64, cnt []uint8, run []uint64) ([]uint64, []uint8) {
+	if vals == nil {
+		c := make([]uint8, len(run))
+		for i := range c {
+			c[i] = 1
+		}
+		return run, c
+	}
+	nv := make([]uint64, 0, len(vals)+len(run))
+	nc := make([]uint8, 0, len(vals)+len(run))
+	i, j := 0, 0
+	for i < len(vals) && j < len(run) {
+		switch {
+		case vals[i] < run[j]:
+			nv, nc = append(nv, vals[i]), append(nc, cnt[i])
+			i++
+		case vals[i] > run[j]:
+			nv, nc = append(nv, run[j]), append(nc, 1)
+			j++
+		default:
+			nv, nc = append(nv, vals[i]), append(nc, cnt[i]+1)
+			i++
+			j++
+		}
+	}
+	for ; i < len(vals); i++ {
+		nv, nc = append(nv, vals[i]), append(nc, cnt[i])
+	}
+	for ; j < len(run); j++ {
+		nv, nc = append(nv, run[j]), append(nc, 1)
+	}
+	return nv, nc
+}
+
+// markPresent streams bucket b and returns a bitset over vals of the values
+// it contains; repeats inside the bucket set the same bit, so a file counts
+// once. The bucket is split between workers reading disjoint ranges.
+func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int) ([]uint64, error) {
+	words := (len(vals) + 63) / 64
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	var probe *probeTable
+	if len(vals) <= hashJoinLimit {
+		probe = newProbeTable(vals)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if b.count < 4*joinChunk {
+		workers = 1
+	}
+	seens := make([][]uint64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		from := b.count * int64(w) / int64(workers)
+		to := b.count * int64(w+1) / int64(workers)
+		wg.Go(func() {
+			seen := make([]uint64, words)
+			seens[w] = seen
+			dst := make([]uint64, joinChunk)
+			var scratch []uint64
+			if probe == nil {
+				scratch = make([]uint64, joinChunk)
+			}
+			errs[w] = b.read(from, to, dst, make([]byte, joinChunk*b.width+8), keep, func(c []uint64) error {
+				if probe != nil {
+					for _, v := range c {
+						if i := probe.find(v); i >= 0 {
+							seen[i>>6] |= 1 << (i & 63)
+						}
+					}
+					return nil
+				}
+				radixSort(c, scratch, packedBits[l])
+				gallopMark(c, vals, seen)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range seens[1:] {
+		for i, w := range s {
+			seens[0][i] |= w
+		}
+	}
+	return seens[0], nil
+}
+
+// gallopMark sets the bit of every element of vals found in the sorted chunk
+// c, searching forward from the last match so a chunk costs
+// O(len(c) log(len(vals)/len(c))).
+func gallopMark(c, vals []uint64, seen []uint64) {
+	lo := 0
+	for _, v := range c {
+		step := 1
+		hi := lo
+		for hi < len(vals) && vals[hi] < v {
+			lo = hi + 1
+			hi += step
+			step <<= 1
+		}
+		hi = min(hi, len(vals))
+		i, _ := slices.BinarySearch(vals[lo:hi], v)
+		lo += i
+		if lo >= len(vals) {
+			return
+		}
+		if vals[lo] == v {
+			seen[lo>>6] |= 1 << (lo & 63)
+		}
+	}
+}
+
+// probeTable maps a value to its index in a small sorted slice.
+type probeTable struct {
+	keys []uint64 // value+1, 0 = empty
+	idx  []int32
+	mask uint64
+}
+
+func newProbeTable(vals []uint64) *probeTable {
+	size := uint64(16)
+	for size < uint64(len(vals))*4 {
+		size <<= 1
+	}
+	t := &probeTable{keys: make([]uint64, size), idx: make([]int32, size), mask: size - 1}
+	for i, v := range vals {
+		j := hashKey(v) & t.mask
+		for t.keys[j] != 0 {
+			j = (j + 1) & t.mask
+		}
+		t.keys[j] = v + 1
+		t.idx[j] = int32(i)
+	}
+	return t
+}
+
+func (t *probeTable) find(v uint64) int {
+	j := hashKey(v) & t.mask
+	for {
+		k := t.keys[j]
+		if k == v+1 {
+			return int(t.idx[j])
+		}
+		if k == 0 {
+			return -1
+		}
+		j = (j + 1) & t.mask
+	}
+}
