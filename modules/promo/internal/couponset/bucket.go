@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 )
 
-const (
-	bucketStartBuf = 4 << 10
-	// bucketMaxBuf is how much of one bucket stays in memory before it
-	// spills; nine buckets for three files keep this well under the budget.
-	bucketMaxBuf = 1 << 20
-)
+const bucketStartBuf = 4 << 10
+
+// bucketMaxBuf is how much of one bucket stays in memory before it spills;
+// nine buckets for three files keep this well under the budget. Tests lower
+// it to exercise spilling.
+var bucketMaxBuf = 1 << 20
 
 // bucket collects the packed codes of one length from one file. Values are
 // stored little-endian in width bytes each; the buffer keeps 8 spare bytes
@@ -29,7 +29,7 @@ type bucket struct {
 }
 
 func newBucket(width int, path string) *bucket {
-	return &bucket{width: width, path: path, buf: make([]byte, bucketStartBuf+8)}
+	return &bucket{width: width, path: path, buf: make([]byte, min(bucketStartBuf, bucketMaxBuf)+8)}
 }
 
 func (b *bucket) add(v uint64) {

@@ -19,8 +19,9 @@ const DefaultMemoryBudget = 256 << 20
 // maxFiles is the most files a build accepts; per-code file counts are bytes.
 const maxFiles = 255
 
-// progressEvery is how often a build goroutine reports progress.
-const progressEvery = 2 * time.Second
+// progressEvery is how often a build goroutine reports progress; tests
+// shorten it.
+var progressEvery = 2 * time.Second
 
 // Options configures Load and Build.
 type Options struct {
