@@ -26,6 +26,9 @@ type bucket struct {
 	path  string
 	f     *os.File
 	err   error
+	// written is the file size; last is the size of the latest write, which
+	// writeBehind drops from the page cache on the next spill.
+	written, last int64
 }
 
 func newBucket(width int, path string) *bucket {
@@ -69,6 +72,9 @@ func (b *bucket) spill() {
 	if _, err := b.f.Write(b.buf[:b.n]); err != nil {
 		b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
 	}
+	writeBehind(b.f, b.written-b.last, b.last, b.written, int64(b.n))
+	b.written += int64(b.n)
+	b.last = int64(b.n)
 	b.n = 0
 }
 
@@ -115,6 +121,7 @@ func (b *bucket) read(from, to int64, dst []uint64, raw []byte, keep func(uint64
 				}
 				return fmt.Errorf("read spill file %s: %w", filepath.Base(b.path), err)
 			}
+			dropRead(b.f, from*w, cnt*w)
 			src = raw[:need]
 		}
 		out := dst[:0]

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -203,6 +204,14 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		return nil, st, err
 	}
 	st.Decoder = decoder
+	// The join allocates a few large arrays and drops them round after
+	// round; with the default GC pacing the heap could reach twice what is
+	// live. A soft limit for the duration of the build keeps the peak close
+	// to the budget. An existing, lower limit is left alone.
+	if limit := 2*o.MemoryBudget + 128<<20; limit < debug.SetMemoryLimit(-1) {
+		old := debug.SetMemoryLimit(limit)
+		defer debug.SetMemoryLimit(old)
+	}
 	tmp, err := os.MkdirTemp(o.TempDir, "couponset-*")
 	if err != nil {
 		return nil, st, fmt.Errorf("create spill directory: %w", err)
@@ -263,6 +272,9 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		return nil, st, err
 	}
 	st.JoinRounds = js.rounds
+	// The join's buffers are garbage now; hand them back to the OS before
+	// the set's table is allocated so the two peaks do not add up.
+	debug.FreeOSMemory()
 	set := newSet(keys, joinOther(parsers, o.MinFiles))
 	st.Codes = set.Len()
 	if o.IndexPath != "" {

@@ -17,12 +17,12 @@ import (
 //
 //	magic "MKCOUPIX", version uint32, minFiles uint32, nFiles uint32,
 //	per file: pathLen uint32, path, size int64, mtime int64 (ns), sample uint32,
-//	nKeys uint64, tagged keys uint64 × nKeys (sorted),
+//	nSlots uint64, nKeys uint64, the Set's hash table (uint64 × nSlots),
 //	nOther uint32, per other code: len uint32, bytes,
 //	CRC-32C (Castagnoli) of everything before it, uint32.
 const (
 	indexMagic   = "MKCOUPIX"
-	indexVersion = 1
+	indexVersion = 2
 	// sampleBytes is read from each end of a file for its fingerprint. The
 	// tail holds the gzip trailer: the CRC-32 and length of the whole
 	// decompressed content, which the decoder verifies during the build.
@@ -141,8 +141,11 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 		u64(uint64(id.ModTime))
 		u32(id.Sample)
 	}
-	u64(uint64(len(set.keys)))
-	for _, k := range set.keys {
+	// The hash table is stored as is, so a warm start is a read and a
+	// checksum instead of rehashing millions of codes.
+	u64(uint64(len(set.table)))
+	u64(uint64(set.n))
+	for _, k := range set.table {
 		u64(k)
 	}
 	other := make([]string, 0, len(set.other))
@@ -217,17 +220,27 @@ func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 			return nil, bad("built from other files or older versions of them")
 		}
 	}
-	nk := r.u64()
-	if nk > uint64(len(r.b))/8 {
-		return nil, bad("truncated")
+	slots, nk := r.u64(), r.u64()
+	if slots > uint64(len(r.b))/8 || nk > slots || (slots == 0) != (nk == 0) {
+		return nil, bad("malformed table")
 	}
-	keys := make([]uint64, nk)
-	for i := range keys {
-		keys[i] = r.u64()
-		v, l := untagKey(keys[i])
+	set := &Set{table: make([]uint64, slots), n: int(nk)}
+	raw := r.bytes(int(slots) * 8)
+	var count uint64
+	for i := range set.table {
+		k := binary.LittleEndian.Uint64(raw[i*8:])
+		set.table[i] = k
+		if k == 0 {
+			continue
+		}
+		count++
+		v, l := untagKey(k)
 		if l < MinLen || l > MaxLen || bits.Len64(v) > packedBits[l-MinLen] {
 			return nil, bad("invalid key")
 		}
+	}
+	if count != nk {
+		return nil, bad("key count mismatch")
 	}
 	no := r.u32()
 	other := make([]string, 0, min(int(no), len(r.b)))
@@ -240,7 +253,13 @@ func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 	if r.err != nil || len(r.b) != 0 {
 		return nil, bad("malformed body")
 	}
-	return newSet(keys, other), nil
+	if len(other) > 0 {
+		set.other = make(map[string]struct{}, len(other))
+		for _, o := range other {
+			set.other[o] = struct{}{}
+		}
+	}
+	return set, nil
 }
 
 type indexReader struct {

@@ -29,11 +29,40 @@ type joinStats struct {
 	rounds int
 }
 
+// joiner holds the buffers of the join, reused across rounds and lengths so
+// that the heap does not grow by a fresh set of arrays each time.
+type joiner struct {
+	run, scratch []uint64
+	vals         []uint64
+	cnt          []uint8
+	workers      []*markWorker
+}
+
+// markWorker holds one streaming worker's chunk buffers.
+type markWorker struct {
+	dst, scratch []uint64
+	raw          []byte
+}
+
+// grow returns buf with room for n values, reallocating only when needed.
+func grow(buf []uint64, n int) []uint64 {
+	if cap(buf) < n {
+		return make([]uint64, 0, n)
+	}
+	return buf[:0]
+}
+
 // join returns the tagged keys of the packed codes present in at least m of
 // the files; buckets[f][l] holds file f's codes of length MinLen+l.
 func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) ([]uint64, joinStats, error) {
 	var keys []uint64
 	var st joinStats
+	j := &joiner{}
+	for range runtime.GOMAXPROCS(0) {
+		j.workers = append(j.workers, &markWorker{
+			dst: make([]uint64, joinChunk), scratch: make([]uint64, joinChunk), raw: make([]byte, joinChunk*8+8),
+		})
+	}
 	for l := range numLens {
 		var present []*bucket
 		for _, fb := range buckets {
@@ -69,7 +98,7 @@ func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) 
 			if rounds > 1 {
 				keep = func(v uint64) bool { return partition(v, rounds) == r }
 			}
-			got, err := joinRound(ctx, small, large, m, l, rounds, keep)
+			got, err := j.round(ctx, small, large, m, l, rounds, keep)
 			if err != nil {
 				return nil, st, err
 			}
@@ -88,32 +117,41 @@ func partition(v uint64, rounds int) int {
 
 // joinRound loads the small buckets (restricted by keep), counts in how many
 // files each of their codes appears, and returns the tagged keys reaching m.
-func joinRound(ctx context.Context, small, large []*bucket, m, l, rounds int, keep func(uint64) bool) ([]uint64, error) {
-	var vals []uint64
-	var cnt []uint8
+func (j *joiner) round(ctx context.Context, small, large []*bucket, m, l, rounds int, keep func(uint64) bool) ([]uint64, error) {
+	j.vals, j.cnt = j.vals[:0], j.cnt[:0]
 	for _, b := range small {
 		// A hash partition keeps close to count/rounds values; the slack
 		// avoids a regrowth that would double the peak.
 		expect := b.count/int64(rounds) + b.count/int64(rounds)/16 + 1024
-		run := make([]uint64, 0, min(expect, b.count))
-		dst := make([]uint64, joinChunk)
-		err := b.read(0, b.count, dst, nil, keep, func(c []uint64) error {
+		run := grow(j.run, int(min(expect, b.count)))
+		w := j.workers[0]
+		err := b.read(0, b.count, w.dst, w.raw, keep, func(c []uint64) error {
 			run = append(run, c...)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		scratch := make([]uint64, len(run))
-		radixSort(run, scratch, packedBits[l])
+		j.scratch = grow(j.scratch, len(run))[:len(run)]
+		radixSort(run, j.scratch, packedBits[l])
+		j.run = run
 		run = dedupe(run)
-		vals, cnt = mergeCount(vals, cnt, run)
+		if len(j.vals) == 0 {
+			j.vals = append(j.vals, run...)
+			j.cnt = append(j.cnt[:0], make([]uint8, len(run))...)
+			for i := range j.cnt {
+				j.cnt[i] = 1
+			}
+			continue
+		}
+		j.vals, j.cnt = mergeCount(j.vals, j.cnt, run)
 	}
+	vals, cnt := j.vals, j.cnt
 	for _, b := range large {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		seen, err := markPresent(b, vals, keep, l)
+		seen, err := markPresent(b, vals, keep, l, j.workers)
 		if err != nil {
 			return nil, err
 		}
@@ -134,46 +172,42 @@ func joinRound(ctx context.Context, small, large []*bucket, m, l, rounds int, ke
 	return out, nil
 }
 
-// mergeCount merges the sorted, duplicate-free run into vals, adding one to
-// the count of every value the run contains.
+// mergeCount merges the sorted, duplicate-free run into vals in place,
+// adding one to the count of every value the run contains. It merges from
+// the back so no second buffer is needed, then slides the result down.
 func mergeCount(vals []uint64, cnt []uint8, run []uint64) ([]uint64, []uint8) {
-	if vals == nil {
-		c := make([]uint8, len(run))
-		for i := range c {
-			c[i] = 1
-		}
-		return run, c
-	}
-	nv := make([]uint64, 0, len(vals)+len(run))
-	nc := make([]uint8, 0, len(vals)+len(run))
-	i, j := 0, 0
-	for i < len(vals) && j < len(run) {
+	n := len(vals) + len(run)
+	vals, cnt = slices.Grow(vals, len(run))[:n], slices.Grow(cnt, len(run))[:n]
+	i, j, w := n-len(run)-1, len(run)-1, n-1
+	for j >= 0 {
 		switch {
-		case vals[i] < run[j]:
-			nv, nc = append(nv, vals[i]), append(nc, cnt[i])
-			i++
-		case vals[i] > run[j]:
-			nv, nc = append(nv, run[j]), append(nc, 1)
-			j++
+		case i >= 0 && vals[i] > run[j]:
+			vals[w], cnt[w] = vals[i], cnt[i]
+			i--
+		case i >= 0 && vals[i] == run[j]:
+			vals[w], cnt[w] = vals[i], cnt[i]+1
+			i--
+			j--
 		default:
-			nv, nc = append(nv, vals[i]), append(nc, cnt[i]+1)
-			i++
-			j++
+			vals[w], cnt[w] = run[j], 1
+			j--
 		}
+		w--
 	}
-	for ; i < len(vals); i++ {
-		nv, nc = append(nv, vals[i]), append(nc, cnt[i])
+	// Values left at [0, i] are already in place; the merged tail starts at
+	// w+1 and follows them after the gap left by duplicates.
+	gap := w - i
+	if gap > 0 {
+		copy(vals[i+1:], vals[w+1:])
+		copy(cnt[i+1:], cnt[w+1:])
 	}
-	for ; j < len(run); j++ {
-		nv, nc = append(nv, run[j]), append(nc, 1)
-	}
-	return nv, nc
+	return vals[:n-gap], cnt[:n-gap]
 }
 
 // markPresent streams bucket b and returns a bitset over vals of the values
 // it contains; repeats inside the bucket set the same bit, so a file counts
 // once. The bucket is split between workers reading disjoint ranges.
-func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int) ([]uint64, error) {
+func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int, mw []*markWorker) ([]uint64, error) {
 	words := (len(vals) + 63) / 64
 	if len(vals) == 0 {
 		return nil, nil
@@ -182,7 +216,7 @@ func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int) ([]uin
 	if len(vals) <= hashJoinLimit {
 		probe = newProbeTable(vals)
 	}
-	workers := runtime.GOMAXPROCS(0)
+	workers := len(mw)
 	if b.count < 4*joinChunk {
 		workers = 1
 	}
@@ -195,12 +229,8 @@ func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int) ([]uin
 		wg.Go(func() {
 			seen := make([]uint64, words)
 			seens[w] = seen
-			dst := make([]uint64, joinChunk)
-			var scratch []uint64
-			if probe == nil {
-				scratch = make([]uint64, joinChunk)
-			}
-			errs[w] = b.read(from, to, dst, make([]byte, joinChunk*b.width+8), keep, func(c []uint64) error {
+			scratch := mw[w].scratch
+			errs[w] = b.read(from, to, mw[w].dst, mw[w].raw, keep, func(c []uint64) error {
 				if probe != nil {
 					for _, v := range c {
 						if i := probe.find(v); i >= 0 {
