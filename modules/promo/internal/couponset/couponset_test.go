@@ -361,3 +361,32 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelDuringJoin cancels once every file is read, so the join itself
+// must notice.
+func TestCancelDuringJoin(t *testing.T) {
+	defer func(b int) { bucketMaxBuf = b }(bucketMaxBuf)
+	bucketMaxBuf = 64
+	dir := t.TempDir()
+	big := strings.Repeat("ABCDEFGH\n", 100) + "ZZZZZZZZ\n"
+	files := writeFiles(t, dir, big, big, "ZZZZZZZZ\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	done := 0
+	tmp := t.TempDir()
+	_, _, err := Build(ctx, Options{Files: files, TempDir: tmp, OnProgress: func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Done {
+			if done++; done == len(files) {
+				cancel()
+			}
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

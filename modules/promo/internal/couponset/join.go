@@ -151,7 +151,7 @@ func (j *joiner) round(ctx context.Context, small, large []*bucket, m, l, rounds
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		seen, err := markPresent(b, vals, keep, l, j.workers)
+		seen, err := markPresent(ctx, b, vals, keep, l, j.workers)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +207,7 @@ func mergeCount(vals []uint64, cnt []uint8, run []uint64) ([]uint64, []uint8) {
 // markPresent streams bucket b and returns a bitset over vals of the values
 // it contains; repeats inside the bucket set the same bit, so a file counts
 // once. The bucket is split between workers reading disjoint ranges.
-func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int, mw []*markWorker) ([]uint64, error) {
+func markPresent(ctx context.Context, b *bucket, vals []uint64, keep func(uint64) bool, l int, mw []*markWorker) ([]uint64, error) {
 	words := (len(vals) + 63) / 64
 	if len(vals) == 0 {
 		return nil, nil
@@ -231,6 +231,9 @@ func markPresent(b *bucket, vals []uint64, keep func(uint64) bool, l int, mw []*
 			seens[w] = seen
 			scratch := mw[w].scratch
 			errs[w] = b.read(from, to, mw[w].dst, mw[w].raw, keep, func(c []uint64) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				if probe != nil {
 					for _, v := range c {
 						if i := probe.find(v); i >= 0 {
