@@ -7,6 +7,7 @@
 #
 # Environment: SCALE (default 0.1), PROFILE (real|dense, default real),
 # RUNS (timed repetitions, best is reported, default 3), SEED (default 1),
+# ISAL=0 skips the cgo ISA-L decoder (then igzip runs as a child process),
 # GOBENCH=1 also runs the Go benchmarks of the package.
 # Data goes to data/generated/<profile>-<scale>/ and is reused when present.
 set -euo pipefail
@@ -36,7 +37,18 @@ if [ ! -x /usr/bin/time ]; then
 	need_apt /usr/bin/time time || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
 fi
 
-go build -o "$BIN" ./modules/promo/internal/couponcli/cmd/coupons
+# The in-process ISA-L decoder (cgo, build tag isal) saves igzip's pipe;
+# without its headers the engine runs igzip as a child process instead.
+TAGS=""
+if [ "${ISAL:-1}" = 1 ]; then
+	if [ ! -f /usr/include/isa-l/igzip_lib.h ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		apt-get install -y libisal-dev >/dev/null 2>&1 || true
+	fi
+	if [ -f /usr/include/isa-l/igzip_lib.h ] && command -v cc >/dev/null 2>&1; then
+		TAGS="-tags=isal"
+	fi
+fi
+go build $TAGS -o "$BIN" ./modules/promo/internal/couponcli/cmd/coupons
 
 FILES="$DATA/couponbase1.gz,$DATA/couponbase2.gz,$DATA/couponbase3.gz"
 if [ -f "$DATA/expected-valid.txt" ] && [ -f "$DATA/couponbase1.gz" ] && [ -f "$DATA/couponbase2.gz" ] && [ -f "$DATA/couponbase3.gz" ]; then
@@ -90,5 +102,5 @@ echo "peak_rss_mb: $((peak_kb / 1024))"
 "$BIN" measure --files "$FILES" --index "$IDX" --expected "$DATA/expected-valid.txt"
 
 if [ "${GOBENCH:-0}" = 1 ]; then
-	go test -run '^$' -bench . -benchmem ./modules/promo/internal/couponset/
+	go test $TAGS -run '^$' -bench . -benchmem ./modules/promo/internal/couponset/
 fi

@@ -288,9 +288,10 @@ func TestGzipErrors(t *testing.T) {
 // TestIgzipFallback checks that the automatic choice falls back to a pure-Go
 // decoder when igzip is absent.
 func TestIgzipFallback(t *testing.T) {
-	saved := igzipPath
-	defer func() { igzipPath = saved }()
+	saved, savedISAL := igzipPath, useISAL
+	defer func() { igzipPath, useISAL = saved, savedISAL }()
 	igzipPath = func() string { return "" }
+	useISAL = false
 	if d, err := resolveDecoder(""); err != nil || d != DecoderKlauspost {
 		t.Errorf("auto without igzip = %q, %v", d, err)
 	}
@@ -388,5 +389,22 @@ func TestCancelDuringJoin(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestMultiMember checks that every decoder reads concatenated gzip members,
+// as gzip -d does.
+func TestMultiMember(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := os.ReadFile(writeGz(t, dir, "a.gz", "FIRSTONE\nSHARED01\n"))
+	b, _ := os.ReadFile(writeGz(t, dir, "b.gz", "SECONDTWO\nSHARED02\n"))
+	multi := dir + "/multi.gz"
+	os.WriteFile(multi, append(a, b...), 0o644)
+	other := writeGz(t, dir, "other.gz", "FIRSTONE\nSECONDTWO\n")
+	for _, dec := range allDecoders(t) {
+		set, _ := mustBuild(t, Options{Files: []string{multi, other}, Decoder: dec})
+		if got := codes(set); !slices.Equal(got, []string{"FIRSTONE", "SECONDTWO"}) {
+			t.Errorf("%s: codes %q", dec, got)
+		}
 	}
 }

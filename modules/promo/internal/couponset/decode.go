@@ -19,8 +19,13 @@ import (
 
 // Decoder names accepted in Options.Decoder and reported in Stats.Decoder.
 const (
-	// DecoderAuto picks igzip when it is installed, else DecoderKlauspost.
+	// DecoderAuto picks DecoderISAL when compiled in, else igzip when it is
+	// installed, else DecoderKlauspost.
 	DecoderAuto = "auto"
+	// DecoderISAL decompresses in process with ISA-L through cgo. It is
+	// only available in binaries built with the tag isal (the libisal-dev
+	// package provides the library and headers); it saves igzip's pipe.
+	DecoderISAL = "isal"
 	// DecoderIgzip runs ISA-L's igzip as a child process per file. It is
 	// several times faster than the Go decoders and checks CRC and length
 	// (it exits non-zero on truncated or corrupt input).
@@ -40,10 +45,17 @@ var igzipPath = sync.OnceValue(func() string {
 	return p
 })
 
+// useISAL lets the automatic choice take ISA-L when it is compiled in;
+// tests clear it to reach the other paths.
+var useISAL = isalAvailable
+
 // resolveDecoder maps an Options.Decoder value to a concrete decoder.
 func resolveDecoder(name string) (string, error) {
 	switch name {
 	case "", DecoderAuto:
+		if useISAL {
+			return DecoderISAL, nil
+		}
 		if igzipPath() != "" {
 			return DecoderIgzip, nil
 		}
@@ -53,10 +65,15 @@ func resolveDecoder(name string) (string, error) {
 			return "", errors.New("decoder igzip: igzip not found in PATH (install the isal package)")
 		}
 		return name, nil
+	case DecoderISAL:
+		if !isalAvailable {
+			return "", errors.New("decoder isal: not compiled in (build with -tags isal)")
+		}
+		return name, nil
 	case DecoderKlauspost, DecoderStd:
 		return name, nil
 	}
-	return "", fmt.Errorf("unknown decoder %q (want auto, igzip, klauspost or gzip)", name)
+	return "", fmt.Errorf("unknown decoder %q (want auto, isal, igzip, klauspost or gzip)", name)
 }
 
 // stream is the decompressed content of one file. compressedPos reports how
@@ -75,6 +92,8 @@ func openStream(ctx context.Context, decoder string, f *os.File) (*stream, error
 	switch decoder {
 	case DecoderIgzip:
 		return openIgzip(ctx, f)
+	case DecoderISAL:
+		return openISAL(f)
 	case DecoderKlauspost:
 		cr := &countingReader{r: f}
 		zr, err := kgzip.NewReader(bufio.NewReaderSize(cr, 1<<20))

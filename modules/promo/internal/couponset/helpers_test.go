@@ -78,10 +78,13 @@ func mustBuild(t testing.TB, o Options) (*Set, Stats) {
 	return set, st
 }
 
-// allDecoders lists the decoders to test; igzip only when installed, which
-// the caller reports.
+// allDecoders lists the decoders to test: ISA-L when compiled in, igzip
+// when installed (its absence is logged).
 func allDecoders(t *testing.T) []string {
 	d := []string{DecoderKlauspost, DecoderStd}
+	if isalAvailable {
+		d = append(d, DecoderISAL)
+	}
 	if igzipPath() != "" {
 		return append(d, DecoderIgzip)
 	}
