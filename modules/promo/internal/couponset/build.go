@@ -39,10 +39,12 @@ type Options struct {
 	// and safe for concurrent use.
 	OnProgress func(Progress)
 	// Decoder selects the gzip decoder: DecoderAuto (the default when
-	// empty), DecoderIgzip, DecoderKlauspost or DecoderStd.
+	// empty), DecoderISAL, DecoderIgzip, DecoderKlauspost or DecoderStd.
 	Decoder string
 	// MemoryBudget bounds the join's loaded codes per round in bytes;
-	// 0 means DefaultMemoryBudget.
+	// 0 means DefaultMemoryBudget. While a build runs, the Go soft memory
+	// limit is lowered to twice the budget plus 128 MiB (unless it is
+	// already lower) and restored afterwards.
 	MemoryBudget int64
 }
 
@@ -370,9 +372,7 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 			break
 		}
 		if rerr != nil {
-			if werr := s.wait(); werr != nil {
-				return total, werr
-			}
+			// The deferred close stops a child decoder still writing.
 			return total, rerr
 		}
 		if onProgress != nil && time.Since(last) >= progressEvery {

@@ -98,18 +98,26 @@ func openStream(ctx context.Context, decoder string, f *os.File) (*stream, error
 		cr := &countingReader{r: f}
 		zr, err := kgzip.NewReader(bufio.NewReaderSize(cr, 1<<20))
 		if err != nil {
-			return nil, err
+			return nil, headerError(err)
 		}
 		return &stream{r: zr, compressedPos: cr.pos, wait: func() error { return nil }, close: func() { zr.Close() }}, nil
 	case DecoderStd:
 		cr := &countingReader{r: f}
 		zr, err := stdgzip.NewReader(bufio.NewReaderSize(cr, 1<<20))
 		if err != nil {
-			return nil, err
+			return nil, headerError(err)
 		}
 		return &stream{r: zr, compressedPos: cr.pos, wait: func() error { return nil }, close: func() { zr.Close() }}, nil
 	}
 	return nil, fmt.Errorf("unknown decoder %q", decoder)
+}
+
+// headerError reports an empty file as truncated rather than a bare EOF.
+func headerError(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // openIgzip runs "igzip -dc" with f as its standard input. The child shares
