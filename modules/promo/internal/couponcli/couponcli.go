@@ -179,6 +179,15 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget,
 	}
 	rep := newReporter(stderr, "build", true)
+	// Start the bar at the full size so its rate and ETA count from now,
+	// not from the first report two seconds in.
+	var total int64
+	for _, f := range o.Files {
+		if info, err := os.Stat(f); err == nil {
+			total += info.Size()
+		}
+	}
+	rep.update(0, total, "MB compressed")
 	o.OnProgress = rep.fileProgress
 	set, st, err := couponset.Build(ctx, o)
 	rep.finish()
