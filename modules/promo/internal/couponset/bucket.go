@@ -22,7 +22,8 @@ type bucket struct {
 	width int
 	buf   []byte
 	n     int
-	count int64
+	limit int   // grow once n passes it: len(buf) - 8 - width
+	count int64 // set by finish
 	path  string
 	f     *os.File
 	err   error
@@ -32,14 +33,21 @@ type bucket struct {
 }
 
 func newBucket(width int, path string) *bucket {
-	return &bucket{width: width, path: path, buf: make([]byte, min(bucketStartBuf, bucketMaxBuf)+8)}
+	b := &bucket{width: width, path: path}
+	b.setBuf(make([]byte, min(bucketStartBuf, bucketMaxBuf)+8))
+	return b
 }
 
+func (b *bucket) setBuf(buf []byte) {
+	b.buf = buf
+	b.limit = len(buf) - 8 - b.width
+}
+
+// add is kept small enough for the compiler to inline it into the parser.
 func (b *bucket) add(v uint64) {
 	binary.LittleEndian.PutUint64(b.buf[b.n:], v)
 	b.n += b.width
-	b.count++
-	if b.n+b.width > len(b.buf)-8 {
+	if b.n > b.limit {
 		b.grow()
 	}
 }
@@ -49,7 +57,7 @@ func (b *bucket) grow() {
 	if len(b.buf)-8 < bucketMaxBuf {
 		nb := make([]byte, 2*(len(b.buf)-8)+8)
 		copy(nb, b.buf[:b.n])
-		b.buf = nb
+		b.setBuf(nb)
 		return
 	}
 	b.spill()
@@ -81,6 +89,7 @@ func (b *bucket) spill() {
 // finish writes what is left once the bucket has spilled, so that a spilled
 // bucket lives entirely in its file.
 func (b *bucket) finish() error {
+	b.count = (b.written + int64(b.n)) / int64(b.width)
 	if b.f != nil && b.n > 0 {
 		b.spill()
 	}
@@ -94,7 +103,7 @@ func (b *bucket) release() {
 		os.Remove(b.path)
 		b.f = nil
 	}
-	b.buf = nil
+	b.setBuf(nil)
 	b.n = 0
 }
 

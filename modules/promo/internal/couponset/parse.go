@@ -34,7 +34,12 @@ func (fp *fileParser) parse(p []byte) int {
 				n = 10
 			}
 			if n > 0 {
-				v, ok := pack(rest[:n])
+				v, ok := pack8(rest[:8])
+				for _, c := range rest[8:n] {
+					d := digit[c]
+					ok = ok && d != badDigit
+					v = v*36 + uint64(d)
+				}
 				end := n + 1
 				if rest[n] == '\r' {
 					ok = ok && rest[n+1] == '\n'
