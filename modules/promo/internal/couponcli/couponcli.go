@@ -201,6 +201,9 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 		fmt.Fprintf(stdout, "; index %s", o.IndexPath)
 	}
 	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled\n",
+		st.DecodeDuration.Round(time.Millisecond), st.JoinDuration.Round(time.Millisecond),
+		st.JoinRounds, float64(st.SpilledBytes)/1e6)
 	return nil
 }
 

@@ -108,9 +108,9 @@ func (b *bucket) release() {
 }
 
 // read calls fn with the values [from, to) in chunks of at most len(dst)
-// values, keeping those for which keep returns true. dst and raw are caller
-// buffers so that parallel readers do not share state.
-func (b *bucket) read(from, to int64, dst []uint64, raw []byte, keep func(uint64) bool, fn func([]uint64) error) error {
+// values, keeping those of round rf. dst and raw are caller buffers so that
+// parallel readers do not share state.
+func (b *bucket) read(from, to int64, dst []uint64, raw []byte, rf roundFilter, fn func([]uint64) error) error {
 	w := int64(b.width)
 	mask := uint64(1)<<(8*b.width) - 1
 	chunk := int64(len(dst))
@@ -134,10 +134,16 @@ func (b *bucket) read(from, to int64, dst []uint64, raw []byte, keep func(uint64
 			src = raw[:need]
 		}
 		out := dst[:0]
-		for i := int64(0); i < cnt; i++ {
-			v := binary.LittleEndian.Uint64(src[i*w:]) & mask
-			if keep == nil || keep(v) {
-				out = append(out, v)
+		if rf.rounds <= 1 {
+			for i := int64(0); i < cnt; i++ {
+				out = append(out, binary.LittleEndian.Uint64(src[i*w:])&mask)
+			}
+		} else {
+			for i := int64(0); i < cnt; i++ {
+				v := binary.LittleEndian.Uint64(src[i*w:]) & mask
+				if partition(v, rf.rounds) == rf.round {
+					out = append(out, v)
+				}
 			}
 		}
 		if err := fn(out); err != nil {

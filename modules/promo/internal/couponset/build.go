@@ -94,6 +94,10 @@ type Stats struct {
 	Decoder string
 	// Duration is the wall time of the whole call.
 	Duration time.Duration
+	// DecodeDuration is the wall time spent decompressing and parsing.
+	DecodeDuration time.Duration
+	// JoinDuration is the wall time of the join after the last file.
+	JoinDuration time.Duration
 }
 
 // Load returns the set from the index when the index matches the files and is
@@ -239,6 +243,7 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		}
 	}()
 
+	decodeStart := time.Now()
 	errs := make([]error, len(o.Files))
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
@@ -269,10 +274,13 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		return nil, st, err
 	}
 
+	st.DecodeDuration = time.Since(decodeStart)
+	joinStart := time.Now()
 	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget)
 	if err != nil {
 		return nil, st, err
 	}
+	st.JoinDuration = time.Since(joinStart)
 	st.JoinRounds = js.rounds
 	// The join's buffers are garbage now; hand them back to the OS before
 	// the set's table is allocated so the two peaks do not add up.

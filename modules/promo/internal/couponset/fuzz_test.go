@@ -32,7 +32,7 @@ func parsedCodes(t *testing.T, data []byte, chunk int) []string {
 		if err := b.finish(); err != nil {
 			t.Fatal(err)
 		}
-		b.read(0, b.count, make([]uint64, 64), nil, nil, func(vs []uint64) error {
+		b.read(0, b.count, make([]uint64, 64), nil, roundFilter{}, func(vs []uint64) error {
 			for _, v := range vs {
 				set[unpack(v, MinLen+l)] = true
 			}

@@ -2,6 +2,7 @@ package couponset
 
 import (
 	"context"
+	"errors"
 	"math/bits"
 	"runtime"
 	"slices"
@@ -32,10 +33,30 @@ type joinStats struct {
 // joiner holds the buffers of the join, reused across rounds and lengths so
 // that the heap does not grow by a fresh set of arrays each time.
 type joiner struct {
-	run, scratch []uint64
-	vals         []uint64
-	cnt          []uint8
-	workers      []*markWorker
+	runs, scratches [][]uint64 // one per small bucket
+	vals            []uint64
+	cnt             []uint8
+	workers         []*markWorker
+}
+
+// loadRun reads small bucket i's codes of this round into j.runs[i], sorted
+// and without duplicates.
+func (j *joiner) loadRun(i int, b *bucket, w *markWorker, l int, rf roundFilter) error {
+	// A hash partition keeps close to count/rounds values; the slack
+	// avoids a regrowth that would double the peak.
+	expect := b.count/int64(rf.rounds) + b.count/int64(rf.rounds)/16 + 1024
+	run := grow(j.runs[i], int(min(expect, b.count)))
+	err := b.read(0, b.count, w.dst, w.raw, rf, func(c []uint64) error {
+		run = append(run, c...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	j.scratches[i] = grow(j.scratches[i], len(run))[:len(run)]
+	radixSort(run, j.scratches[i], packedBits[l])
+	j.runs[i] = dedupe(run)
+	return nil
 }
 
 // markWorker holds one streaming worker's chunk buffers.
@@ -94,11 +115,7 @@ func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) 
 			if err := ctx.Err(); err != nil {
 				return nil, st, err
 			}
-			var keep func(uint64) bool
-			if rounds > 1 {
-				keep = func(v uint64) bool { return partition(v, rounds) == r }
-			}
-			got, err := j.round(ctx, small, large, m, l, rounds, keep)
+			got, err := j.round(ctx, small, large, m, l, roundFilter{rounds: rounds, round: r})
 			if err != nil {
 				return nil, st, err
 			}
@@ -108,6 +125,10 @@ func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) 
 	return keys, st, nil
 }
 
+// roundFilter selects the codes of one join round; with one round it keeps
+// everything.
+type roundFilter struct{ rounds, round int }
+
 // partition spreads codes over rounds by a hash, so a skewed code range
 // cannot overload one round.
 func partition(v uint64, rounds int) int {
@@ -115,32 +136,41 @@ func partition(v uint64, rounds int) int {
 	return int(hi)
 }
 
-// joinRound loads the small buckets (restricted by keep), counts in how many
-// files each of their codes appears, and returns the tagged keys reaching m.
-func (j *joiner) round(ctx context.Context, small, large []*bucket, m, l, rounds int, keep func(uint64) bool) ([]uint64, error) {
-	j.vals, j.cnt = j.vals[:0], j.cnt[:0]
-	for _, b := range small {
-		// A hash partition keeps close to count/rounds values; the slack
-		// avoids a regrowth that would double the peak.
-		expect := b.count/int64(rounds) + b.count/int64(rounds)/16 + 1024
-		run := grow(j.run, int(min(expect, b.count)))
-		w := j.workers[0]
-		err := b.read(0, b.count, w.dst, w.raw, keep, func(c []uint64) error {
-			run = append(run, c...)
-			return nil
+// round loads the small buckets (restricted to the round), counts in how
+// many files each of their codes appears, and returns the tagged keys
+// reaching m.
+func (j *joiner) round(ctx context.Context, small, large []*bucket, m, l int, rf roundFilter) ([]uint64, error) {
+	// Load and sort the small buckets in parallel, one worker each; the
+	// budget already counts a run and its scratch for every small bucket.
+	for len(j.runs) < len(small) {
+		j.runs = append(j.runs, nil)
+		j.scratches = append(j.scratches, nil)
+	}
+	pool := make(chan *markWorker, len(j.workers))
+	for _, w := range j.workers {
+		pool <- w
+	}
+	errs := make([]error, len(small))
+	var wg sync.WaitGroup
+	for i, b := range small {
+		wg.Go(func() {
+			w := <-pool
+			defer func() { pool <- w }()
+			errs[i] = j.loadRun(i, b, w, l, rf)
 		})
-		if err != nil {
-			return nil, err
-		}
-		j.scratch = grow(j.scratch, len(run))[:len(run)]
-		radixSort(run, j.scratch, packedBits[l])
-		j.run = run
-		run = dedupe(run)
-		if len(j.vals) == 0 {
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	j.vals, j.cnt = j.vals[:0], j.cnt[:0]
+	for i := range small {
+		run := j.runs[i]
+		if i == 0 {
 			j.vals = append(j.vals, run...)
-			j.cnt = append(j.cnt[:0], make([]uint8, len(run))...)
-			for i := range j.cnt {
-				j.cnt[i] = 1
+			j.cnt = slices.Grow(j.cnt, len(run))[:len(run)]
+			for k := range j.cnt {
+				j.cnt[k] = 1
 			}
 			continue
 		}
@@ -151,7 +181,7 @@ func (j *joiner) round(ctx context.Context, small, large []*bucket, m, l, rounds
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		seen, err := markPresent(ctx, b, vals, keep, l, j.workers)
+		seen, err := markPresent(ctx, b, vals, rf, l, j.workers)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +237,7 @@ func mergeCount(vals []uint64, cnt []uint8, run []uint64) ([]uint64, []uint8) {
 // markPresent streams bucket b and returns a bitset over vals of the values
 // it contains; repeats inside the bucket set the same bit, so a file counts
 // once. The bucket is split between workers reading disjoint ranges.
-func markPresent(ctx context.Context, b *bucket, vals []uint64, keep func(uint64) bool, l int, mw []*markWorker) ([]uint64, error) {
+func markPresent(ctx context.Context, b *bucket, vals []uint64, rf roundFilter, l int, mw []*markWorker) ([]uint64, error) {
 	words := (len(vals) + 63) / 64
 	if len(vals) == 0 {
 		return nil, nil
@@ -230,7 +260,7 @@ func markPresent(ctx context.Context, b *bucket, vals []uint64, keep func(uint64
 			seen := make([]uint64, words)
 			seens[w] = seen
 			scratch := mw[w].scratch
-			errs[w] = b.read(from, to, mw[w].dst, mw[w].raw, keep, func(c []uint64) error {
+			errs[w] = b.read(from, to, mw[w].dst, mw[w].raw, rf, func(c []uint64) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
