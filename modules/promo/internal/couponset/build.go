@@ -75,6 +75,9 @@ type Stats struct {
 	IndexReason string
 	// IndexWritten is true when the build persisted a new index.
 	IndexWritten bool
+	// IndexError says why writing the index failed. Load still returns
+	// the built set in that case; Build returns the error.
+	IndexError string
 	// Files is the number of input files.
 	Files int
 	// Lines is the number of lines read (0 when loaded from the index).
@@ -102,7 +105,8 @@ type Stats struct {
 
 // Load returns the set from the index when the index matches the files and is
 // intact; otherwise it builds the set, writing a new index when IndexPath is
-// set. An unusable index is never trusted: it is rebuilt.
+// set. An unusable index is never trusted: it is rebuilt. Failing to write
+// the new index does not fail Load (see Stats.IndexError).
 func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 	start := time.Now()
 	o, err := o.withDefaults()
@@ -127,7 +131,15 @@ func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 	set, st, err := build(ctx, o, ids)
 	st.IndexRebuilt, st.IndexReason = rebuilt, reason
 	st.Duration = time.Since(start)
-	return set, st, err
+	if err != nil && st.IndexError != "" {
+		// The set is good; only persisting it failed. A server should start
+		// anyway (slower next time), so this is reported, not returned.
+		return set, st, nil
+	}
+	if err != nil {
+		return nil, st, err
+	}
+	return set, st, nil
 }
 
 // OpenIndex returns the set from the index without ever building: it fails
@@ -175,7 +187,10 @@ func Build(ctx context.Context, o Options) (*Set, Stats, error) {
 	}
 	set, st, err := build(ctx, o, ids)
 	st.Duration = time.Since(start)
-	return set, st, err
+	if err != nil {
+		return nil, st, err
+	}
+	return set, st, nil
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -289,7 +304,8 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	st.Codes = set.Len()
 	if o.IndexPath != "" {
 		if err := writeIndex(o.IndexPath, ids, o.MinFiles, set); err != nil {
-			return nil, st, err
+			st.IndexError = err.Error()
+			return set, st, err
 		}
 		st.IndexWritten = true
 	}

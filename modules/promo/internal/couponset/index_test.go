@@ -142,11 +142,16 @@ func TestIndex(t *testing.T) {
 	})
 }
 
-func TestIndexWriteFailureKeepsOldIndex(t *testing.T) {
+func TestIndexWriteFailure(t *testing.T) {
 	dir := t.TempDir()
 	files := writeFiles(t, dir, "BIRTHDAY\n", "BIRTHDAY\n")
-	_, _, err := Build(context.Background(), Options{Files: files, IndexPath: filepath.Join(dir, "missing-dir", "x.idx")})
-	if err == nil || !strings.Contains(err.Error(), "write index") {
-		t.Fatalf("err = %v", err)
+	o := Options{Files: files, IndexPath: filepath.Join(dir, "missing-dir", "x.idx")}
+	set, _, err := Build(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "write index") || set != nil {
+		t.Fatalf("Build: set %v, err %v", set, err)
+	}
+	set, st, err := Load(context.Background(), o)
+	if err != nil || set.Lookup("BIRTHDAY") != Valid || st.IndexWritten || !strings.Contains(st.IndexError, "write index") {
+		t.Fatalf("Load: %+v, %v", st, err)
 	}
 }

@@ -322,7 +322,14 @@ type probeTable struct {
 	keys []uint64 // value+1, 0 = empty
 	idx  []int32
 	mask uint64
+	// bloom has one bit per value of the low 16 bits, set for the values in
+	// the table. When the table is tiny, as when a handful of codes are
+	// checked against a hundred million, almost every value stops at this
+	// one L1-resident load instead of hashing and probing.
+	bloom []uint64
 }
+
+const bloomMax = 4096
 
 func newProbeTable(vals []uint64) *probeTable {
 	size := uint64(16)
@@ -338,10 +345,19 @@ func newProbeTable(vals []uint64) *probeTable {
 		t.keys[j] = v + 1
 		t.idx[j] = int32(i)
 	}
+	if len(vals) <= bloomMax {
+		t.bloom = make([]uint64, 1<<16/64)
+		for _, v := range vals {
+			t.bloom[v>>6&(1<<10-1)] |= 1 << (v & 63)
+		}
+	}
 	return t
 }
 
 func (t *probeTable) find(v uint64) int {
+	if t.bloom != nil && t.bloom[v>>6&(1<<10-1)]&(1<<(v&63)) == 0 {
+		return -1
+	}
 	j := hashKey(v) & t.mask
 	for {
 		k := t.keys[j]
