@@ -48,6 +48,9 @@ test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install 
 loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU profiles); writes loadtest-report.json and .svg
 	$(GO) run ./test/load $(LOADTEST_FLAGS)
 
+bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=real|dense); data in data/generated/
+	SCALE=$(SCALE) PROFILE=$(PROFILE) test/bench/bench-promo.sh
+
 vet: ## go vet and gofmt check
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags e2e ./test/e2e/...

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/modules"
+	"minikart/modules/promo"
 	"minikart/platform"
 	"minikart/platform/config"
 	"minikart/platform/db"
@@ -38,6 +39,9 @@ commands:
   migrate up|down|version    apply, roll back one, or show database migrations
   config print|validate      show the effective configuration (secrets masked) or check it
   healthcheck                exit 0 when the local server reports ready (for container health checks)
+  coupons generate|build|check
+                             make test coupon files, build the coupon index ahead of a deploy,
+                             or check a code against it (coupons help for the flags)
 
 environment: MINIKART_ENV (development|test|production), MINIKART_<SECTION>_<KEY>,
 and DATABASE_URL, SERVER_PORT, API_KEY, LOG_LEVEL.
@@ -58,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = configCmd(args, stdout)
 	case "healthcheck":
 		err = healthcheckCmd(stdout)
+	case "coupons":
+		return couponsCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -226,4 +232,16 @@ func healthcheckCmd(stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "ready")
 	return nil
+}
+
+// couponsCmd runs the promo module's operator commands.
+func couponsCmd(args []string, stdout, stderr io.Writer) int {
+	src, err := config.Load(config.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return promo.RunCommand(ctx, args, src, stdout, stderr)
 }

@@ -24,6 +24,9 @@ type Config struct {
 	// IndexPath is where the computed set is persisted for fast restarts;
 	// empty disables the index.
 	IndexPath string `mapstructure:"index_path"`
+	// Decoder is the gzip decoder: auto (ISA-L's igzip when installed, else
+	// pure Go), igzip, klauspost or gzip (the standard library).
+	Decoder string `mapstructure:"decoder"`
 	// Rules decide the discount of a valid code.
 	Rules RulesConfig `mapstructure:"rules"`
 }
@@ -71,6 +74,7 @@ func (c Config) Validate() error {
 		errs = append(errs, config.Invalid("min_files", "must be between 1 and the number of files (%d), got %d", len(c.Files), c.MinFiles))
 	}
 	errs = append(errs, config.OneOf("load", c.Load, LoadBlocking, LoadBackground))
+	errs = append(errs, config.OneOf("decoder", c.Decoder, "auto", "isal", "igzip", "klauspost", "gzip"))
 	if _, err := c.Rules.Default.compile(); err != nil {
 		errs = append(errs, config.Invalid("rules.default", "%v", err))
 	}

@@ -30,6 +30,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"promo.min_files", 0, "promo.min_files: must be between 1 and the number of files (3), got 0"},
 		{"promo.min_files", 4, "promo.min_files: must be between 1 and the number of files (3), got 4"},
 		{"promo.load", "lazy", `promo.load: "lazy" is not one of blocking, background`},
+		{"promo.decoder", "zstd", `promo.decoder: "zstd" is not one of auto, isal, igzip, klauspost, gzip`},
 		{"promo.rules.default.discount", "lots", `promo.rules.default: discount "lots": want a percentage ("10%"), an amount ("5.00") or cheapest_item_free`},
 		{"promo.rules.default.discount", "0%", `promo.rules.default: discount "0%": a percentage must be in [0.01%, 100%]`},
 		{"promo.rules.default.min_subtotal", "twenty", `promo.rules.default: min_subtotal "twenty": want an amount like 20.00`},

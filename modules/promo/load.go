@@ -52,10 +52,11 @@ func loadCouponSetsOnStart(lc fx.Lifecycle, sd fx.Shutdowner, s *Service, c Conf
 func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger) error {
 	log.Info().Strs("files", c.Files).Int("min_files", c.MinFiles).Str("mode", c.Load).Msg("loading coupon set")
 	start := time.Now()
-	set, st, err := couponset.Load(ctx, couponset.Options{
+	set, st, err := s.loadSet(ctx, couponset.Options{
 		Files:     c.Files,
 		MinFiles:  c.MinFiles,
 		IndexPath: c.IndexPath,
+		Decoder:   c.Decoder,
 		OnProgress: func(p couponset.Progress) {
 			ev := log.Info().Str("file", p.File).
 				Float64("mb_read", float64(p.CompressedRead)/1e6).

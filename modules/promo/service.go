@@ -52,12 +52,14 @@ type Service struct {
 	rules   map[string]rule
 	deflt   rule
 	metrics *metrics
+	// loadSet computes the set; tests hold it to observe loading.
+	loadSet func(context.Context, couponset.Options) (*couponset.Set, couponset.Stats, error)
 }
 
 // NewService compiles the discount rules; the coupon set is loaded later, by
 // the start hook.
 func NewService(c Config, m *metrics) (*Service, error) {
-	s := &Service{rules: map[string]rule{}, metrics: m}
+	s := &Service{rules: map[string]rule{}, metrics: m, loadSet: couponset.Load}
 	var err error
 	if s.deflt, err = c.Rules.Default.compile(); err != nil {
 		return nil, err

@@ -1,0 +1,329 @@
+// Package couponcli implements the "coupons" subcommands: generate test
+// data, build the coupon index ahead of time, and check a code against it.
+// The application's main calls Run with the remaining arguments.
+package couponcli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"minikart/modules/promo/internal/coupongen"
+	"minikart/modules/promo/internal/couponset"
+)
+
+// Defaults are the settings from the application config that flags override.
+type Defaults struct {
+	// Files are the gzip coupon files.
+	Files []string
+	// MinFiles is how many different files must hold a code (0 means 2).
+	MinFiles int
+	// IndexPath is where the built index lives.
+	IndexPath string
+}
+
+// ErrRejected is returned by "check" when the code is not valid, after the
+// verdict was printed; callers exit with status 1 without another message.
+var ErrRejected = errors.New("coupon code rejected")
+
+// ExitCode maps an error returned by Run to a process exit status: 0 for
+// success (and -h), 1 for a rejected code, 2 for any other error.
+func ExitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, ErrRejected):
+		return 1
+	}
+	return 2
+}
+
+const usage = `usage: coupons <command> [flags]
+
+commands:
+  generate --profile real|dense --scale S --out DIR [--seed N]
+      write synthetic couponbase1..3.gz and expected-valid.txt into DIR
+  build [--files a,b,c] [--index PATH] [--min-files N] [--decoder NAME]
+      decompress the coupon files, compute the valid codes, write the index
+  check CODE [--index PATH] [--files a,b,c] [--min-files N]
+      answer from the index whether CODE is valid; the index must match the
+      files (run build first). Prints the verdict.
+
+exit status: 0 success or valid code, 1 code not valid, 2 error
+`
+
+// Run executes one coupons subcommand. args excludes the program and the
+// "coupons" word, e.g. ["check", "BIRTHDAY"].
+func Run(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "generate":
+		return runGenerate(ctx, args[1:], stdout, stderr)
+	case "build":
+		return runBuild(ctx, args[1:], d, stdout, stderr)
+	case "check":
+		return runCheck(args[1:], d, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parse parses flags that may come before or after positional arguments,
+// which the flag package alone stops at.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("coupons "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("generate", stderr)
+	profile := fs.String("profile", coupongen.ProfileReal, "data profile: real or dense")
+	scale := fs.Float64("scale", 0.01, "size relative to production (1.0 = full size)")
+	out := fs.String("out", "", "output directory (default data/generated/<profile>-<scale>)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("generate: unexpected argument %q", pos[0])
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("data", "generated", fmt.Sprintf("%s-%g", *profile, *scale))
+	}
+	start := time.Now()
+	rep := newReporter(stderr, "generate", false)
+	res, err := coupongen.Generate(ctx, coupongen.Config{
+		Profile: *profile, Scale: *scale, Dir: dir, Seed: *seed,
+		OnProgress: func(written, total int64) { rep.update(written, total, "lines") },
+	})
+	rep.finish()
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	var lines int64
+	for _, n := range res.Lines {
+		lines += n
+	}
+	fmt.Fprintf(stdout, "generated %s profile, %d lines in %d files, %d valid codes, into %s in %s\n",
+		*profile, lines, len(res.Files), res.ValidCount, dir, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// setFlags registers the flags shared by build and check.
+func setFlags(fs *flag.FlagSet, d Defaults) (files *string, index *string, minFiles *int) {
+	files = fs.String("files", strings.Join(d.Files, ","), "comma-separated coupon files")
+	index = fs.String("index", d.IndexPath, "index file")
+	minFiles = fs.Int("min-files", d.MinFiles, "files a code must appear in (0 = 2)")
+	return files, index, minFiles
+}
+
+func splitFiles(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
+	fs := newFlagSet("build", stderr)
+	files, index, minFiles := setFlags(fs, d)
+	decoder := fs.String("decoder", couponset.DecoderAuto, "gzip decoder: auto, igzip, klauspost or gzip")
+	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
+	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("build: unexpected argument %q", pos[0])
+	}
+	o := couponset.Options{
+		Files: splitFiles(*files), MinFiles: *minFiles, IndexPath: *index,
+		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget,
+	}
+	rep := newReporter(stderr, "build", true)
+	// Start the bar at the full size so its rate and ETA count from now,
+	// not from the first report two seconds in.
+	var total int64
+	for _, f := range o.Files {
+		if info, err := os.Stat(f); err == nil {
+			total += info.Size()
+		}
+	}
+	rep.update(0, total, "MB compressed")
+	o.OnProgress = rep.fileProgress
+	set, st, err := couponset.Build(ctx, o)
+	rep.finish()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	fmt.Fprintf(stdout, "built %d valid codes from %d files (%d lines, %.1f MB compressed, %.1f MB decompressed) with %s in %s",
+		set.Len(), st.Files, st.Lines, float64(st.CompressedBytes)/1e6, float64(st.DecompressedBytes)/1e6,
+		st.Decoder, st.Duration.Round(time.Millisecond))
+	if st.IndexWritten {
+		fmt.Fprintf(stdout, "; index %s", o.IndexPath)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled\n",
+		st.DecodeDuration.Round(time.Millisecond), st.JoinDuration.Round(time.Millisecond),
+		st.JoinRounds, float64(st.SpilledBytes)/1e6)
+	return nil
+}
+
+func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	files, index, minFiles := setFlags(fs, d)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errors.New("check: want exactly one code")
+	}
+	if *index == "" {
+		return errors.New("check: no index configured (use --index)")
+	}
+	set, _, err := couponset.OpenIndex(couponset.Options{
+		Files: splitFiles(*files), MinFiles: *minFiles, IndexPath: *index,
+	})
+	if err != nil {
+		return fmt.Errorf("check: %w (run \"coupons build\" first)", err)
+	}
+	v := set.Lookup(pos[0])
+	fmt.Fprintf(stdout, "%s: %s\n", strings.TrimSpace(pos[0]), v)
+	if v != couponset.Valid {
+		return ErrRejected
+	}
+	return nil
+}
+
+// reporter shows progress as a bar on a terminal and as a log line every few
+// seconds otherwise, so CI logs stay readable.
+type reporter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	name    string
+	bar     *progressbar.ProgressBar
+	bytes   bool
+	files   map[string]couponset.Progress
+	start   time.Time
+	lastLog time.Time
+}
+
+func newReporter(w io.Writer, name string, bytes bool) *reporter {
+	r := &reporter{w: w, name: name, bytes: bytes, start: time.Now(), lastLog: time.Now(), files: map[string]couponset.Progress{}}
+	if f, ok := w.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		opts := []progressbar.Option{
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(name),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200 * time.Millisecond),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		}
+		if bytes {
+			opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true))
+		} else {
+			opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("lines"))
+		}
+		r.bar = progressbar.NewOptions64(-1, opts...)
+	}
+	return r
+}
+
+// fileProgress aggregates the per-file reports of a build into compressed
+// bytes read over the total.
+func (r *reporter) fileProgress(p couponset.Progress) {
+	r.mu.Lock()
+	r.files[p.File] = p
+	var read, total, lines int64
+	for _, f := range r.files {
+		read += f.CompressedRead
+		total += f.CompressedTotal
+		lines += f.Lines
+	}
+	r.mu.Unlock()
+	r.update(read, total, fmt.Sprintf("MB compressed, %d lines", lines))
+}
+
+func (r *reporter) update(done, total int64, unit string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		if r.bar.GetMax64() != total {
+			r.bar.ChangeMax64(total)
+		}
+		r.bar.Set64(done)
+		return
+	}
+	now := time.Now()
+	if now.Sub(r.lastLog) < 3*time.Second {
+		return
+	}
+	r.lastLog = now
+	el := now.Sub(r.start).Seconds()
+	rate := float64(done) / el
+	eta := "?"
+	if rate > 0 {
+		eta = time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second).String()
+	}
+	if r.bytes {
+		fmt.Fprintf(r.w, "%s: %3.0f%% %.0f/%.0f %s, %.1f MB/s, ETA %s\n", r.name, pct(done, total),
+			float64(done)/1e6, float64(total)/1e6, unit, rate/1e6, eta)
+		return
+	}
+	fmt.Fprintf(r.w, "%s: %3.0f%% %d/%d %s, %.0f/s, ETA %s\n", r.name, pct(done, total), done, total, unit, rate, eta)
+}
+
+func (r *reporter) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Finish()
+	}
+}
+
+func pct(done, total int64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return 100 * float64(done) / float64(total)
+}

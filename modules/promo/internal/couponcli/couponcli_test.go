@@ -1,0 +1,105 @@
+package couponcli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func run(t *testing.T, d Defaults, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	err := Run(context.Background(), args, d, &out, &errw)
+	return out.String(), errw.String(), err
+}
+
+func TestGenerateBuildCheck(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, Defaults{}, "generate", "--profile", "real", "--scale", "0.0002", "--out", dir, "--seed", "2")
+	if err != nil || !strings.Contains(out, "8 valid codes") {
+		t.Fatalf("generate: %v\n%s", err, out)
+	}
+	var files []string
+	for _, n := range []string{"couponbase1.gz", "couponbase2.gz", "couponbase3.gz"} {
+		files = append(files, filepath.Join(dir, n))
+	}
+	idx := filepath.Join(dir, "coupons.idx")
+	d := Defaults{Files: files, MinFiles: 2, IndexPath: idx}
+
+	if _, _, err := run(t, d, "check", "BIRTHDAY"); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "coupons build") {
+		t.Fatalf("check before build: %v", err)
+	}
+	out, errOut, err := run(t, d, "build", "--decoder", "klauspost")
+	if err != nil || !strings.Contains(out, "built 8 valid codes") || !strings.Contains(out, idx) {
+		t.Fatalf("build: %v\n%s\n%s", err, out, errOut)
+	}
+	for code, wantExit := range map[string]int{"birthday": 0, " OVER9000 ": 0, "SUPER100": 1, "MOODYHRS": 1, "OVER900000": 1, "SHORT": 1} {
+		out, _, err := run(t, d, "check", code)
+		if ExitCode(err) != wantExit {
+			t.Errorf("check %q: exit %d (%v), want %d; output %q", code, ExitCode(err), err, wantExit, out)
+		}
+	}
+	out, _, _ = run(t, d, "check", "short")
+	if out != "short: invalid length\n" {
+		t.Errorf("check short printed %q", out)
+	}
+	// Flags after the code, overriding the defaults.
+	out, _, err = run(t, Defaults{}, "check", "FIFTYOFF", "--index", idx, "--files", strings.Join(files, ","))
+	if err != nil || out != "FIFTYOFF: valid\n" {
+		t.Errorf("check with flags after the code: %q, %v", out, err)
+	}
+	// A different min-files does not match the index.
+	if _, _, err := run(t, d, "check", "FIFTYOFF", "--min-files", "3"); ExitCode(err) != 2 {
+		t.Errorf("stale index check: %v", err)
+	}
+}
+
+func TestBuildLogsWithoutTerminal(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	r := newReporter(&bytes.Buffer{}, "build", true)
+	if r.bar != nil {
+		t.Fatal("a buffer is not a terminal: no bar expected")
+	}
+	var log bytes.Buffer
+	r = newReporter(&log, "build", true)
+	r.lastLog = r.lastLog.Add(-3 * time.Second)
+	r.update(50e6, 100e6, "MB compressed")
+	if !strings.Contains(log.String(), "build:  50% 50/100 MB compressed") || !strings.Contains(log.String(), "ETA") {
+		t.Errorf("log line %q", log.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := [][]string{
+		{},
+		{"frobnicate"},
+		{"build", "--files", ""},
+		{"build", "extra"},
+		{"check"},
+		{"check", "A", "B", "--index", "x"},
+		{"check", "ABCDEFGH"},
+		{"generate", "--profile", "sparse", "--out", "/nonexistent/x"},
+		{"build", "--no-such-flag"},
+	}
+	for _, args := range cases {
+		_, _, err := run(t, Defaults{}, args...)
+		if err == nil || ExitCode(err) != 2 {
+			t.Errorf("%q: err = %v, exit %d", args, err, ExitCode(err))
+		}
+	}
+	if _, _, err := run(t, Defaults{}, "build", "-h"); ExitCode(err) != 0 || !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+	out, _, err := run(t, Defaults{}, "help")
+	if err != nil || !strings.Contains(out, "exit status") {
+		t.Errorf("help: %v %q", err, out)
+	}
+}

@@ -1,0 +1,155 @@
+package couponset
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+const bucketStartBuf = 4 << 10
+
+// bucketMaxBuf is how much of one bucket stays in memory before it spills;
+// nine buckets for three files keep this well under the budget. Tests lower
+// it to exercise spilling.
+var bucketMaxBuf = 1 << 20
+
+// bucket collects the packed codes of one length from one file. Values are
+// stored little-endian in width bytes each; the buffer keeps 8 spare bytes
+// so add can always write a whole uint64.
+type bucket struct {
+	width int
+	buf   []byte
+	n     int
+	limit int   // grow once n passes it: len(buf) - 8 - width
+	count int64 // set by finish
+	path  string
+	f     *os.File
+	err   error
+	// written is the file size; last is the size of the latest write, which
+	// writeBehind drops from the page cache on the next spill.
+	written, last int64
+}
+
+func newBucket(width int, path string) *bucket {
+	b := &bucket{width: width, path: path}
+	b.setBuf(make([]byte, min(bucketStartBuf, bucketMaxBuf)+8))
+	return b
+}
+
+func (b *bucket) setBuf(buf []byte) {
+	b.buf = buf
+	b.limit = len(buf) - 8 - b.width
+}
+
+// add is kept small enough for the compiler to inline it into the parser.
+func (b *bucket) add(v uint64) {
+	binary.LittleEndian.PutUint64(b.buf[b.n:], v)
+	b.n += b.width
+	if b.n > b.limit {
+		b.grow()
+	}
+}
+
+// grow doubles the in-memory buffer until bucketMaxBuf, then spills it.
+func (b *bucket) grow() {
+	if len(b.buf)-8 < bucketMaxBuf {
+		nb := make([]byte, 2*(len(b.buf)-8)+8)
+		copy(nb, b.buf[:b.n])
+		b.setBuf(nb)
+		return
+	}
+	b.spill()
+}
+
+func (b *bucket) spill() {
+	if b.err != nil {
+		b.n = 0
+		return
+	}
+	if b.f == nil {
+		f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			b.err = fmt.Errorf("create spill file: %w", err)
+			b.n = 0
+			return
+		}
+		b.f = f
+	}
+	if _, err := b.f.Write(b.buf[:b.n]); err != nil {
+		b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
+	}
+	writeBehind(b.f, b.written-b.last, b.last, b.written, int64(b.n))
+	b.written += int64(b.n)
+	b.last = int64(b.n)
+	b.n = 0
+}
+
+// finish writes what is left once the bucket has spilled, so that a spilled
+// bucket lives entirely in its file.
+func (b *bucket) finish() error {
+	b.count = (b.written + int64(b.n)) / int64(b.width)
+	if b.f != nil && b.n > 0 {
+		b.spill()
+	}
+	return b.err
+}
+
+// release closes and removes the spill file and frees the buffer.
+func (b *bucket) release() {
+	if b.f != nil {
+		b.f.Close()
+		os.Remove(b.path)
+		b.f = nil
+	}
+	b.setBuf(nil)
+	b.n = 0
+}
+
+// read calls fn with the values [from, to) in chunks of at most len(dst)
+// values, keeping those of round rf. dst and raw are caller buffers so that
+// parallel readers do not share state.
+func (b *bucket) read(from, to int64, dst []uint64, raw []byte, rf roundFilter, fn func([]uint64) error) error {
+	w := int64(b.width)
+	mask := uint64(1)<<(8*b.width) - 1
+	chunk := int64(len(dst))
+	for from < to {
+		cnt := min(chunk, to-from)
+		var src []byte
+		if b.f == nil {
+			src = b.buf[from*w : (from+cnt)*w+8]
+		} else {
+			need := int(cnt*w) + 8
+			if len(raw) < need {
+				raw = make([]byte, need)
+			}
+			if _, err := b.f.ReadAt(raw[:cnt*w], from*w); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return fmt.Errorf("read spill file %s: %w", filepath.Base(b.path), err)
+			}
+			dropRead(b.f, from*w, cnt*w)
+			src = raw[:need]
+		}
+		out := dst[:0]
+		if rf.rounds <= 1 {
+			for i := int64(0); i < cnt; i++ {
+				out = append(out, binary.LittleEndian.Uint64(src[i*w:])&mask)
+			}
+		} else {
+			for i := int64(0); i < cnt; i++ {
+				v := binary.LittleEndian.Uint64(src[i*w:]) & mask
+				if partition(v, rf.rounds) == rf.round {
+					out = append(out, v)
+				}
+			}
+		}
+		if err := fn(out); err != nil {
+			return err
+		}
+		from += cnt
+	}
+	return nil
+}

@@ -1,0 +1,418 @@
+package couponset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// DefaultMemoryBudget is the memory the join may use for the loaded codes of
+// one length before it splits the work into rounds.
+const DefaultMemoryBudget = 256 << 20
+
+// maxFiles is the most files a build accepts; per-code file counts are bytes.
+const maxFiles = 255
+
+// progressEvery is how often a build goroutine reports progress; tests
+// shorten it.
+var progressEvery = 2 * time.Second
+
+// Options configures Load and Build.
+type Options struct {
+	// Files are the gzip-compressed coupon files.
+	Files []string
+	// MinFiles is how many different files must hold a code; 0 means 2.
+	MinFiles int
+	// IndexPath is where the built set is persisted; "" disables the index.
+	IndexPath string
+	// TempDir receives the spill files; "" means os.TempDir().
+	TempDir string
+	// OnProgress, if set, is called about every two seconds per file and
+	// once when a file is done, from the build goroutines. It must be cheap
+	// and safe for concurrent use.
+	OnProgress func(Progress)
+	// Decoder selects the gzip decoder: DecoderAuto (the default when
+	// empty), DecoderISAL, DecoderIgzip, DecoderKlauspost or DecoderStd.
+	Decoder string
+	// MemoryBudget bounds the join's loaded codes per round in bytes;
+	// 0 means DefaultMemoryBudget. While a build runs, the Go soft memory
+	// limit is lowered to twice the budget plus 128 MiB (unless it is
+	// already lower) and restored afterwards.
+	MemoryBudget int64
+}
+
+// Progress reports how far the build of one file is.
+type Progress struct {
+	// File is the path as given in Options.Files.
+	File string
+	// CompressedRead is how many compressed bytes the decoder consumed.
+	CompressedRead int64
+	// CompressedTotal is the size of the compressed file.
+	CompressedTotal int64
+	// Bytes is how many decompressed bytes were parsed.
+	Bytes int64
+	// Lines is how many lines were parsed.
+	Lines int64
+	// Done is set on the last report for the file.
+	Done bool
+}
+
+// Stats describes how a Set was obtained.
+type Stats struct {
+	// FromIndex is true when the set was read from the index file.
+	FromIndex bool
+	// IndexRebuilt is true when an index file existed but was stale,
+	// corrupt or built from other files, and the set was rebuilt.
+	IndexRebuilt bool
+	// IndexReason says why an existing index was not used.
+	IndexReason string
+	// IndexWritten is true when the build persisted a new index.
+	IndexWritten bool
+	// IndexError says why writing the index failed. Load still returns
+	// the built set in that case; Build returns the error.
+	IndexError string
+	// Files is the number of input files.
+	Files int
+	// Lines is the number of lines read (0 when loaded from the index).
+	Lines int64
+	// Codes is the number of valid codes.
+	Codes int
+	// CompressedBytes is the total size of the input files.
+	CompressedBytes int64
+	// DecompressedBytes is the total decompressed size that was parsed.
+	DecompressedBytes int64
+	// SpilledBytes is how much was written to temporary spill files.
+	SpilledBytes int64
+	// JoinRounds is the largest number of rounds the join needed for one
+	// length (1 unless the memory budget was exceeded).
+	JoinRounds int
+	// Decoder is the gzip decoder used ("" when loaded from the index).
+	Decoder string
+	// Duration is the wall time of the whole call.
+	Duration time.Duration
+	// DecodeDuration is the wall time spent decompressing and parsing.
+	DecodeDuration time.Duration
+	// JoinDuration is the wall time of the join after the last file.
+	JoinDuration time.Duration
+}
+
+// Load returns the set from the index when the index matches the files and is
+// intact; otherwise it builds the set, writing a new index when IndexPath is
+// set. An unusable index is never trusted: it is rebuilt. Failing to write
+// the new index does not fail Load (see Stats.IndexError).
+func Load(ctx context.Context, o Options) (*Set, Stats, error) {
+	start := time.Now()
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	ids, err := fingerprint(o.Files)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	var rebuilt bool
+	var reason string
+	if o.IndexPath != "" {
+		set, err := readIndex(o.IndexPath, ids, o.MinFiles)
+		if err == nil {
+			return set, indexStats(set, ids, start), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			rebuilt, reason = true, err.Error()
+		}
+	}
+	set, st, err := build(ctx, o, ids)
+	st.IndexRebuilt, st.IndexReason = rebuilt, reason
+	st.Duration = time.Since(start)
+	if err != nil && st.IndexError != "" {
+		// The set is good; only persisting it failed. A server should start
+		// anyway (slower next time), so this is reported, not returned.
+		return set, st, nil
+	}
+	if err != nil {
+		return nil, st, err
+	}
+	return set, st, nil
+}
+
+// OpenIndex returns the set from the index without ever building: it fails
+// when the index is missing, corrupt or does not match the files.
+func OpenIndex(o Options) (*Set, Stats, error) {
+	start := time.Now()
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	if o.IndexPath == "" {
+		return nil, Stats{}, errors.New("no index path given")
+	}
+	ids, err := fingerprint(o.Files)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	set, err := readIndex(o.IndexPath, ids, o.MinFiles)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	return set, indexStats(set, ids, start), nil
+}
+
+func indexStats(set *Set, ids []fileID, start time.Time) Stats {
+	st := Stats{FromIndex: true, Files: len(ids), Codes: set.Len()}
+	for _, id := range ids {
+		st.CompressedBytes += id.Size
+	}
+	st.Duration = time.Since(start)
+	return st
+}
+
+// Build always builds the set from the files, and writes the index when
+// IndexPath is set.
+func Build(ctx context.Context, o Options) (*Set, Stats, error) {
+	start := time.Now()
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	ids, err := fingerprint(o.Files)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	set, st, err := build(ctx, o, ids)
+	st.Duration = time.Since(start)
+	if err != nil {
+		return nil, st, err
+	}
+	return set, st, nil
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.MinFiles == 0 {
+		o.MinFiles = 2
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+	switch {
+	case len(o.Files) == 0:
+		return o, errors.New("no coupon files given")
+	case len(o.Files) > maxFiles:
+		return o, fmt.Errorf("%d coupon files given, at most %d supported", len(o.Files), maxFiles)
+	case o.MinFiles < 1:
+		return o, fmt.Errorf("min files %d: must be at least 1", o.MinFiles)
+	case o.MinFiles > len(o.Files):
+		return o, fmt.Errorf("min files %d exceeds the %d coupon files given", o.MinFiles, len(o.Files))
+	}
+	return o, nil
+}
+
+// build decodes every file in parallel, joins the buckets and optionally
+// persists the index.
+func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
+	st := Stats{Files: len(ids)}
+	for _, id := range ids {
+		st.CompressedBytes += id.Size
+	}
+	decoder, err := resolveDecoder(o.Decoder)
+	if err != nil {
+		return nil, st, err
+	}
+	st.Decoder = decoder
+	// The join allocates a few large arrays and drops them round after
+	// round; with the default GC pacing the heap could reach twice what is
+	// live. A soft limit for the duration of the build keeps the peak close
+	// to the budget. An existing, lower limit is left alone.
+	if limit := 2*o.MemoryBudget + 128<<20; limit < debug.SetMemoryLimit(-1) {
+		old := debug.SetMemoryLimit(limit)
+		defer debug.SetMemoryLimit(old)
+	}
+	tmp, err := os.MkdirTemp(o.TempDir, "couponset-*")
+	if err != nil {
+		return nil, st, fmt.Errorf("create spill directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parsers := make([]*fileParser, len(o.Files))
+	buckets := make([][numLens]*bucket, len(o.Files))
+	for i := range o.Files {
+		fp := &fileParser{}
+		for l := range numLens {
+			fp.buckets[l] = newBucket(packWidth[l], filepath.Join(tmp, fmt.Sprintf("f%03d-l%02d", i, MinLen+l)))
+		}
+		parsers[i], buckets[i] = fp, fp.buckets
+	}
+	defer func() {
+		for _, fb := range buckets {
+			for _, b := range fb {
+				b.release()
+			}
+		}
+	}()
+
+	decodeStart := time.Now()
+	errs := make([]error, len(o.Files))
+	decompressed := make([]int64, len(o.Files))
+	var wg sync.WaitGroup
+	for i, path := range o.Files {
+		wg.Go(func() {
+			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], o.OnProgress)
+			decompressed[i] = n
+			if err != nil {
+				errs[i] = fmt.Errorf("coupon file %s: %w", path, err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := firstError(ctx, errs); err != nil {
+		return nil, st, err
+	}
+	for i, fp := range parsers {
+		st.Lines += fp.lines
+		st.DecompressedBytes += decompressed[i]
+		for _, b := range fp.buckets {
+			if b.f != nil {
+				st.SpilledBytes += b.count * int64(b.width)
+			}
+		}
+	}
+	if err := checkUnchanged(o.Files, ids); err != nil {
+		return nil, st, err
+	}
+
+	st.DecodeDuration = time.Since(decodeStart)
+	joinStart := time.Now()
+	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget)
+	if err != nil {
+		return nil, st, err
+	}
+	st.JoinDuration = time.Since(joinStart)
+	st.JoinRounds = js.rounds
+	// The join's buffers are garbage now; hand them back to the OS before
+	// the set's table is allocated so the two peaks do not add up.
+	debug.FreeOSMemory()
+	set := newSet(keys, joinOther(parsers, o.MinFiles))
+	st.Codes = set.Len()
+	if o.IndexPath != "" {
+		if err := writeIndex(o.IndexPath, ids, o.MinFiles, set); err != nil {
+			st.IndexError = err.Error()
+			return set, st, err
+		}
+		st.IndexWritten = true
+	}
+	return set, st, nil
+}
+
+// firstError prefers a real failure over the cancellations it caused in the
+// other goroutines, and the caller's cancellation over both.
+func firstError(ctx context.Context, errs []error) error {
+	var canceled error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, context.Canceled) {
+			canceled = err
+			continue
+		}
+		return err
+	}
+	if canceled != nil {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+	}
+	return canceled
+}
+
+// joinOther counts the non-base-36 codes across files.
+func joinOther(parsers []*fileParser, m int) []string {
+	counts := make(map[string]int)
+	for _, fp := range parsers {
+		for s := range fp.other {
+			counts[s]++
+		}
+	}
+	var out []string
+	for s, c := range counts {
+		if c >= m {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+const readBuf = 1 << 20
+
+// ingest decompresses one file and feeds its lines to fp. It returns the
+// number of decompressed bytes.
+func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, onProgress func(Progress)) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s, err := openStream(ctx, decoder, f)
+	if err != nil {
+		return 0, err
+	}
+	defer s.close()
+
+	buf := make([]byte, readBuf)
+	fill := 0
+	var total int64
+	last := time.Now()
+	report := func(done bool) {
+		if onProgress != nil {
+			onProgress(Progress{File: path, CompressedRead: s.compressedPos(), CompressedTotal: size, Bytes: total, Lines: fp.lines, Done: done})
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, rerr := s.r.Read(buf[fill:])
+		fill += n
+		total += int64(n)
+		used := fp.parse(buf[:fill])
+		fill = copy(buf, buf[used:fill])
+		if fill == len(buf) {
+			// One line fills the whole buffer: grow it rather than cut the
+			// line, since a long run of spaces may still trim to a code.
+			nb := make([]byte, 2*len(buf))
+			copy(nb, buf)
+			buf = nb
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			// The deferred close stops a child decoder still writing.
+			return total, rerr
+		}
+		if onProgress != nil && time.Since(last) >= progressEvery {
+			last = time.Now()
+			report(false)
+		}
+	}
+	if err := s.wait(); err != nil {
+		return total, err
+	}
+	fp.finish(buf[:fill])
+	for _, b := range fp.buckets {
+		if err := b.finish(); err != nil {
+			return total, err
+		}
+	}
+	report(true)
+	return total, nil
+}

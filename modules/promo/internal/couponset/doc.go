@@ -1,0 +1,27 @@
+// Package couponset computes and serves the set of valid promo coupon codes.
+//
+// A code is valid when, after trimming surrounding white space and
+// upper-casing, it is 8 to 10 runes long and equals a whole line of at least
+// MinFiles different gzip-compressed coupon files. Lines are normalised the
+// same way; blank lines and lines whose trimmed text starts with '#' are
+// ignored, CRLF line endings are tolerated, and a code repeated inside one
+// file counts once for that file. Upper-casing is unicode.ToUpper applied
+// rune by rune (as strings.ToUpper does); bytes that are not valid UTF-8 read
+// as U+FFFD.
+//
+// The build streams every file once, all files in parallel. Codes made only
+// of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
+// so "OVER9000" and "OVER900000" can never collide; other codes take an exact
+// string path. Packed codes go to per-(file, length) buckets that spill to
+// temporary files, so memory does not grow with the input. The join then
+// works length by length: a length present in fewer than MinFiles files is
+// dropped unread; otherwise the buckets are ordered by size, the
+// k-MinFiles+1 smallest are loaded (a valid code must be in at least one of
+// them) and the larger ones are streamed against them. If the loaded union
+// would exceed the memory budget, the join runs in several hash-partitioned
+// rounds.
+//
+// The resulting Set is immutable and can be persisted to an index file keyed
+// by a fingerprint of the input files, so a restart loads it in milliseconds
+// instead of decompressing gigabytes.
+package couponset

@@ -1,0 +1,294 @@
+package couponset
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Index file layout, all integers little-endian:
+//
+//	magic "MKCOUPIX", version uint32, minFiles uint32, nFiles uint32,
+//	per file: pathLen uint32, path, size int64, mtime int64 (ns), sample uint32,
+//	nSlots uint64, nKeys uint64, the Set's hash table (uint64 × nSlots),
+//	nOther uint32, per other code: len uint32, bytes,
+//	CRC-32C (Castagnoli) of everything before it, uint32.
+const (
+	indexMagic   = "MKCOUPIX"
+	indexVersion = 2
+	// sampleBytes is read from each end of a file for its fingerprint. The
+	// tail holds the gzip trailer: the CRC-32 and length of the whole
+	// decompressed content, which the decoder verifies during the build.
+	sampleBytes = 64 << 10
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// fileID identifies the content of one input file cheaply.
+type fileID struct {
+	Path    string // absolute
+	Size    int64
+	ModTime int64
+	Sample  uint32 // CRC-32C of the first and last sampleBytes
+}
+
+// fingerprint stats every file and samples its ends. It also rejects a file
+// listed twice, which would otherwise count as two different files.
+func fingerprint(paths []string) ([]fileID, error) {
+	ids := make([]fileID, len(paths))
+	infos := make([]os.FileInfo, len(paths))
+	for i, p := range paths {
+		id, info, err := identify(p)
+		if err != nil {
+			return nil, fmt.Errorf("coupon file %s: %w", p, err)
+		}
+		for j := range i {
+			if os.SameFile(infos[j], info) {
+				return nil, fmt.Errorf("coupon file %s: same file as %s", p, paths[j])
+			}
+		}
+		ids[i], infos[i] = id, info
+	}
+	return ids, nil
+}
+
+func identify(path string) (fileID, os.FileInfo, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fileID{}, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fileID{}, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fileID{}, nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return fileID{}, nil, errors.New("not a regular file")
+	}
+	id := fileID{Path: abs, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+	head := min(id.Size, sampleBytes)
+	buf := make([]byte, head+min(id.Size-head, sampleBytes))
+	if _, err := f.ReadAt(buf[:head], 0); err != nil {
+		return fileID{}, nil, err
+	}
+	if _, err := f.ReadAt(buf[head:], id.Size-int64(len(buf))+head); err != nil {
+		return fileID{}, nil, err
+	}
+	id.Sample = crc32.Checksum(buf, castagnoli)
+	return id, info, nil
+}
+
+// checkUnchanged fails when a file changed while it was being read, since
+// the set would then match neither version.
+func checkUnchanged(paths []string, ids []fileID) error {
+	for i, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("coupon file %s: %w", p, err)
+		}
+		if info.Size() != ids[i].Size || info.ModTime().UnixNano() != ids[i].ModTime {
+			return fmt.Errorf("coupon file %s: changed during the build", p)
+		}
+	}
+	return nil
+}
+
+// writeIndex persists the set atomically: a temporary file in the same
+// directory is written, synced and renamed over the index, so a crash leaves
+// either the old index or the new one, never a torn file.
+func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := crc32.New(castagnoli)
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	var scratch [8]byte
+	u32 := func(v uint32) {
+		binary.LittleEndian.PutUint32(scratch[:4], v)
+		bw.Write(scratch[:4])
+	}
+	u64 := func(v uint64) {
+		binary.LittleEndian.PutUint64(scratch[:], v)
+		bw.Write(scratch[:])
+	}
+	bw.WriteString(indexMagic)
+	u32(indexVersion)
+	u32(uint32(minFiles))
+	u32(uint32(len(ids)))
+	for _, id := range ids {
+		u32(uint32(len(id.Path)))
+		bw.WriteString(id.Path)
+		u64(uint64(id.Size))
+		u64(uint64(id.ModTime))
+		u32(id.Sample)
+	}
+	// The hash table is stored as is, so a warm start is a read and a
+	// checksum instead of rehashing millions of codes.
+	u64(uint64(len(set.table)))
+	u64(uint64(set.n))
+	for _, k := range set.table {
+		u64(k)
+	}
+	other := make([]string, 0, len(set.other))
+	for o := range set.other {
+		other = append(other, o)
+	}
+	slices.Sort(other)
+	u32(uint32(len(other)))
+	for _, o := range other {
+		u32(uint32(len(o)))
+		bw.WriteString(o)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	binary.LittleEndian.PutUint32(scratch[:4], h.Sum32())
+	if _, err := tmp.Write(scratch[:4]); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync index: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("install index: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// errIndex marks an index that exists but cannot be used.
+var errIndex = errors.New("unusable index")
+
+// readIndex returns the set stored at path if the file is intact and was
+// built from exactly these files with the same minFiles.
+func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error { return fmt.Errorf("index %s: %s: %w", path, why, errIndex) }
+	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
+		return nil, bad("not an index file")
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, bad("checksum mismatch")
+	}
+	r := &indexReader{b: body[len(indexMagic):]}
+	if v := r.u32(); v != indexVersion {
+		return nil, bad(fmt.Sprintf("version %d, want %d", v, indexVersion))
+	}
+	if m := r.u32(); int(m) != minFiles {
+		return nil, bad(fmt.Sprintf("built for min files %d, want %d", m, minFiles))
+	}
+	n := int(r.u32())
+	if n != len(ids) {
+		return nil, bad("built from other files")
+	}
+	for _, id := range ids {
+		got := fileID{Path: string(r.bytes(int(r.u32())))}
+		got.Size, got.ModTime, got.Sample = int64(r.u64()), int64(r.u64()), r.u32()
+		if r.err != nil {
+			return nil, bad("truncated")
+		}
+		if got != id {
+			return nil, bad("built from other files or older versions of them")
+		}
+	}
+	slots, nk := r.u64(), r.u64()
+	if slots > uint64(len(r.b))/8 || nk > slots || (slots == 0) != (nk == 0) {
+		return nil, bad("malformed table")
+	}
+	set := &Set{table: make([]uint64, slots), n: int(nk)}
+	raw := r.bytes(int(slots) * 8)
+	var count uint64
+	for i := range set.table {
+		k := binary.LittleEndian.Uint64(raw[i*8:])
+		set.table[i] = k
+		if k == 0 {
+			continue
+		}
+		count++
+		v, l := untagKey(k)
+		if l < MinLen || l > MaxLen || bits.Len64(v) > packedBits[l-MinLen] {
+			return nil, bad("invalid key")
+		}
+	}
+	if count != nk {
+		return nil, bad("key count mismatch")
+	}
+	no := r.u32()
+	other := make([]string, 0, min(int(no), len(r.b)))
+	for range no {
+		other = append(other, string(r.bytes(int(r.u32()))))
+		if r.err != nil {
+			break
+		}
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return nil, bad("malformed body")
+	}
+	if len(other) > 0 {
+		set.other = make(map[string]struct{}, len(other))
+		for _, o := range other {
+			set.other[o] = struct{}{}
+		}
+	}
+	return set, nil
+}
+
+type indexReader struct {
+	b   []byte
+	err error
+}
+
+func (r *indexReader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || n > len(r.b) {
+		r.err = io.ErrUnexpectedEOF
+		return nil
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *indexReader) u32() uint32 {
+	p := r.bytes(4)
+	if p == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(p)
+}
+
+func (r *indexReader) u64() uint64 {
+	p := r.bytes(8)
+	if p == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(p)
+}

@@ -1,0 +1,79 @@
+package couponset
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestMergeCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		ref := map[uint64]uint8{}
+		var vals []uint64
+		var cnt []uint8
+		for range 1 + rng.IntN(4) {
+			var run []uint64
+			for range rng.IntN(40) {
+				run = append(run, rng.Uint64N(60))
+			}
+			slices.Sort(run)
+			run = slices.Compact(run)
+			for _, v := range run {
+				ref[v]++
+			}
+			vals, cnt = mergeCount(vals, cnt, run)
+		}
+		if !slices.IsSorted(vals) || len(vals) != len(ref) {
+			t.Fatalf("merged %v, want %d distinct values", vals, len(ref))
+		}
+		for i, v := range vals {
+			if cnt[i] != ref[v] {
+				t.Fatalf("count of %d = %d, want %d", v, cnt[i], ref[v])
+			}
+		}
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 255, 256, 1000, 100000} {
+		for _, bits := range []int{42, 47, 52} {
+			a := make([]uint64, n)
+			for i := range a {
+				a[i] = rng.Uint64() >> (64 - bits)
+			}
+			want := slices.Clone(a)
+			slices.Sort(want)
+			radixSort(a, make([]uint64, n), bits)
+			if !slices.Equal(a, want) {
+				t.Fatalf("n %d bits %d: not sorted", n, bits)
+			}
+		}
+	}
+}
+
+func TestGallopMark(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100 {
+		vals := make([]uint64, rng.IntN(300))
+		for i := range vals {
+			vals[i] = rng.Uint64N(1000)
+		}
+		slices.Sort(vals)
+		vals = slices.Compact(vals)
+		c := make([]uint64, rng.IntN(300))
+		for i := range c {
+			c[i] = rng.Uint64N(1000)
+		}
+		slices.Sort(c)
+		seen := make([]uint64, (len(vals)+63)/64)
+		gallopMark(c, vals, seen)
+		for i, v := range vals {
+			got := seen[i>>6]&(1<<(i&63)) != 0
+			if got != slices.Contains(c, v) {
+				t.Fatalf("value %d: marked %t", v, got)
+			}
+		}
+	}
+}
