@@ -176,7 +176,13 @@ func TestTwoInstancesShareKeysAndCouponLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	overlay := string(testYAML) + "promo:\n  rules:\n    codes:\n      FIFTYOFF:\n        discount: 50%\n        max_redemptions: 5\n"
+	limit := "  rules:\n    codes:\n      FIFTYOFF:\n        discount: 50%\n        max_redemptions: 5\n"
+	overlay := string(testYAML)
+	if strings.Contains(overlay, "\npromo:\n") {
+		overlay = strings.Replace(overlay, "\npromo:\n", "\npromo:\n"+limit, 1)
+	} else {
+		overlay += "promo:\n" + limit
+	}
 	if err := os.WriteFile(filepath.Join(cfgDir, "default.yaml"), def, 0o644); err != nil {
 		t.Fatal(err)
 	}
