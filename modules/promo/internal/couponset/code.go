@@ -143,8 +143,15 @@ func normalize(s string, buf *[maxNormBytes]byte) (kind normKind, v uint64, n in
 	w := 0
 	ascii := true
 	for _, r := range s {
-		r = unicode.ToUpper(r)
-		if r >= utf8.RuneSelf {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			buf[w] = byte(r)
+			w++
+			continue
+		}
+		if r = unicode.ToUpper(r); r >= utf8.RuneSelf {
 			ascii = false
 		}
 		w += utf8.EncodeRune(buf[w:], r)
@@ -165,3 +172,43 @@ func NormalizeCode(raw string) (string, bool) {
 	n := utf8.RuneCountInString(t)
 	return t, n >= MinLen && n <= MaxLen
 }
+
+// trimSpace is strings.TrimSpace (unicode.IsSpace on both ends) without its
+// per-rune function calls once a non-ASCII byte shows up, which made
+// non-ASCII lookups several times slower than ASCII ones.
+func trimSpace(s string) string {
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] == 0 {
+				break
+			}
+			s = s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		s = s[n:]
+	}
+	for len(s) > 0 {
+		c := s[len(s)-1]
+		if c < utf8.RuneSelf {
+			if asciiSpace[c] == 0 {
+				break
+			}
+			s = s[:len(s)-1]
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(s)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+// asciiSpace marks the bytes strings.TrimSpace trims.
+var asciiSpace = [256]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}

@@ -153,3 +153,14 @@ func TestPackRoundTrip(t *testing.T) {
 		t.Error("tagged keys of different lengths collide")
 	}
 }
+
+func FuzzTrimSpace(f *testing.F) {
+	for _, s := range []string{"", " a ", "\u00a0ä\u3000", "\xff \xc3", "\t\n\v\f\r", "\u0085x\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Fatalf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

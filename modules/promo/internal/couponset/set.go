@@ -3,7 +3,6 @@ package couponset
 import (
 	"math/bits"
 	"slices"
-	"strings"
 )
 
 // Set is an immutable set of valid coupon codes, safe for concurrent use.
@@ -95,7 +94,7 @@ func (s *Set) hasKey(k uint64) bool {
 // white space is ignored and letters are matched case-insensitively. It does
 // not allocate.
 func (s *Set) Lookup(raw string) Verdict {
-	t := strings.TrimSpace(raw)
+	t := trimSpace(raw)
 	if len(t) >= MinLen && len(t) <= MaxLen {
 		if v, ok := packString(t); ok {
 			return s.verdict(s.hasKey(tagKey(v, len(t))))
