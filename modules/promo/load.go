@@ -75,6 +75,10 @@ func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger) error 
 	}
 	s.swapIn(set)
 	s.metrics.observeLoad(set, st)
+	if st.IndexError != "" {
+		// The set is good; only the next start will have to build again.
+		log.Warn().Str("index", c.IndexPath).Str("error", st.IndexError).Msg("coupon index not written")
+	}
 	log.Info().Int("codes", set.Len()).Bool("from_index", st.FromIndex).Bool("index_rebuilt", st.IndexRebuilt).
 		Int64("lines", st.Lines).Dur("duration", st.Duration).Str("decoder", st.Decoder).Msg("coupon set ready")
 	return nil
