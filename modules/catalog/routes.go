@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"minikart/platform/apperr"
+	"minikart/platform/httpserver"
 )
 
 type handler struct{ s *Service }
@@ -28,13 +29,22 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	if body, total, ok, err := h.s.renderedList(c.Request.Context(), page); err != nil || ok {
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		c.Header("X-Total-Count", strconv.Itoa(total))
+		httpserver.RawJSON(c, http.StatusOK, body)
+		return
+	}
 	products, total, err := h.s.List(c.Request.Context(), page)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.Header("X-Total-Count", strconv.Itoa(total))
-	c.JSON(http.StatusOK, products)
+	httpserver.JSON(c, http.StatusOK, products)
 }
 
 func (h *handler) get(c *gin.Context) {
@@ -43,12 +53,20 @@ func (h *handler) get(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	if body, ok, err := h.s.renderedProduct(c.Request.Context(), id); err != nil || ok {
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		httpserver.RawJSON(c, http.StatusOK, body)
+		return
+	}
 	p, err := h.s.Get(c.Request.Context(), id)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, p)
+	httpserver.JSON(c, http.StatusOK, p)
 }
 
 // ParseProductID parses a product id path parameter: a decimal int64.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,11 +34,14 @@ type Service struct {
 	now      func() time.Time
 }
 
-// snapshot is the whole catalogue as of taken.
+// snapshot is the whole catalogue as of taken, with its JSON rendered
+// once: the whole list (the default page) and each product.
 type snapshot struct {
-	list  []Product
-	byID  map[int64]Product
-	taken time.Time
+	list     []Product
+	byID     map[int64]Product
+	listJSON []byte
+	itemJSON map[int64][]byte
+	taken    time.Time
 }
 
 // maxCachedProducts bounds the snapshot: a larger catalogue is read from
@@ -72,13 +76,45 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	if err != nil || total > maxCachedProducts {
 		return nil, err
 	}
-	sn := &snapshot{list: make([]Product, len(rows)), byID: make(map[int64]Product, len(rows)), taken: taken}
+	sn := &snapshot{
+		list: make([]Product, len(rows)), byID: make(map[int64]Product, len(rows)),
+		itemJSON: make(map[int64][]byte, len(rows)), taken: taken,
+	}
 	for i, r := range rows {
 		sn.list[i] = s.toProduct(r)
 		sn.byID[r.ID] = sn.list[i]
+		if sn.itemJSON[r.ID], err = json.Marshal(sn.list[i]); err != nil {
+			return nil, err
+		}
+	}
+	if sn.listJSON, err = json.Marshal(sn.list); err != nil {
+		return nil, err
 	}
 	s.snap.Store(sn)
 	return sn, nil
+}
+
+// renderedList returns the JSON of page p when the cache has it ready: the
+// whole catalogue, from the first product. ok is false otherwise.
+func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total int, ok bool, err error) {
+	sn, err := s.cached(ctx)
+	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
+		return nil, 0, false, err
+	}
+	return sn.listJSON, len(sn.list), true, nil
+}
+
+// renderedProduct returns the JSON of one product when the cache is on.
+func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, ok bool, err error) {
+	sn, err := s.cached(ctx)
+	if err != nil || sn == nil {
+		return nil, false, err
+	}
+	body, found := sn.itemJSON[id]
+	if !found {
+		return nil, false, ErrProductNotFound
+	}
+	return body, true, nil
 }
 
 // List returns one page of products and the total number of products.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -75,5 +76,33 @@ func TestCacheErrorIsNotCached(t *testing.T) {
 	st.err = nil
 	if page, _, err := s.List(context.Background(), Page{Limit: 10}); err != nil || len(page) == 0 {
 		t.Errorf("after recovery: %d products, %v", len(page), err)
+	}
+}
+
+func TestRenderedJSONMatchesTheProducts(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
+	ctx := context.Background()
+	all, total, _ := s.List(ctx, Page{Limit: 1000})
+	want, _ := json.Marshal(all)
+	body, n, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+	if err != nil || !ok || n != total || string(body) != string(want) {
+		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
+	}
+	for _, p := range []Page{{Limit: 1}, {Limit: 1000, Offset: 1}} {
+		if _, _, ok, _ := s.renderedList(ctx, p); ok {
+			t.Errorf("page %+v served from the whole-list rendering", p)
+		}
+	}
+	one, _ := json.Marshal(all[0])
+	if body, ok, err := s.renderedProduct(ctx, 1); err != nil || !ok || string(body) != string(one) {
+		t.Errorf("renderedProduct(1) = %s, %v, %v", body, ok, err)
+	}
+	if _, _, err := s.renderedProduct(ctx, 404); !errors.Is(err, ErrProductNotFound) {
+		t.Errorf("renderedProduct(404) = %v", err)
+	}
+	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
+	if _, ok, _ := off.renderedProduct(ctx, 1); ok {
+		t.Error("rendered JSON served with the cache off")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"minikart/platform/httpserver"
 	"minikart/platform/ratelimit"
 )
 
@@ -61,7 +62,7 @@ func (h *handler) place(c *gin.Context) {
 	if placed.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", placed.Body)
+	httpserver.RawJSON(c, http.StatusOK, placed.Body)
 }
 
 // IdempotencyHeader lets a client retry POST /api/order safely.
@@ -96,5 +97,5 @@ func (h *handler) get(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	httpserver.JSON(c, http.StatusOK, o)
 }
