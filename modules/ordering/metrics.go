@@ -1,9 +1,9 @@
 package ordering
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	platformmetrics "minikart/platform/metrics"
 )
 
 // metrics answer "how many orders, worth how much, discounted by how much".
@@ -29,12 +29,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "orders_idempotent_replays_total", Help: "Order requests answered from a stored Idempotency-Key response.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.orders, m.revenue, m.discounts, m.replays} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register ordering metrics: %w", err)
-		}
-	}
-	return m, nil
+	return m, platformmetrics.Register(reg, "ordering", m.orders, m.revenue, m.discounts, m.replays)
 }
 
 func (m *metrics) placed(o storedOrder) {

@@ -11,6 +11,7 @@ import (
 
 	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/health"
+	platformmetrics "minikart/platform/metrics"
 )
 
 // loadCouponSetsOnStart loads the coupon set in the start hook. Blocking
@@ -123,12 +124,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "promo_validations_total", Help: "Coupon validations by result.",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.codes, m.buildSecs, m.lines, m.loads, m.validations} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register promo metrics: %w", err)
-		}
-	}
-	return m, nil
+	return m, platformmetrics.Register(reg, "promo", m.codes, m.buildSecs, m.lines, m.loads, m.validations)
 }
 
 func (m *metrics) observeLoad(set *couponset.Set, st couponset.Stats) {

@@ -18,6 +18,7 @@ import (
 
 	"minikart/platform/config"
 	"minikart/platform/health"
+	"minikart/platform/metrics"
 )
 
 // Config is the database section.
@@ -167,7 +168,7 @@ func registerPoolMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) error {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "db_pool_" + name, Help: help},
 			func() float64 { return f(pool.Stat()) })
 	}
-	for _, c := range []prometheus.Collector{
+	return metrics.Register(reg, "pool",
 		gauge("acquired_conns", "Connections currently in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
 		gauge("idle_conns", "Idle connections in the pool.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
 		gauge("total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),
@@ -177,10 +178,5 @@ func registerPoolMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) error {
 		counter("empty_acquires_total", "Acquires that had to wait for a connection.", func(s *pgxpool.Stat) float64 { return float64(s.EmptyAcquireCount()) }),
 		counter("acquire_wait_seconds_total", "Time spent waiting for a connection.", func(s *pgxpool.Stat) float64 { return s.AcquireDuration().Seconds() }),
 		counter("canceled_acquires_total", "Acquires canceled by their context.", func(s *pgxpool.Stat) float64 { return float64(s.CanceledAcquireCount()) }),
-	} {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("register pool metrics: %w", err)
-		}
-	}
-	return nil
+	)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"minikart/platform/apperr"
+	"minikart/platform/metrics"
 )
 
 // CorrelationHeader carries the id that ties a request to its log lines.
@@ -99,12 +100,7 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register http metrics: %w", err)
-		}
-	}
-	return m, nil
+	return m, metrics.Register(reg, "http", m.requests, m.duration)
 }
 
 func (m *httpMetrics) handler(c *gin.Context) {

@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"fmt"
+
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,4 +40,15 @@ func NewHandler(reg *prometheus.Registry) *Handler { return &Handler{reg: reg} }
 // Register mounts GET /metrics.
 func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{})))
+}
+
+// Register registers every collector with reg, naming the owner in the
+// error (a duplicate name is a wiring mistake, reported at start).
+func Register(reg prometheus.Registerer, owner string, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register %s metrics: %w", owner, err)
+		}
+	}
+	return nil
 }

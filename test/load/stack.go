@@ -98,11 +98,11 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 		st.procs.postmaster = postmasterPID(cluster.Dir)
 	}
 
-	port, err := freePort()
+	port, err := pgtest.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	adminPort, err := freePort()
+	adminPort, err := pgtest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +253,4 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -69,7 +69,7 @@ func StartThrowaway(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,8 @@ func (c *Cluster) chownForServer(dir string) error {
 	})
 }
 
-func freePort() (int, error) {
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
