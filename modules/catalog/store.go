@@ -58,6 +58,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 	return rows, total, nil
 }
 
+// Get reads one product, or ErrProductNotFound.
 func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 	const q = `
 		SELECT id, name, category, price_cents, image_slug
@@ -73,6 +74,7 @@ func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 	return row, nil
 }
 
+// ByIDs reads the products among ids in one query; missing ids are skipped.
 func (st *store) ByIDs(ctx context.Context, ids []int64) ([]productRow, error) {
 	const q = `
 		SELECT id, name, category, price_cents, image_slug

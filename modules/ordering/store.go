@@ -148,6 +148,7 @@ type itemRow struct {
 	UnitPrice int64 `db:"unit_price_cents"`
 }
 
+// Get reads an order and its items in position order, or ErrOrderNotFound.
 func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
 	const qOrder = `
 		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents

@@ -176,6 +176,7 @@ type FieldError struct {
 	Msg string
 }
 
+// Error names the key and what is wrong with it.
 func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
 
 // Invalid returns a FieldError for key, formatted like fmt.Sprintf.

@@ -68,6 +68,7 @@ func New(c Config, w io.Writer) zerolog.Logger {
 // normal start-up stays quiet.
 type fxLogger struct{ l zerolog.Logger }
 
+// LogEvent implements fxevent.Logger.
 func (f *fxLogger) LogEvent(event fxevent.Event) {
 	switch e := event.(type) {
 	case *fxevent.OnStartExecuted:
