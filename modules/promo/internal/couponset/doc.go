@@ -13,7 +13,9 @@
 // of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact
 // string path. Packed codes go to per-(file, length) buckets that spill to
-// temporary files, so memory does not grow with the input. The join then
+// temporary files, so memory does not grow with the input; where the file
+// system allows, whole aligned blocks are written past the page cache
+// (O_DIRECT), since a spill is read at most once. The join then
 // works length by length: a length present in fewer than MinFiles files is
 // dropped unread; otherwise the buckets are ordered by size, the
 // k-MinFiles+1 smallest are loaded (a valid code must be in at least one of
