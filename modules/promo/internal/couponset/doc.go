@@ -15,13 +15,13 @@
 // string path. Packed codes go to per-(file, length) buckets that spill to
 // temporary files, so memory does not grow with the input; where the file
 // system allows, whole aligned blocks are written past the page cache
-// (O_DIRECT), since a spill is read at most once. The join then
-// works length by length: a length present in fewer than MinFiles files is
+// (O_DIRECT), since a spill is read at most once. The join then works
+// length by length: a length present in fewer than MinFiles files is
 // dropped unread; otherwise the buckets are ordered by size, the
 // k-MinFiles+1 smallest are loaded (a valid code must be in at least one of
-// them) and the larger ones are streamed against them. If the loaded union
-// would exceed the memory budget, the join runs in several hash-partitioned
-// rounds.
+// them) and the larger ones are streamed against them, their stored bytes
+// probed in one pass. If the loaded union would exceed the memory budget,
+// the join runs in several hash-partitioned rounds.
 //
 // The resulting Set is immutable and can be persisted to an index file keyed
 // by a fingerprint of the input files, so a restart loads it in milliseconds
