@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -260,7 +259,6 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	}()
 
 	decodeStart := time.Now()
-	restoreProcs := extraProc(len(o.Files))
 	errs := make([]error, len(o.Files))
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
@@ -275,7 +273,6 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		})
 	}
 	wg.Wait()
-	restoreProcs()
 	if err := firstError(ctx, errs); err != nil {
 		return nil, st, err
 	}
@@ -313,29 +310,6 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		st.IndexWritten = true
 	}
 	return set, st, nil
-}
-
-// extraProc adds one processor (GOMAXPROCS) while more files decode than
-// there are processors, and returns what restores the setting. Each file's
-// goroutine spends long stretches in the C decoder and in blocking spill
-// writes; coming back from one it waits for a processor while a core may be
-// idle. With one processor more, the operating system keeps the cores busy.
-// A default setting is restored as the default, so it keeps following the
-// CPU limit of the process.
-func extraProc(files int) (restore func()) {
-	procs := runtime.GOMAXPROCS(0)
-	if files <= procs || procs > runtime.NumCPU() {
-		return func() {}
-	}
-	runtime.SetDefaultGOMAXPROCS()
-	wasDefault := runtime.GOMAXPROCS(procs+1) == procs
-	return func() {
-		if wasDefault {
-			runtime.SetDefaultGOMAXPROCS()
-		} else {
-			runtime.GOMAXPROCS(procs)
-		}
-	}
 }
 
 // firstError prefers a real failure over the cancellations it caused in the
