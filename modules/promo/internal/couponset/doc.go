@@ -27,5 +27,5 @@
 // by a fingerprint of the input files, so a restart loads it in milliseconds
 // instead of decompressing gigabytes: the index holds the Set's hash table
 // as is, 8-byte aligned, and a warm start maps the file read-only, checks
-// its CRC-32C and uses the table in place.
+// its CRC-32C checksums (chunks in parallel) and uses the table in place.
 package couponset

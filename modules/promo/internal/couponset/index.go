@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"unsafe"
 )
 
@@ -21,10 +22,12 @@ import (
 //	zero bytes up to a multiple of 8 from the start of the file,
 //	nSlots uint64, nKeys uint64, the Set's hash table (uint64 × nSlots),
 //	nOther uint32, per other code: len uint32, bytes,
-//	CRC-32C (Castagnoli) of everything before it, uint32.
+//	checksum of everything before it, uint32: the CRC-32C (Castagnoli) of
+//	the CRC-32Cs of its consecutive 8 MiB chunks, each little-endian, so
+//	that a warm start checks the chunks in parallel.
 const (
 	indexMagic   = "MKCOUPIX"
-	indexVersion = 3
+	indexVersion = 4
 	// sampleBytes is read from each end of a file for its fingerprint. The
 	// tail holds the gzip trailer: the CRC-32 and length of the whole
 	// decompressed content, which the decoder verifies during the build.
@@ -121,7 +124,7 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := crc32.New(castagnoli)
+	h := &chunkSum{}
 	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
 	var scratch [8]byte
 	var off int
@@ -192,12 +195,64 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 	return nil
 }
 
+// sumChunk is the size of the chunks the index checksum is made of.
+const sumChunk = 8 << 20
+
+// checksum returns the index checksum of data, checking its chunks on every
+// processor.
+func checksum(data []byte) uint32 {
+	n := (len(data) + sumChunk - 1) / sumChunk
+	sums := make([]byte, 4*n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				c := crc32.Checksum(data[i*sumChunk:min((i+1)*sumChunk, len(data))], castagnoli)
+				binary.LittleEndian.PutUint32(sums[4*i:], c)
+			}
+		})
+	}
+	wg.Wait()
+	return crc32.Checksum(sums, castagnoli)
+}
+
+// chunkSum computes checksum over what is written to it.
+type chunkSum struct {
+	cur  uint32
+	fill int
+	sums []byte
+}
+
+func (h *chunkSum) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), sumChunk-h.fill)
+		h.cur = crc32.Update(h.cur, castagnoli, p[:k])
+		h.fill += k
+		p = p[k:]
+		if h.fill == sumChunk {
+			h.sums = binary.LittleEndian.AppendUint32(h.sums, h.cur)
+			h.cur, h.fill = 0, 0
+		}
+	}
+	return n, nil
+}
+
+func (h *chunkSum) Sum32() uint32 {
+	sums := h.sums
+	if h.fill > 0 {
+		sums = binary.LittleEndian.AppendUint32(sums, h.cur)
+	}
+	return crc32.Checksum(sums, castagnoli)
+}
+
 // errIndex marks an index that exists but cannot be used.
 var errIndex = errors.New("unusable index")
 
 // readIndex returns the set stored at path if the file is intact and was
 // built from exactly these files with the same minFiles. The whole file is
-// checked against its CRC-32C before any of it is trusted; the table is then
+// checked against its checksum before any of it is trusted; the table is then
 // used where it lies in the mapped (or read) file, with no per-key work.
 func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 	m, err := mapIndex(path)
@@ -222,7 +277,7 @@ func decodeIndex(path string, data []byte, ids []fileID, minFiles int) (set *Set
 		return nil, false, bad("not an index file")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
+	if checksum(body) != sum {
 		return nil, false, bad("checksum mismatch")
 	}
 	r := &indexReader{b: body[len(indexMagic):]}

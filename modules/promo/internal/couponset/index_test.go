@@ -203,3 +203,23 @@ func TestIndexMappedTable(t *testing.T) {
 		}
 	}
 }
+
+// TestChecksumChunks checks that the streamed and the parallel index
+// checksums agree around chunk boundaries.
+func TestChecksumChunks(t *testing.T) {
+	data := make([]byte, 2*sumChunk+100)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, n := range []int{0, 1, sumChunk - 1, sumChunk, sumChunk + 1, 2 * sumChunk, len(data)} {
+		h := &chunkSum{}
+		for p := data[:n]; len(p) > 0; {
+			k := min(len(p), 1<<20+3)
+			h.Write(p[:k])
+			p = p[k:]
+		}
+		if got, want := h.Sum32(), checksum(data[:n]); got != want {
+			t.Errorf("%d bytes: streamed %08x, parallel %08x", n, got, want)
+		}
+	}
+}
