@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"unsafe"
 )
 
 const bucketStartBuf = 4 << 10
@@ -27,6 +28,9 @@ type bucket struct {
 	path  string
 	f     *os.File
 	err   error
+	// direct writes whole aligned blocks past the page cache; nil when the
+	// file system does not allow it.
+	direct *os.File
 	// written is the file size; last is the size of the latest write, which
 	// writeBehind drops from the page cache on the next spill.
 	written, last int64
@@ -76,8 +80,31 @@ func (b *bucket) spill() {
 			return
 		}
 		b.f = f
+		// The remainder left by an aligned write must leave room to
+		// fill, so a buffer of a few blocks at least is needed.
+		if len(b.buf)-8 >= 4*directAlign {
+			b.direct = openDirect(b.path)
+		}
+		if b.direct != nil && !isAligned(b.buf) {
+			nb := alignedBytes(len(b.buf))
+			copy(nb, b.buf[:b.n])
+			b.setBuf(nb)
+		}
 	}
-	if _, err := b.f.Write(b.buf[:b.n]); err != nil {
+	if b.direct != nil {
+		// Only whole aligned blocks go past the cache; the rest moves to
+		// the front and waits for the next spill or finish.
+		k := b.n &^ (directAlign - 1)
+		if k > 0 {
+			if _, err := b.direct.WriteAt(b.buf[:k], b.written); err != nil {
+				b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
+			}
+			b.written += int64(k)
+			b.n = copy(b.buf, b.buf[k:b.n])
+		}
+		return
+	}
+	if _, err := b.f.WriteAt(b.buf[:b.n], b.written); err != nil {
 		b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
 	}
 	writeBehind(b.f, b.written-b.last, b.last, b.written, int64(b.n))
@@ -90,14 +117,33 @@ func (b *bucket) spill() {
 // bucket lives entirely in its file.
 func (b *bucket) finish() error {
 	b.count = (b.written + int64(b.n)) / int64(b.width)
-	if b.f != nil && b.n > 0 {
-		b.spill()
+	if b.f != nil && b.n > 0 && b.err == nil {
+		if _, err := b.f.WriteAt(b.buf[:b.n], b.written); err != nil {
+			b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
+		}
+		b.written += int64(b.n)
+		b.n = 0
 	}
 	return b.err
 }
 
+// alignedBytes returns n bytes starting at a multiple of directAlign.
+func alignedBytes(n int) []byte {
+	raw := make([]byte, n+directAlign)
+	skip := int(-uintptr(unsafe.Pointer(&raw[0])) & (directAlign - 1))
+	return raw[skip : skip+n : skip+n]
+}
+
+func isAligned(b []byte) bool {
+	return len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%directAlign == 0
+}
+
 // release closes and removes the spill file and frees the buffer.
 func (b *bucket) release() {
+	if b.direct != nil {
+		b.direct.Close()
+		b.direct = nil
+	}
 	if b.f != nil {
 		b.f.Close()
 		os.Remove(b.path)
@@ -113,7 +159,30 @@ func (b *bucket) release() {
 func (b *bucket) read(from, to int64, dst []uint64, raw []byte, rf roundFilter, fn func([]uint64) error) error {
 	w := int64(b.width)
 	mask := uint64(1)<<(8*b.width) - 1
-	chunk := int64(len(dst))
+	return b.readRaw(from, to, int64(len(dst)), raw, func(src []byte, cnt int64) error {
+		out := dst[:0]
+		if rf.rounds <= 1 {
+			for i := int64(0); i < cnt; i++ {
+				out = append(out, binary.LittleEndian.Uint64(src[i*w:])&mask)
+			}
+		} else {
+			for i := int64(0); i < cnt; i++ {
+				v := binary.LittleEndian.Uint64(src[i*w:]) & mask
+				if partition(v, rf.rounds) == rf.round {
+					out = append(out, v)
+				}
+			}
+		}
+		return fn(out)
+	})
+}
+
+// readRaw calls fn with the stored bytes of the values [from, to), at most
+// chunk values at a time: cnt values of width bytes, followed by 8 bytes
+// that may be read but are not values, so that each value can be loaded as
+// one uint64.
+func (b *bucket) readRaw(from, to, chunk int64, raw []byte, fn func(src []byte, cnt int64) error) error {
+	w := int64(b.width)
 	for from < to {
 		cnt := min(chunk, to-from)
 		var src []byte
@@ -133,20 +202,7 @@ func (b *bucket) read(from, to int64, dst []uint64, raw []byte, rf roundFilter, 
 			dropRead(b.f, from*w, cnt*w)
 			src = raw[:need]
 		}
-		out := dst[:0]
-		if rf.rounds <= 1 {
-			for i := int64(0); i < cnt; i++ {
-				out = append(out, binary.LittleEndian.Uint64(src[i*w:])&mask)
-			}
-		} else {
-			for i := int64(0); i < cnt; i++ {
-				v := binary.LittleEndian.Uint64(src[i*w:]) & mask
-				if partition(v, rf.rounds) == rf.round {
-					out = append(out, v)
-				}
-			}
-		}
-		if err := fn(out); err != nil {
+		if err := fn(src, cnt); err != nil {
 			return err
 		}
 		from += cnt

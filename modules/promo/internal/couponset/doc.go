@@ -13,15 +13,19 @@
 // of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact
 // string path. Packed codes go to per-(file, length) buckets that spill to
-// temporary files, so memory does not grow with the input. The join then
-// works length by length: a length present in fewer than MinFiles files is
+// temporary files, so memory does not grow with the input; where the file
+// system allows, whole aligned blocks are written past the page cache
+// (O_DIRECT), since a spill is read at most once. The join then works
+// length by length: a length present in fewer than MinFiles files is
 // dropped unread; otherwise the buckets are ordered by size, the
 // k-MinFiles+1 smallest are loaded (a valid code must be in at least one of
-// them) and the larger ones are streamed against them. If the loaded union
-// would exceed the memory budget, the join runs in several hash-partitioned
-// rounds.
+// them) and the larger ones are streamed against them, their stored bytes
+// probed in one pass. If the loaded union would exceed the memory budget,
+// the join runs in several hash-partitioned rounds.
 //
 // The resulting Set is immutable and can be persisted to an index file keyed
 // by a fingerprint of the input files, so a restart loads it in milliseconds
-// instead of decompressing gigabytes.
+// instead of decompressing gigabytes: the index holds the Set's hash table
+// as is, 8-byte aligned, and a warm start maps the file read-only, checks
+// its CRC-32C checksums (chunks in parallel) and uses the table in place.
 package couponset

@@ -7,22 +7,27 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"unsafe"
 )
 
 // Index file layout, all integers little-endian:
 //
 //	magic "MKCOUPIX", version uint32, minFiles uint32, nFiles uint32,
 //	per file: pathLen uint32, path, size int64, mtime int64 (ns), sample uint32,
+//	zero bytes up to a multiple of 8 from the start of the file,
 //	nSlots uint64, nKeys uint64, the Set's hash table (uint64 × nSlots),
 //	nOther uint32, per other code: len uint32, bytes,
-//	CRC-32C (Castagnoli) of everything before it, uint32.
+//	checksum of everything before it, uint32: the CRC-32C (Castagnoli) of
+//	the CRC-32Cs of its consecutive 8 MiB chunks, each little-endian, so
+//	that a warm start checks the chunks in parallel.
 const (
 	indexMagic   = "MKCOUPIX"
-	indexVersion = 2
+	indexVersion = 4
 	// sampleBytes is read from each end of a file for its fingerprint. The
 	// tail holds the gzip trailer: the CRC-32 and length of the whole
 	// decompressed content, which the decoder verifies during the build.
@@ -119,30 +124,39 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := crc32.New(castagnoli)
+	h := &chunkSum{}
 	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
 	var scratch [8]byte
+	var off int
 	u32 := func(v uint32) {
 		binary.LittleEndian.PutUint32(scratch[:4], v)
+		off += 4
 		bw.Write(scratch[:4])
 	}
 	u64 := func(v uint64) {
 		binary.LittleEndian.PutUint64(scratch[:], v)
+		off += 8
 		bw.Write(scratch[:])
 	}
-	bw.WriteString(indexMagic)
+	off, _ = bw.WriteString(indexMagic)
 	u32(indexVersion)
 	u32(uint32(minFiles))
 	u32(uint32(len(ids)))
 	for _, id := range ids {
 		u32(uint32(len(id.Path)))
-		bw.WriteString(id.Path)
+		n, _ := bw.WriteString(id.Path)
+		off += n
 		u64(uint64(id.Size))
 		u64(uint64(id.ModTime))
 		u32(id.Sample)
 	}
-	// The hash table is stored as is, so a warm start is a read and a
-	// checksum instead of rehashing millions of codes.
+	// The hash table is stored as is and 8-byte aligned, so a warm start
+	// maps the file and uses the table in place: a checksum instead of
+	// reading, copying or rehashing millions of codes.
+	for off%8 != 0 {
+		bw.WriteByte(0)
+		off++
+	}
 	u64(uint64(len(set.table)))
 	u64(uint64(set.n))
 	for _, k := range set.table {
@@ -181,66 +195,136 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 	return nil
 }
 
+// sumChunk is the size of the chunks the index checksum is made of.
+const sumChunk = 8 << 20
+
+// checksum returns the index checksum of data, checking its chunks on every
+// processor.
+func checksum(data []byte) uint32 {
+	n := (len(data) + sumChunk - 1) / sumChunk
+	sums := make([]byte, 4*n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				c := crc32.Checksum(data[i*sumChunk:min((i+1)*sumChunk, len(data))], castagnoli)
+				binary.LittleEndian.PutUint32(sums[4*i:], c)
+			}
+		})
+	}
+	wg.Wait()
+	return crc32.Checksum(sums, castagnoli)
+}
+
+// chunkSum computes checksum over what is written to it.
+type chunkSum struct {
+	cur  uint32
+	fill int
+	sums []byte
+}
+
+func (h *chunkSum) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), sumChunk-h.fill)
+		h.cur = crc32.Update(h.cur, castagnoli, p[:k])
+		h.fill += k
+		p = p[k:]
+		if h.fill == sumChunk {
+			h.sums = binary.LittleEndian.AppendUint32(h.sums, h.cur)
+			h.cur, h.fill = 0, 0
+		}
+	}
+	return n, nil
+}
+
+func (h *chunkSum) Sum32() uint32 {
+	sums := h.sums
+	if h.fill > 0 {
+		sums = binary.LittleEndian.AppendUint32(sums, h.cur)
+	}
+	return crc32.Checksum(sums, castagnoli)
+}
+
 // errIndex marks an index that exists but cannot be used.
 var errIndex = errors.New("unusable index")
 
 // readIndex returns the set stored at path if the file is intact and was
-// built from exactly these files with the same minFiles.
+// built from exactly these files with the same minFiles. The whole file is
+// checked against its checksum before any of it is trusted; the table is then
+// used where it lies in the mapped (or read) file, with no per-key work.
 func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
-	data, err := os.ReadFile(path)
+	m, err := mapIndex(path)
 	if err != nil {
 		return nil, err
 	}
+	set, keep, err := decodeIndex(path, m.data, ids, minFiles)
+	if err != nil || !keep {
+		m.release()
+		return set, err
+	}
+	// The table lives in the mapping; it goes when the set does.
+	runtime.AddCleanup(set, func(m indexData) { m.release() }, m)
+	return set, nil
+}
+
+// decodeIndex parses and verifies the index held in data. keep reports that
+// the returned set's table points into data.
+func decodeIndex(path string, data []byte, ids []fileID, minFiles int) (set *Set, keep bool, err error) {
 	bad := func(why string) error { return fmt.Errorf("index %s: %s: %w", path, why, errIndex) }
 	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
-		return nil, bad("not an index file")
+		return nil, false, bad("not an index file")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, bad("checksum mismatch")
+	if checksum(body) != sum {
+		return nil, false, bad("checksum mismatch")
 	}
 	r := &indexReader{b: body[len(indexMagic):]}
 	if v := r.u32(); v != indexVersion {
-		return nil, bad(fmt.Sprintf("version %d, want %d", v, indexVersion))
+		return nil, false, bad(fmt.Sprintf("version %d, want %d", v, indexVersion))
 	}
 	if m := r.u32(); int(m) != minFiles {
-		return nil, bad(fmt.Sprintf("built for min files %d, want %d", m, minFiles))
+		return nil, false, bad(fmt.Sprintf("built for min files %d, want %d", m, minFiles))
 	}
 	n := int(r.u32())
 	if n != len(ids) {
-		return nil, bad("built from other files")
+		return nil, false, bad("built from other files")
 	}
 	for _, id := range ids {
 		got := fileID{Path: string(r.bytes(int(r.u32())))}
 		got.Size, got.ModTime, got.Sample = int64(r.u64()), int64(r.u64()), r.u32()
 		if r.err != nil {
-			return nil, bad("truncated")
+			return nil, false, bad("truncated")
 		}
 		if got != id {
-			return nil, bad("built from other files or older versions of them")
+			return nil, false, bad("built from other files or older versions of them")
+		}
+	}
+	for pad := (8 - (len(body)-len(r.b))%8) % 8; pad > 0; pad-- {
+		if p := r.bytes(1); p == nil || p[0] != 0 {
+			return nil, false, bad("malformed padding")
 		}
 	}
 	slots, nk := r.u64(), r.u64()
-	if slots > uint64(len(r.b))/8 || nk > slots || (slots == 0) != (nk == 0) {
-		return nil, bad("malformed table")
+	// The writer sizes every table with at least tableSize slots, which
+	// leaves empty slots that end every probe; any other shape is not one
+	// of ours.
+	if r.err != nil || slots > uint64(len(r.b))/8 || nk > slots || slots < uint64(tableSize(int(nk))) {
+		return nil, false, bad("malformed table")
 	}
-	set := &Set{table: make([]uint64, slots), n: int(nk)}
 	raw := r.bytes(int(slots) * 8)
-	var count uint64
-	for i := range set.table {
-		k := binary.LittleEndian.Uint64(raw[i*8:])
-		set.table[i] = k
-		if k == 0 {
-			continue
+	set = &Set{n: int(nk)}
+	if slots > 0 {
+		if littleEndian && uintptr(unsafe.Pointer(&raw[0]))%8 == 0 {
+			set.table = unsafe.Slice((*uint64)(unsafe.Pointer(&raw[0])), slots)
+			keep = true
+		} else {
+			set.table = make([]uint64, slots)
+			for i := range set.table {
+				set.table[i] = binary.LittleEndian.Uint64(raw[i*8:])
+			}
 		}
-		count++
-		v, l := untagKey(k)
-		if l < MinLen || l > MaxLen || bits.Len64(v) > packedBits[l-MinLen] {
-			return nil, bad("invalid key")
-		}
-	}
-	if count != nk {
-		return nil, bad("key count mismatch")
 	}
 	no := r.u32()
 	other := make([]string, 0, min(int(no), len(r.b)))
@@ -251,7 +335,7 @@ func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 		}
 	}
 	if r.err != nil || len(r.b) != 0 {
-		return nil, bad("malformed body")
+		return nil, false, bad("malformed body")
 	}
 	if len(other) > 0 {
 		set.other = make(map[string]struct{}, len(other))
@@ -259,8 +343,12 @@ func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 			set.other[o] = struct{}{}
 		}
 	}
-	return set, nil
+	return set, keep, nil
 }
+
+// littleEndian reports whether the index's byte order is the machine's, so
+// that its table can be used without conversion.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 type indexReader struct {
 	b   []byte
@@ -291,4 +379,21 @@ func (r *indexReader) u64() uint64 {
 		return 0
 	}
 	return binary.LittleEndian.Uint64(p)
+}
+
+// readIndexFile reads the index into an 8-byte aligned buffer, so that its
+// table can be used in place.
+func readIndexFile(f *os.File, size int64) (indexData, error) {
+	if size < 0 || size > int64(^uint(0)>>1)-7 {
+		return indexData{}, fmt.Errorf("index %s: size %d: %w", f.Name(), size, errIndex)
+	}
+	words := make([]uint64, (size+7)/8)
+	var data []byte
+	if len(words) > 0 {
+		data = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), size)
+	}
+	if _, err := io.ReadFull(f, data); err != nil {
+		return indexData{}, fmt.Errorf("read index: %w", err)
+	}
+	return indexData{data: data}, nil
 }

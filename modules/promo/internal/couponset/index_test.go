@@ -3,8 +3,10 @@ package couponset
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -153,5 +155,71 @@ func TestIndexWriteFailure(t *testing.T) {
 	set, st, err := Load(context.Background(), o)
 	if err != nil || set.Lookup("BIRTHDAY") != Valid || st.IndexWritten || !strings.Contains(st.IndexError, "write index") {
 		t.Fatalf("Load: %+v, %v", st, err)
+	}
+}
+
+// TestIndexMappedTable covers the table used in place in the index file: it
+// must survive collections, a rebuild that replaces the file, and the
+// release of other sets loaded from the same file.
+func TestIndexMappedTable(t *testing.T) {
+	dir := t.TempDir()
+	var a, b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&a, "CODE%05d\n", i)
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "code%05d\n", i)
+		}
+	}
+	files := writeFiles(t, dir, a.String(), b.String())
+	o := Options{Files: files, IndexPath: filepath.Join(dir, "coupons.idx"), TempDir: t.TempDir()}
+	if _, _, err := Build(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	set, st, err := OpenIndex(o)
+	if err != nil || !st.FromIndex {
+		t.Fatalf("OpenIndex: %+v, %v", st, err)
+	}
+	for range 3 {
+		other, _, err := OpenIndex(o)
+		if err != nil || other.Len() != 2500 {
+			t.Fatalf("OpenIndex: %v", err)
+		}
+	}
+	if _, _, err := Build(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if set.Len() != 2500 || len(set.Codes()) != 2500 {
+		t.Fatalf("len = %d", set.Len())
+	}
+	for i := range 5000 {
+		want := NotFound
+		if i%2 == 0 {
+			want = Valid
+		}
+		if got := set.Lookup(fmt.Sprintf("code%05d", i)); got != want {
+			t.Fatalf("code%05d: %v, want %v", i, got, want)
+		}
+	}
+}
+
+// TestChecksumChunks checks that the streamed and the parallel index
+// checksums agree around chunk boundaries.
+func TestChecksumChunks(t *testing.T) {
+	data := make([]byte, 2*sumChunk+100)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, n := range []int{0, 1, sumChunk - 1, sumChunk, sumChunk + 1, 2 * sumChunk, len(data)} {
+		h := &chunkSum{}
+		for p := data[:n]; len(p) > 0; {
+			k := min(len(p), 1<<20+3)
+			h.Write(p[:k])
+			p = p[k:]
+		}
+		if got, want := h.Sum32(), checksum(data[:n]); got != want {
+			t.Errorf("%d bytes: streamed %08x, parallel %08x", n, got, want)
+		}
 	}
 }

@@ -24,6 +24,25 @@ static void reset_state(struct inflate_state *s) {
 static int finished(struct inflate_state *s) {
 	return s->block_state == ISAL_BLOCK_FINISH;
 }
+
+// inflate_buf runs one inflate call over the given buffers and reports what
+// is left of each. The state's buffer pointers are set and cleared here, in
+// C: assigned from Go, each store would pass the previous value to the
+// garbage collector's write barrier, and after a call that fills the output
+// that value points just past the Go buffer, which the collector rejects.
+static int inflate_buf(struct inflate_state *s, uint8_t *in, uint32_t in_len,
+		uint8_t *out, uint32_t out_len, uint32_t *in_left, uint32_t *out_left) {
+	s->next_in = in;
+	s->avail_in = in_len;
+	s->next_out = out;
+	s->avail_out = out_len;
+	int ret = isal_inflate(s);
+	*in_left = s->avail_in;
+	*out_left = s->avail_out;
+	s->next_in = NULL;
+	s->next_out = NULL;
+	return ret;
+}
 */
 import "C"
 
@@ -32,7 +51,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"unsafe"
 )
 
@@ -114,10 +132,6 @@ func (r *isalReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	pin.Pin(&p[0])
-	pin.Pin(&r.in[0])
 	out := 0
 	for out == 0 {
 		if err := r.fill(); err != nil {
@@ -137,15 +151,12 @@ func (r *isalReader) Read(p []byte) (int, error) {
 			// accept.
 			C.reset_state(r.state)
 		}
-		r.state.next_in = (*C.uint8_t)(unsafe.Pointer(&r.in[r.start]))
-		r.state.avail_in = C.uint32_t(r.end - r.start)
-		r.state.next_out = (*C.uint8_t)(unsafe.Pointer(&p[0]))
-		r.state.avail_out = C.uint32_t(len(p))
-		ret := C.isal_inflate(r.state)
-		r.start = r.end - int(r.state.avail_in)
-		out = len(p) - int(r.state.avail_out)
-		// Drop the pinned pointers from C memory before unpinning.
-		r.state.next_in, r.state.next_out = nil, nil
+		var inLeft, outLeft C.uint32_t
+		ret := C.inflate_buf(r.state,
+			(*C.uint8_t)(unsafe.Pointer(&r.in[r.start])), C.uint32_t(r.end-r.start),
+			(*C.uint8_t)(unsafe.Pointer(&p[0])), C.uint32_t(len(p)), &inLeft, &outLeft)
+		r.start = r.end - int(inLeft)
+		out = len(p) - int(outLeft)
 		if ret < 0 {
 			r.err = isalError(ret)
 			return 0, r.err

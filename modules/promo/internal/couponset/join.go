@@ -2,6 +2,7 @@ package couponset
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/bits"
 	"runtime"
@@ -260,17 +261,21 @@ func markPresent(ctx context.Context, b *bucket, vals []uint64, rf roundFilter, 
 			seen := make([]uint64, words)
 			seens[w] = seen
 			scratch := mw[w].scratch
+			if probe != nil {
+				// No round filter here: vals holds only codes of this
+				// round, so a code of another round finds nothing.
+				errs[w] = b.readRaw(from, to, joinChunk, mw[w].raw, func(src []byte, cnt int64) error {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					probe.mark(src, cnt, b.width, seen)
+					return nil
+				})
+				return
+			}
 			errs[w] = b.read(from, to, mw[w].dst, mw[w].raw, rf, func(c []uint64) error {
 				if err := ctx.Err(); err != nil {
 					return err
-				}
-				if probe != nil {
-					for _, v := range c {
-						if i := probe.find(v); i >= 0 {
-							seen[i>>6] |= 1 << (i & 63)
-						}
-					}
-					return nil
 				}
 				radixSort(c, scratch, packedBits[l])
 				gallopMark(c, vals, seen)
@@ -352,6 +357,25 @@ func newProbeTable(vals []uint64) *probeTable {
 		}
 	}
 	return t
+}
+
+// mark sets the bit in seen of every value of the table found among the cnt
+// values of width bytes stored in src (see bucket.readRaw). Decoding and
+// probing in one pass, with the bloom test inline, keeps the common miss to
+// a load, a mask and one L1 lookup per value.
+func (t *probeTable) mark(src []byte, cnt int64, width int, seen []uint64) {
+	mask := uint64(1)<<(8*width) - 1
+	w := int64(width)
+	bloom := t.bloom
+	for i := int64(0); i < cnt; i++ {
+		v := binary.LittleEndian.Uint64(src[i*w:]) & mask
+		if bloom != nil && bloom[v>>6&(1<<10-1)]&(1<<(v&63)) == 0 {
+			continue
+		}
+		if j := t.find(v); j >= 0 {
+			seen[j>>6] |= 1 << (j & 63)
+		}
+	}
 }
 
 func (t *probeTable) find(v uint64) int {

@@ -2,6 +2,7 @@ package couponset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unsafe"
 )
 
@@ -34,11 +35,32 @@ func (fp *fileParser) parse(p []byte) int {
 				n = 10
 			}
 			if n > 0 {
-				v, ok := pack8(rest[:8])
-				for _, c := range rest[8:n] {
-					d := digit[c]
-					ok = ok && d != badDigit
-					v = v*36 + uint64(d)
+				// The first 8 bytes are packed all at once (SWAR): fold
+				// lower case, check every byte is 0-9 or A-Z, turn the
+				// bytes into digits and combine them pairwise in base 36,
+				// one load instead of sixteen dependent ones. It is
+				// written out here because the compiler does not inline
+				// it as a function, and the call cost a tenth of parsing.
+				x := binary.LittleEndian.Uint64(rest)
+				// Bytes from 0x40 up lose bit 0x20: 'a'-'z' become 'A'-'Z'.
+				fold := x &^ ((x & (highs >> 1)) >> 1)
+				letters := inRange(fold, 'A', 'Z')
+				ok := x&highs == 0 && inRange(fold, '0', '9')|letters == highs
+				d := fold - ones*'0' - (letters>>7)*7
+				// The first character is the lowest byte and the most
+				// significant digit.
+				p := (d&0x00ff00ff00ff00ff)*36 + (d>>8)&0x00ff00ff00ff00ff
+				q := (p&0x0000ffff0000ffff)*1296 + (p>>16)&0x0000ffff0000ffff
+				v := (q&0xffffffff)*1679616 + q>>32
+				switch n {
+				case 9:
+					d8 := digit[rest[8]]
+					ok = ok && d8 != badDigit
+					v = v*36 + uint64(d8)
+				case 10:
+					d8, d9 := digit[rest[8]], digit[rest[9]]
+					ok = ok && (d8|d9)&badDigit == 0
+					v = v*1296 + uint64(d8)*36 + uint64(d9)
 				}
 				end := n + 1
 				if rest[n] == '\r' {

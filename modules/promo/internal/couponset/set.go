@@ -2,6 +2,7 @@ package couponset
 
 import (
 	"math/bits"
+	"runtime"
 	"slices"
 )
 
@@ -11,7 +12,9 @@ type Set struct {
 	// table is an open-addressing hash table of tagged keys with linear
 	// probing. A tagged key is never 0 (its length tag is at least MinLen),
 	// so 0 marks an empty slot. The load stays at most 2/3, which keeps
-	// misses to a few probes in one or two cache lines.
+	// misses to a few probes in one or two cache lines. A Set read from
+	// the index uses the table in place in the read-only mapping of the
+	// index file.
 	table []uint64
 	n     int
 	other map[string]struct{}
@@ -77,17 +80,22 @@ func (s *Set) hasKey(k uint64) bool {
 		return false
 	}
 	i := s.slot(k)
+	found := false
 	for {
-		switch s.table[i] {
-		case k:
-			return true
-		case 0:
-			return false
+		if t := s.table[i]; t == k {
+			found = true
+			break
+		} else if t == 0 {
+			break
 		}
 		if i++; i == len(s.table) {
 			i = 0
 		}
 	}
+	// A table loaded from the index lives in a mapping that is released
+	// when s is collected; s must stay reachable while the table is read.
+	runtime.KeepAlive(s)
+	return found
 }
 
 // Lookup reports whether raw, a client input, is a valid code. Surrounding
@@ -133,6 +141,7 @@ func (s *Set) Codes() []string {
 		v, n := untagKey(k)
 		out = append(out, unpack(v, n))
 	}
+	runtime.KeepAlive(s)
 	for o := range s.other {
 		out = append(out, o)
 	}

@@ -25,3 +25,19 @@ func writeBehind(f *os.File, prevOff, prevLen, off, n int64) {
 func dropRead(f *os.File, off, n int64) {
 	unix.Fadvise(int(f.Fd()), off, n, unix.FADV_DONTNEED)
 }
+
+// directAlign is the alignment O_DIRECT asks of offsets, lengths and
+// buffers.
+const directAlign = 4096
+
+// openDirect opens a spill file a second time for writes that bypass the
+// page cache: spills are written once and read at most once, so caching
+// them only costs page allocation, copying and writeback. nil means the
+// file system does not support it.
+func openDirect(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+	if err != nil {
+		return nil
+	}
+	return f
+}

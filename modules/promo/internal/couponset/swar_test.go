@@ -1,37 +1,69 @@
 package couponset
 
 import (
+	"bytes"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
-func TestPack8(t *testing.T) {
-	check := func(b []byte) {
+// TestParseFastPath checks the parser's packed fast path against its slow
+// path, which normalises through the reference rules, for lines of 8 to 10
+// bytes with every byte value in every position.
+func TestParseFastPath(t *testing.T) {
+	contents := func(fp *fileParser) ([numLens][]byte, []string) {
+		var bs [numLens][]byte
+		for l, b := range fp.buckets {
+			bs[l] = slices.Clone(b.buf[:b.n])
+		}
+		return bs, slices.Sorted(maps.Keys(fp.other))
+	}
+	newParser := func() *fileParser {
+		fp := &fileParser{}
+		for l := range numLens {
+			fp.buckets[l] = newBucket(packWidth[l], "")
+		}
+		return fp
+	}
+	check := func(line []byte, term string) {
 		t.Helper()
-		got, gok := pack8(b)
-		want, wok := pack(b)
-		if gok != wok || (gok && got != want) {
-			t.Fatalf("pack8(%q) = %d, %t; pack = %d, %t", b, got, gok, want, wok)
+		fast, slow := newParser(), newParser()
+		in := append(slices.Clone(line), term...)
+		in = append(in, "ZZZZZZZZZZZZ"...) // room for the fast path's look-ahead
+		if used := fast.parse(in); used != len(line)+len(term) {
+			t.Fatalf("parse(%q) used %d bytes", in, used)
+		}
+		slow.slowLine(append(slices.Clone(line), term[:len(term)-1]...))
+		fb, fo := contents(fast)
+		sb, so := contents(slow)
+		if !slices.EqualFunc(fb[:], sb[:], bytes.Equal) || !slices.Equal(fo, so) {
+			t.Fatalf("line %q: fast path %v %q, slow path %v %q", line, fb, fo, sb, so)
 		}
 	}
-	// Every byte value in every position, the other bytes valid.
-	for pos := range 8 {
-		for c := range 256 {
-			b := []byte("A0zZ9aB1")
-			b[pos] = byte(c)
-			check(b)
+	for _, n := range []int{8, 9, 10} {
+		for pos := range n {
+			for c := range 256 {
+				if c == '\n' {
+					continue
+				}
+				b := []byte("A0zZ9aB1Qq")[:n]
+				b[pos] = byte(c)
+				check(b, "\n")
+				check(b, "\r\n")
+			}
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	const chars = "09AZaz@[`{/:\x7f\x80\xff"
 	for range 100000 {
-		b := make([]byte, 8)
+		b := make([]byte, 8+rng.IntN(3))
 		for i := range b {
 			b[i] = chars[rng.IntN(len(chars))]
 		}
-		check(b)
+		check(b, "\n")
 	}
-	check([]byte("ZZZZZZZZ"))
-	check([]byte("zzzzzzzz"))
-	check([]byte("00000000"))
+	check([]byte("ZZZZZZZZ"), "\n")
+	check([]byte("zzzzzzzzzz"), "\n")
+	check([]byte("00000000"), "\r\n")
 }
