@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/config"
 	"minikart/platform/money"
 )
@@ -86,8 +87,9 @@ func (c Config) Validate() error {
 	for _, code := range codes {
 		// Viper lower-cases map keys; name the code as the YAML spells it
 		// and as Apply matches it, in upper case.
-		key := "rules.codes." + strings.ToUpper(strings.TrimSpace(code))
-		if n := len([]rune(strings.TrimSpace(code))); n < MinCodeLen || n > MaxCodeLen {
+		norm, ok := couponset.NormalizeCode(code)
+		key := "rules.codes." + norm
+		if !ok {
 			errs = append(errs, config.Invalid(key, "a code has %d to %d characters", MinCodeLen, MaxCodeLen))
 		}
 		if _, err := c.Rules.Codes[code].compile(); err != nil {

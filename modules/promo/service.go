@@ -3,7 +3,6 @@ package promo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -16,8 +15,8 @@ import (
 
 // Code lengths, in characters, after trimming.
 const (
-	MinCodeLen = 8
-	MaxCodeLen = 10
+	MinCodeLen = couponset.MinLen
+	MaxCodeLen = couponset.MaxLen
 )
 
 // Line is one order line as the discount rules see it.
@@ -70,7 +69,8 @@ func NewService(c Config, m *metrics) (*Service, error) {
 			return nil, err
 		}
 		// Viper lower-cases map keys; codes are case-insensitive anyway.
-		s.rules[strings.ToUpper(strings.TrimSpace(code))] = compiled
+		norm, _ := couponset.NormalizeCode(code)
+		s.rules[norm] = compiled
 	}
 	return s, nil
 }
@@ -85,10 +85,10 @@ func (s *Service) swapIn(set codeSet) { s.set.Store(&set) }
 // code is trimmed and case-insensitive. Errors: ErrInvalidPromoLength,
 // ErrInvalidPromoCode, or ErrPromoUnavailable while the set is loading.
 func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, error) {
-	code = strings.ToUpper(strings.TrimSpace(code))
-	if n := utf8.RuneCountInString(code); n < MinCodeLen || n > MaxCodeLen {
+	code, ok := couponset.NormalizeCode(code)
+	if !ok {
 		s.metrics.validations.WithLabelValues("invalid_length").Inc()
-		return Quote{}, ErrInvalidPromoLength.WithDetails(lengthDetail(n))
+		return Quote{}, ErrInvalidPromoLength.WithDetails(lengthDetail(utf8.RuneCountInString(code)))
 	}
 	set := s.set.Load()
 	if set == nil {
@@ -111,7 +111,7 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 // (tx), enforcing the code's max_redemptions; ErrPromoExhausted past it.
 // Codes without a limit cost nothing here.
 func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error {
-	code = strings.ToUpper(strings.TrimSpace(code))
+	code, _ = couponset.NormalizeCode(code)
 	r, ok := s.rules[code]
 	if !ok {
 		r = s.deflt
