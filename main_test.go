@@ -39,7 +39,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"help"}, 0, "usage: minikart"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"migrate"}, 1, "usage: minikart migrate"},
-		{[]string{"config", "print"}, 0, "ordering.api_keys = ******"},
+		{[]string{"config", "print"}, 0, "auth.api_keys = ******"},
 		{[]string{"config", "validate"}, 0, "is valid"},
 		{[]string{"config", "explode"}, 1, "unknown config command"},
 	}

@@ -2,7 +2,6 @@ package ordering
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	"minikart/platform/config"
@@ -11,32 +10,25 @@ import (
 
 // Config is the ordering section.
 type Config struct {
-	// APIKeys lists the accepted api_key values; several allow rotation
-	// without downtime. Secrets: set them through the environment.
-	APIKeys      []string `mapstructure:"api_keys"`
-	MaxItems     int      `mapstructure:"max_items"`
-	MaxQuantity  int      `mapstructure:"max_quantity"`
-	MaxBodyBytes int64    `mapstructure:"max_body_bytes"`
+	// RequireAPIKey refuses POST /api/order without an api key (401); when
+	// false such an order is placed anonymously. Reading an order always
+	// takes the key that placed it.
+	RequireAPIKey bool  `mapstructure:"require_api_key"`
+	MaxItems      int   `mapstructure:"max_items"`
+	MaxQuantity   int   `mapstructure:"max_quantity"`
+	MaxBodyBytes  int64 `mapstructure:"max_body_bytes"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
 	// IdempotencyPurgeInterval is how often expired keys are deleted.
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
-	// RateLimit applies per api key to the order routes.
+	// RateLimit applies per api key id (per client IP for anonymous
+	// orders) to the order routes.
 	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
 }
 
-// Validate checks the keys and limits.
+// Validate checks the limits.
 func (c Config) Validate() error {
 	var errs []error
-	keys := 0
-	for _, k := range c.APIKeys {
-		if strings.TrimSpace(k) != "" {
-			keys++
-		}
-	}
-	if keys == 0 {
-		errs = append(errs, config.Invalid("api_keys", "at least one api key is required (set MINIKART_ORDERING_API_KEYS or API_KEY)"))
-	}
 	if c.MaxItems < 1 || c.MaxItems > 10000 {
 		errs = append(errs, config.Invalid("max_items", "must be between 1 and 10000, got %d", c.MaxItems))
 	}

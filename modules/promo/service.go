@@ -107,10 +107,17 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, nil
 }
 
+// PriorUses counts, inside tx, the orders already stored with a code, not
+// counting the one being placed.
+type PriorUses func(ctx context.Context, tx sqlx.ExtContext) (int64, error)
+
 // Redeem records one use of a valid code inside the caller's transaction
 // (tx), enforcing the code's max_redemptions; ErrPromoExhausted past it.
-// Codes without a limit cost nothing here.
-func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error {
+// Codes without a limit cost nothing here. The first redemption of a code
+// under a limit starts its counter from prior, so a limit configured after
+// the code was in use counts the orders that used it before; later ones
+// only bump the counter.
+func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string, prior PriorUses) error {
 	code, _ = couponset.NormalizeCode(code)
 	r, ok := s.rules[code]
 	if !ok {
@@ -119,7 +126,7 @@ func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) e
 	if r.maxRedemptions == 0 {
 		return nil
 	}
-	return redeem(ctx, tx, code, r.maxRedemptions)
+	return redeem(ctx, tx, code, r.maxRedemptions, prior)
 }
 
 // discount prices r on lines. It never exceeds the subtotal.

@@ -35,10 +35,10 @@ const EnvPrefix = "MINIKART"
 
 // aliases maps the plain variable names earlier deployments used to keys.
 var aliases = map[string]string{
-	"database.url":      "DATABASE_URL",
-	"server.port":       "SERVER_PORT",
-	"ordering.api_keys": "API_KEY",
-	"log.level":         "LOG_LEVEL",
+	"database.url":  "DATABASE_URL",
+	"server.port":   "SERVER_PORT",
+	"auth.api_keys": "API_KEY",
+	"log.level":     "LOG_LEVEL",
 }
 
 // Options chooses where configuration comes from.

@@ -20,7 +20,7 @@ log:
 database:
   url: ""
   password: ""
-ordering:
+auth:
   api_keys: []
 promo:
   files: [a.gz]
@@ -46,7 +46,7 @@ func writeConfigs(t *testing.T, files map[string]string) string {
 func clearEnv(t *testing.T) {
 	for _, name := range []string{
 		"MINIKART_ENV", "MINIKART_CONFIG_DIR", "MINIKART_SERVER_PORT", "SERVER_PORT",
-		"MINIKART_SERVER_TIMEOUT", "MINIKART_PROMO_FILES", "MINIKART_ORDERING_API_KEYS", "API_KEY",
+		"MINIKART_SERVER_TIMEOUT", "MINIKART_PROMO_FILES", "MINIKART_AUTH_API_KEYS", "API_KEY",
 		"MINIKART_DATABASE_URL", "DATABASE_URL", "MINIKART_LOG_LEVEL", "LOG_LEVEL",
 	} {
 		t.Setenv(name, "")
@@ -182,7 +182,7 @@ func TestDecodeLists(t *testing.T) {
 	type promoSection struct {
 		Files []string `mapstructure:"files"`
 	}
-	type orderingSection struct {
+	type authSection struct {
 		APIKeys []string `mapstructure:"api_keys"`
 	}
 	tests := []struct {
@@ -194,8 +194,8 @@ func TestDecodeLists(t *testing.T) {
 		{"a YAML list", nil, "promo", []string{"a.gz"}},
 		{"a comma list from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "a,b,c"}, "promo", []string{"a", "b", "c"}},
 		{"a single value from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "only.gz"}, "promo", []string{"only.gz"}},
-		{"a comma list from API_KEY", map[string]string{"API_KEY": "k1,k2"}, "ordering", []string{"k1", "k2"}},
-		{"MINIKART_ORDERING_API_KEYS", map[string]string{"MINIKART_ORDERING_API_KEYS": "new,old"}, "ordering", []string{"new", "old"}},
+		{"a comma list from API_KEY", map[string]string{"API_KEY": "k1,k2"}, "auth", []string{"k1", "k2"}},
+		{"MINIKART_AUTH_API_KEYS", map[string]string{"MINIKART_AUTH_API_KEYS": "new,old"}, "auth", []string{"new", "old"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,15 +208,15 @@ func TestDecodeLists(t *testing.T) {
 				t.Fatal(err)
 			}
 			var p promoSection
-			var o orderingSection
+			var o authSection
 			if err := src.Decode("promo", &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := src.Decode("ordering", &o); err != nil {
+			if err := src.Decode("auth", &o); err != nil {
 				t.Fatal(err)
 			}
 			got := p.Files
-			if tt.section == "ordering" {
+			if tt.section == "auth" {
 				got = o.APIKeys
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -413,7 +413,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}{
 		{"database.url", "postgres://app:******@db:5432/minikart?sslmode=disable"},
 		{"database.password", "******"},
-		{"ordering.api_keys", "******"},
+		{"auth.api_keys", "******"},
 		{"server.token", "(unset)"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
@@ -448,8 +448,8 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, kv := range src.Effective() {
-			if kv.Key == "ordering.api_keys" && kv.Value != "(unset)" {
-				t.Errorf("ordering.api_keys = %q, want (unset)", kv.Value)
+			if kv.Key == "auth.api_keys" && kv.Value != "(unset)" {
+				t.Errorf("auth.api_keys = %q, want (unset)", kv.Value)
 			}
 		}
 	})
