@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"minikart/platform"
 	"minikart/platform/config"
 )
 
@@ -20,11 +21,7 @@ func TestGraphIsComplete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts, err := appOptions(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fx.ValidateApp(opts); err != nil {
+		if err := fx.ValidateApp(appOptions(src), platform.Checks); err != nil {
 			t.Fatalf("%s: %v", env, err)
 		}
 	}
@@ -70,5 +67,17 @@ func TestConfigValidateNamesBadKeys(t *testing.T) {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("output %q lacks %q", errOut.String(), want)
 		}
+	}
+}
+
+func TestConfigValidateWarnsOfTheDemoKey(t *testing.T) {
+	t.Setenv("MINIKART_ENV", "production")
+	t.Setenv("DATABASE_URL", "postgres://app@127.0.0.1:1/db")
+	t.Setenv("API_KEY", "shop-web:apitest")
+	var out, errOut bytes.Buffer
+	code := run([]string{"config", "validate"}, &out, &errOut)
+	want := `warning: auth.api_keys: key id "shop-web" uses the published demo key "apitest"`
+	if code != 0 || !strings.Contains(errOut.String(), want) {
+		t.Errorf("exit %d, output %q; want 0 and %q", code, out.String()+errOut.String(), want)
 	}
 }

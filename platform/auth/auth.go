@@ -22,12 +22,12 @@ import (
 	"minikart/platform/config"
 )
 
-// Module provides the *Authenticator built from the auth section.
+// Module provides the *Authenticator built from the auth section. The
+// keys are secrets: masked when shown, and also read from API_KEY, the name
+// earlier deployments used.
 var Module = fx.Module("auth",
-	fx.Provide(
-		config.Section[Config]("auth"),
-		New,
-	),
+	config.Section[Config]("auth", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys")),
+	fx.Provide(New),
 )
 
 // Header is the request header that carries the api key. Header names are
@@ -49,6 +49,34 @@ type Config struct {
 func (c Config) Validate() error {
 	_, err := parseKeys(c.APIKeys)
 	return err
+}
+
+// demoKeys are the keys the repository itself publishes.
+var demoKeys = []string{"apitest"}
+
+// Check warns when production accepts a key the repository publishes.
+func (c Config) Check(env string) error {
+	if env != config.Production {
+		return nil
+	}
+	keys, err := parseKeys(c.APIKeys)
+	if err != nil {
+		return nil // Validate reports it
+	}
+	var errs []error
+	for _, k := range keys {
+		for _, demo := range demoKeys {
+			if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
+				errs = append(errs, config.Warn("api_keys", "key id %q uses the published demo key %q: anyone can place orders with it", k.id, demo))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func digestOf(s string) []byte {
+	d := sha256.Sum256([]byte(s))
+	return d[:]
 }
 
 // Principal is an authenticated caller.

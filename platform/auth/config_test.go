@@ -1,8 +1,11 @@
 package auth_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"go.uber.org/fx"
 
 	"minikart/platform/auth"
 	"minikart/platform/config"
@@ -23,12 +26,14 @@ func TestKeysFromTheEnvironment(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			c, err := config.DecodeSection[auth.Config](config.Production, "auth", nil)
+			// The graph, as the server builds it: the alias is declared by
+			// the auth module.
+			src, err := config.Load(config.Options{Env: config.Production})
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := auth.New(c)
-			if err != nil {
+			var a *auth.Authenticator
+			if err := fx.New(fx.NopLogger, fx.Supply(src), config.Module, auth.Module, fx.Populate(&a)).Err(); err != nil {
 				t.Fatal(err)
 			}
 			for key, id := range tt.ids {
@@ -44,5 +49,25 @@ func TestProductionWithoutKeysIsRefused(t *testing.T) {
 	_, err := config.DecodeSection[auth.Config](config.Production, "auth", nil)
 	if err == nil || !strings.Contains(err.Error(), "auth.api_keys: at least one api key is required") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestProductionWarnsOfTheDemoKey(t *testing.T) {
+	tests := []struct {
+		env  string
+		keys []string
+		warn bool
+	}{
+		{config.Production, []string{"shop-web:apitest"}, true},
+		{config.Production, []string{"apitest"}, true},
+		{config.Production, []string{"shop-web:s3cret"}, false},
+		{config.Development, []string{"demo:apitest"}, false},
+	}
+	for _, tt := range tests {
+		err := auth.Config{APIKeys: tt.keys}.Check(tt.env)
+		var fe *config.FieldError
+		if got := errors.As(err, &fe) && fe.Warning && strings.Contains(fe.Msg, "published demo key"); got != tt.warn {
+			t.Errorf("%s %v: %v, want a warning: %t", tt.env, tt.keys, err, tt.warn)
+		}
 	}
 }
