@@ -51,7 +51,8 @@ func (c Config) Validate() error {
 	return err
 }
 
-// demoKeys are the keys the repository itself publishes.
+// demoKeys are api keys published with the project (the development and
+// test configurations, the README): anyone can send them.
 var demoKeys = []string{"apitest"}
 
 // Check warns when production accepts a key the repository publishes.
@@ -67,7 +68,7 @@ func (c Config) Check(env string) error {
 	for _, k := range keys {
 		for _, demo := range demoKeys {
 			if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
-				errs = append(errs, config.Warn("api_keys", "key id %q uses the published demo key %q: anyone can place orders with it", k.id, demo))
+				errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q (key id %q): anyone can place orders with it; set a secret key through MINIKART_AUTH_API_KEYS or API_KEY", demo, k.id))
 			}
 		}
 	}
