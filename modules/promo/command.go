@@ -17,7 +17,7 @@ func RunCommand(ctx context.Context, args []string, src *config.Source, stdout, 
 		io.WriteString(stderr, "error: "+err.Error()+"\n")
 		return 2
 	}
-	err := couponcli.Run(ctx, args, couponcli.Defaults{Files: c.Files, MinFiles: c.MinFiles, IndexPath: c.IndexPath}, stdout, stderr)
+	err := couponcli.Run(ctx, args, couponcli.Defaults{Files: c.Files, MinFiles: c.MinFiles, IndexPath: c.IndexPath, Decoder: c.Decoder}, stdout, stderr)
 	if err != nil && couponcli.ExitCode(err) == 2 {
 		io.WriteString(stderr, "error: "+err.Error()+"\n")
 	}
