@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"minikart/platform"
 	"minikart/platform/config"
 )
 
@@ -20,11 +21,7 @@ func TestGraphIsComplete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts, err := appOptions(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fx.ValidateApp(opts); err != nil {
+		if err := fx.ValidateApp(appOptions(src), platform.Checks); err != nil {
 			t.Fatalf("%s: %v", env, err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/fx"
+
 	"minikart/platform/config"
 )
 
@@ -21,6 +23,12 @@ func load(t *testing.T, overrides map[string]any) *config.Source {
 	return src
 }
 
+// build builds the platform's graph, as the application does, and returns
+// its error.
+func build(src *config.Source) error {
+	return fx.New(fx.NopLogger, Options(src), Checks).Err()
+}
+
 func TestAppConfigRejectsEveryBadKey(t *testing.T) {
 	tests := []struct {
 		key   string
@@ -32,25 +40,25 @@ func TestAppConfigRejectsEveryBadKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
-			_, err := Options(load(t, map[string]any{tt.key: tt.value}))
+			err := build(load(t, map[string]any{tt.key: tt.value}))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}
 	t.Run("the defaults are valid", func(t *testing.T) {
-		if _, err := Options(load(t, nil)); err != nil {
+		if err := build(load(t, nil)); err != nil {
 			t.Error(err)
 		}
 	})
 }
 
-func TestValidateAllIncludesTheAppSection(t *testing.T) {
-	err := load(t, map[string]any{
+func TestGraphReportsEverySectionAtOnce(t *testing.T) {
+	err := build(load(t, map[string]any{
 		"app.start_timeout":  "0s",
 		"log.level":          "loud",
 		"database.max_conns": 0,
-	}).ValidateAll()
+	}))
 	for _, want := range []string{"app.start_timeout", "database.max_conns", "log.level"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)

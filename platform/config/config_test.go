@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+
+	"go.uber.org/fx"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,6 +55,11 @@ func clearEnv(t *testing.T) {
 	}
 }
 
+// decodeAs decodes a section the way Section does, with its options.
+func decodeAs(src *Source, key string, out any, opts ...SectionOption) error {
+	return src.decode(newSpec(key, opts), out).problems.err()
+}
+
 type serverSection struct {
 	Host    string        `mapstructure:"host"`
 	Port    int           `mapstructure:"port"`
@@ -98,19 +105,19 @@ func TestLoadLayers(t *testing.T) {
 				t.Fatal(err)
 			}
 			var s serverSection
-			if err := src.Decode("server", &s); err != nil {
+			if err := decodeAs(src, "server", &s, Alias("port", "SERVER_PORT")); err != nil {
 				t.Fatal(err)
 			}
 			var l struct {
 				Level string `mapstructure:"level"`
 			}
-			if err := src.Decode("log", &l); err != nil {
+			if err := decodeAs(src, "log", &l, Alias("level", "LOG_LEVEL")); err != nil {
 				t.Fatal(err)
 			}
 			if src.Env() != tt.wantEnv || s.Port != tt.wantPort || s.Host != tt.wantHost || l.Level != tt.wantLevel {
 				t.Errorf("env %q port %d host %q level %q; want %q %d %q %q", src.Env(), s.Port, s.Host, l.Level, tt.wantEnv, tt.wantPort, tt.wantHost, tt.wantLevel)
 			}
-			if got := src.v.GetString("app.env"); got != tt.wantEnv {
+			if got := src.settings("app")["env"]; got != tt.wantEnv {
 				t.Errorf("app.env = %q, want %q", got, tt.wantEnv)
 			}
 		})
@@ -212,7 +219,7 @@ func TestDecodeLists(t *testing.T) {
 			if err := src.Decode("promo", &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := src.Decode("ordering", &o); err != nil {
+			if err := decodeAs(src, "ordering", &o, Alias("api_keys", "API_KEY")); err != nil {
 				t.Fatal(err)
 			}
 			got := p.Files
@@ -332,10 +339,11 @@ func TestDecodeNamesTheFullKey(t *testing.T) {
 	}
 	var s checkedSection
 	err = src.Decode("server", &s)
-	want := `config: server.host: "127.0.0.1" is not one of localhost, 0.0.0.0; ` +
-		`server.timeout: must be greater than 0, got 0s; ` +
-		`server.port: must be greater than 0, got -1; ` +
-		`server: a rule across keys`
+	want := "config: 4 problems:\n" +
+		`  server.host: "127.0.0.1" is not one of localhost, 0.0.0.0` + "\n" +
+		"  server.timeout: must be greater than 0, got 0s\n" +
+		"  server.port: must be greater than 0, got -1\n" +
+		"  server: a rule across keys"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
@@ -353,19 +361,33 @@ func (c levelSection) Validate() error {
 	return OneOf("level", c.Level, "debug", "info")
 }
 
-func TestValidateAllReportsEveryBadKey(t *testing.T) {
-	Section[checkedSection]("server")
-	Section[levelSection]("log")
+// check builds a graph of the given sections over src, as the application
+// does, and returns the whole-configuration report.
+func check(src *Source, sections ...fx.Option) (Report, error) {
+	var r Report
+	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(sections...), fx.Populate(&r)).Err()
+	var ce *Error
+	if errors.As(err, &ce) {
+		return r, ce
+	}
+	return r, err
+}
+
+func TestGraphReportsEveryBadKey(t *testing.T) {
 	clearEnv(t)
 	dir := writeConfigs(t, nil)
+	sections := []fx.Option{Section[checkedSection]("server"), Section[levelSection]("log")}
 
 	t.Run("all bad keys of all sections", func(t *testing.T) {
 		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.host": "localhost", "server.port": 0, "log.level": "loud"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = src.ValidateAll()
-		want := `config: log.level: "loud" is not one of debug, info; server.port: must be greater than 0, got 0; server: a rule across keys`
+		_, err = check(src, sections...)
+		want := "config: 3 problems:\n" +
+			`  log.level: "loud" is not one of debug, info` + "\n" +
+			"  server.port: must be greater than 0, got 0\n" +
+			"  server: a rule across keys"
 		if err == nil || err.Error() != want {
 			t.Errorf("err = %v\nwant %s", err, want)
 		}
@@ -375,19 +397,24 @@ func TestValidateAllReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = src.ValidateAll()
-		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "extra") {
+		_, err = check(src, sections...)
+		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "server.extra: unknown key") {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("Section decodes what ValidateAll checks", func(t *testing.T) {
+	t.Run("a section is decoded once and handed out valid", func(t *testing.T) {
 		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"log.level": "debug"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := Section[levelSection]("log")(src)
+		var got levelSection
+		err = fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Module("log", Section[levelSection]("log"), fx.Invoke(func(c levelSection) { got = c }))).Err()
 		if err != nil || got.Level != "debug" {
 			t.Errorf("Section = %+v, %v", got, err)
+		}
+		first := src.sections["log"]
+		if _, err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
+			t.Errorf("the section was decoded again (err %v)", err)
 		}
 	})
 }
@@ -401,6 +428,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	declareSecrets(src)
 	got := map[string]string{}
 	var keys []string
 	for _, kv := range src.Effective() {
@@ -447,12 +475,21 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		declareSecrets(src)
 		for _, kv := range src.Effective() {
 			if kv.Key == "ordering.api_keys" && kv.Value != "(unset)" {
 				t.Errorf("ordering.api_keys = %q, want (unset)", kv.Value)
 			}
 		}
 	})
+}
+
+// declareSecrets decodes the sections TestEffectiveMasksSecrets shows with
+// the aliases and secrets their packages would declare.
+func declareSecrets(src *Source) {
+	type anySection map[string]any
+	src.section(newSpec("database", []SectionOption{Alias("url", "DATABASE_URL")}), func() any { return &anySection{} })
+	src.section(newSpec("ordering", []SectionOption{Alias("api_keys", "API_KEY"), Secret("api_keys")}), func() any { return &anySection{} })
 }
 
 func TestRedactURL(t *testing.T) {
