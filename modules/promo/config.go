@@ -3,6 +3,7 @@ package promo
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -85,3 +86,33 @@ func (c *Config) Validate() error {
 }
 
 var _ config.Validator = (*Config)(nil)
+
+// Check reports coupon files the server could not read: start-up would
+// refuse them, so `config validate` does too.
+func (c Config) Check(string) error {
+	var errs []error
+	for i, f := range c.Files {
+		if err := readable(f); err != nil {
+			errs = append(errs, config.Invalid(fmt.Sprintf("files[%d]", i), "%q cannot be read: %v", f, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err
+		}
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return err
+	} else if st.IsDir() {
+		return errors.New("is a directory")
+	}
+	return nil
+}
