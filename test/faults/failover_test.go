@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"minikart/test/internal/pgtest"
 )
 
@@ -38,6 +40,18 @@ func TestPostgresFailover(t *testing.T) {
 	if err := primary.WaitSynchronous(ctx); err != nil {
 		t.Fatal(err)
 	}
+
+	// A server that reaches only the standby (a URL without
+	// target_session_attrs) has its writes refused as read-only: 503, not 500.
+	t.Run("write on a standby", func(t *testing.T) {
+		env, port := baseEnv(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/minikart?sslmode=disable", standby.Port))
+		s := startServer(t, append(env, "MINIKART_DATABASE_MIGRATE_ON_START=false"), port)
+		o := placeOrder(s.base, uuid.NewString(), `{"items":[{"productId":"1","quantity":1}]}`)
+		if o.status != 503 || o.code != "SERVICE_UNAVAILABLE" || o.retryAfter == "" {
+			t.Errorf("order on a read-only standby: %d %q Retry-After %q; want 503 SERVICE_UNAVAILABLE with Retry-After", o.status, o.code, o.retryAfter)
+		}
+		_ = s.cmd.Process.Kill()
+	})
 
 	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/minikart?sslmode=disable&target_session_attrs=read-write",
 		primary.Port, standby.Port)
