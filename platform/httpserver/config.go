@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"minikart/platform/config"
 	"minikart/platform/ratelimit"
@@ -46,6 +49,19 @@ func (c Config) Validate() error {
 	for i, o := range c.CORS.AllowedOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
 			errs = append(errs, config.Invalid(fmt.Sprintf("cors.allowed_origins[%d]", i), "%q is not an origin such as https://shop.example, or *", o))
+		}
+	}
+	if c.CORS.AllowCredentials && slices.Contains(c.CORS.AllowedOrigins, "*") {
+		errs = append(errs, config.Invalid("cors.allow_credentials", `cannot be true while allowed_origins has "*": list the origins that may send credentials`))
+	}
+	for _, h := range [...]struct {
+		key   string
+		names []string
+	}{{"cors.allowed_headers", c.CORS.AllowedHeaders}, {"cors.exposed_headers", c.CORS.ExposedHeaders}} {
+		for i, n := range h.names {
+			if !httpguts.ValidHeaderFieldName(n) {
+				errs = append(errs, config.Invalid(fmt.Sprintf("%s[%d]", h.key, i), "%q is not a header name", n))
+			}
 		}
 	}
 	errs = append(errs,

@@ -37,6 +37,9 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"server.trusted_proxies", []string{"10.0.0.0/8", "proxy.local"}, `server.trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR`},
 		{"server.cors.allowed_origins", []string{"shop.example"}, `server.cors.allowed_origins[0]: "shop.example" is not an origin`},
 		{"server.cors.allowed_origins", []string{"https://shop.example/cart"}, `server.cors.allowed_origins[0]: "https://shop.example/cart" is not an origin`},
+		{"server.cors", map[string]any{"allowed_origins": []string{"*"}, "allow_credentials": true}, `server.cors.allow_credentials: cannot be true while allowed_origins has "*"`},
+		{"server.cors.allowed_headers", []string{"X-Ok", "bad header"}, `server.cors.allowed_headers[1]: "bad header" is not a header name`},
+		{"server.cors.exposed_headers", []string{"a:b"}, `server.cors.exposed_headers[0]: "a:b" is not a header name`},
 		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 0, "burst": 10}, "server.rate_limit.requests_per_second: must be greater than 0, got 0"},
 		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 5, "burst": 0}, "server.rate_limit.burst: must be greater than 0, got 0"},
 	}
@@ -62,6 +65,7 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 		{"trusted proxies as IPs and CIDRs", map[string]any{"server.trusted_proxies": []string{"127.0.0.1", "10.0.0.0/8", "::1"}}},
 		{"any origin", map[string]any{"server.cors.allowed_origins": []string{"*"}}},
 		{"exact origins", map[string]any{"server.cors.allowed_origins": []string{"https://shop.example", "http://localhost:3000/"}}},
+		{"credentials with exact origins", map[string]any{"server.cors": map[string]any{"allowed_origins": []string{"https://shop.example"}, "allow_credentials": true}}},
 		{"a disabled rate limit needs no numbers", map[string]any{"server.rate_limit": map[string]any{"enabled": false, "requests_per_second": 0, "burst": 0}}},
 	}
 	for _, tt := range tests {

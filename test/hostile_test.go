@@ -1,0 +1,64 @@
+package test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeclaredBodyOverTheLimitIsRefusedAtOnce declares a body far over
+// ordering.max_body_bytes and sends none of it: the answer must come before
+// the server's read timeout, as 413 BODY_TOO_LARGE.
+func TestDeclaredBodyOverTheLimitIsRefusedAtOnce(t *testing.T) {
+	a := startApp(t, map[string]any{"server.read_timeout": "2m", "server.write_timeout": "3m"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /api/order HTTP/1.1\r\nHost: x\r\napi_key: apitest\r\n" +
+		"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{")); err != nil {
+		t.Fatal(err)
+	}
+	// Far shorter than read_timeout: a server that waits for the body fails.
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	httpRes, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the body is outstanding: %v", err)
+	}
+	defer httpRes.Body.Close()
+	var body strings.Builder
+	_, _ = bufio.NewReader(httpRes.Body).WriteTo(&body)
+	res := response{status: httpRes.StatusCode, header: httpRes.Header, body: []byte(body.String())}
+	if res.status != http.StatusRequestEntityTooLarge || res.errorCode(t).Error != "BODY_TOO_LARGE" {
+		t.Errorf("= %d %s, want 413 BODY_TOO_LARGE", res.status, res.body)
+	}
+	if n := a.count("orders"); n != 0 {
+		t.Errorf("%d orders stored", n)
+	}
+}
+
+// TestPreflightsAreRateLimited sends preflights from a foreign origin past
+// the per-IP burst: they are limited like any other request.
+func TestPreflightsAreRateLimited(t *testing.T) {
+	a := startApp(t, map[string]any{
+		"server.cors.allowed_origins":           []string{"https://shop.example"},
+		"server.rate_limit.enabled":             true,
+		"server.rate_limit.requests_per_second": 0.01,
+		"server.rate_limit.burst":               5,
+	})
+	statuses := map[int]int{}
+	for range 20 {
+		res := a.do(http.MethodOptions, "/api/order", "", "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+		statuses[res.status]++
+	}
+	if statuses[http.StatusNoContent] != 5 || statuses[http.StatusTooManyRequests] != 15 {
+		t.Errorf("20 preflights = %v, want 5 × 204 and 15 × 429", statuses)
+	}
+	if res := a.do(http.MethodGet, "/api/product/1", ""); res.status != http.StatusTooManyRequests {
+		t.Errorf("GET after the preflights used the bucket = %d, want 429", res.status)
+	}
+}
