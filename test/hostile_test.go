@@ -2,6 +2,8 @@ package test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -60,5 +62,60 @@ func TestPreflightsAreRateLimited(t *testing.T) {
 	}
 	if res := a.do(http.MethodGet, "/api/product/1", ""); res.status != http.StatusTooManyRequests {
 		t.Errorf("GET after the preflights used the bucket = %d, want 429", res.status)
+	}
+}
+
+// TestClientHangUpStoresNothing holds the order insert behind a table lock,
+// lets the client hang up while it waits, then releases the lock: the
+// request is counted as 499 (not 5xx), and neither the order nor its
+// Idempotency-Key is stored.
+func TestClientHangUpStoresNothing(t *testing.T) {
+	a := startApp(t, nil)
+	lock, err := a.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec(`LOCK TABLE orders IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, hangUp := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/api/order",
+		strings.NewReader(`{"items":[{"productId":"1","quantity":1}]}`))
+	req.Header.Set("api_key", "apitest")
+	req.Header.Set("Idempotency-Key", "hang-up-1")
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	waitFor(t, "the order insert to wait for the lock", func() bool {
+		var n int
+		_ = a.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		return n > 0
+	})
+	hangUp()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client: %v, want its own cancellation", err)
+	}
+	waitFor(t, "the request to be counted as 499", func() bool {
+		return strings.Contains(string(a.do(http.MethodGet, "/metrics", "").body),
+			`http_requests_total{method="POST",route="/api/order",status="499"} 1`)
+	})
+	if err := lock.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if m := string(a.do(http.MethodGet, "/metrics", "").body); strings.Contains(m, `route="/api/order",status="5`) {
+		t.Errorf("the hang-up was counted as a server error")
+	}
+	if n, k := a.count("orders"), a.count("idempotency_keys"); n != 0 || k != 0 {
+		t.Errorf("%d orders and %d idempotency keys stored for a request whose client hung up", n, k)
+	}
+	// A retry with the same key is a first request, not a replay.
+	if res := a.order(`{"items":[{"productId":"1","quantity":1}]}`, "Idempotency-Key", "hang-up-1"); res.status != 200 || res.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("retry = %d %v %s", res.status, res.header, res.body)
 	}
 }
