@@ -25,11 +25,21 @@ func TestUnknownRoutesAndMethodsAreJSON(t *testing.T) {
 		{"GET", "/", 404, "NOT_FOUND"},
 		{"DELETE", "/api/product", 405, "METHOD_NOT_ALLOWED"},
 		{"PUT", "/api/order", 405, "METHOD_NOT_ALLOWED"},
+		{"GET", "/docs/nothing.js", 404, "NOT_FOUND"},
+		{"GET", "/docs/../api/product", 404, "NOT_FOUND"},
+		{"GET", "/docs/" + strings.Repeat("a", 300), 404, "NOT_FOUND"},
+		{"POST", "/docs/swagger-ui.css", 405, "METHOD_NOT_ALLOWED"},
+		{"BREW", "/api/product", 405, "METHOD_NOT_ALLOWED"},
 	}
 	for _, tt := range tests {
 		res := a.do(tt.method, tt.path, "")
 		if res.status != tt.status || res.errorCode(t).Error != tt.code {
 			t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, res.status, res.body, tt.status, tt.code)
+		}
+	}
+	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui.css", "/docs/favicon-32x32.png"} {
+		if res := a.do("GET", path, ""); res.status != 200 {
+			t.Errorf("GET %s = %d, want 200", path, res.status)
 		}
 	}
 }
