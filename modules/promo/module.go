@@ -6,19 +6,21 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
 )
 
 // Module is the promo fx module.
 var Module = fx.Module("promo",
+	config.Section[Config]("promo"),
 	fx.Provide(fx.Private,
-		config.Section[Config]("promo"),
 		newMetrics,
 	),
 	fx.Provide(
 		NewService,
 		health.AsCheck(newCheck),
+		cli.AsCommand(newCouponsCommand),
 	),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "promo").Logger()

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,10 +16,9 @@ import (
 	"minikart/platform/apperr"
 )
 
-// referencePath is where the public contract sits relative to the directory
-// that holds the repository: shared/ is a sibling of the repository root,
-// both in a developer's worktree and in CI's clone.
-const referencePath = "shared/reference/kart-openapi.yaml"
+// referencePath is the public contract, kept in the repository as test data
+// so that a clone with nothing beside it runs every test.
+const referencePath = "testdata/kart-openapi.yaml"
 
 func TestDocumentLoadsAndValidates(t *testing.T) {
 	doc, err := Document()
@@ -319,31 +316,15 @@ func schemaAt(doc *openapi3.T, component, property string) *openapi3.Schema {
 	return doc.Components.Schemas[component].Value.Properties[property].Value
 }
 
-// loadReference finds the public contract by walking up from the package
-// directory, so the test runs wherever the repository is cloned as long as
-// shared/ lies beside it.
+// loadReference loads and validates the public contract.
 func loadReference(t *testing.T) *openapi3.T {
 	t.Helper()
-	dir, err := os.Getwd()
+	doc, err := openapi3.NewLoader().LoadFromFile(referencePath)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("load reference %s: %v", referencePath, err)
 	}
-	for {
-		path := filepath.Join(dir, referencePath)
-		if _, err := os.Stat(path); err == nil {
-			doc, err := openapi3.NewLoader().LoadFromFile(path)
-			if err != nil {
-				t.Fatalf("load reference %s: %v", path, err)
-			}
-			if err := doc.Validate(context.Background()); err != nil {
-				t.Fatalf("validate reference %s: %v", path, err)
-			}
-			return doc
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("%s not found in any parent directory: clone the repository with shared/ beside it", referencePath)
-		}
-		dir = parent
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("validate reference %s: %v", referencePath, err)
 	}
+	return doc
 }

@@ -19,6 +19,7 @@ import (
 
 	"minikart/platform/apidoc"
 	"minikart/platform/apperr"
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
 	"minikart/platform/metrics"
@@ -43,13 +44,14 @@ func AsRootRoutes(ctor any) any {
 // Module provides the engine and the server and starts serving. Include it
 // after the modules whose start hooks must finish before traffic arrives.
 var Module = fx.Module("httpserver",
+	config.Section[Config]("server", config.Alias("port", "SERVER_PORT")),
 	fx.Provide(
-		config.Section[Config]("server"),
 		NewEngine,
 		NewServer,
 		AsRootRoutes(health.NewHandler),
 		AsRootRoutes(metrics.NewHandler),
 		AsRootRoutes(apidoc.NewHandler),
+		cli.AsCommand(newHealthcheckCommand),
 	),
 	fx.Invoke(func(*Server) {}),
 )
