@@ -3,12 +3,18 @@ package test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peterldowns/pgtestdb"
+
+	"minikart/platform/db"
 )
 
 // TestDeclaredBodyOverTheLimitIsRefusedAtOnce declares a body far over
@@ -117,5 +123,99 @@ func TestClientHangUpStoresNothing(t *testing.T) {
 	// A retry with the same key is a first request, not a replay.
 	if res := a.order(`{"items":[{"productId":"1","quantity":1}]}`, "Idempotency-Key", "hang-up-1"); res.status != 200 || res.header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("retry = %d %v %s", res.status, res.header, res.body)
+	}
+}
+
+// TestStartRefusesASchemaBehindTheBinary starts without migrating on start
+// against databases whose schema is missing, behind or dirty: start-up fails
+// naming both versions and the command to run.
+func TestStartRefusesASchemaBehindTheBinary(t *testing.T) {
+	want, err := db.EmbeddedVersion()
+	if err != nil || want < 2 {
+		t.Fatalf("embedded version %d: %v", want, err)
+	}
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, url string)
+		says    []string
+	}{
+		{"an empty database", nil, []string{
+			fmt.Sprintf("at version 0 and this binary needs version %d", want), "run `minikart migrate up`"}},
+		{"one migration behind", func(t *testing.T, url string) { migrateOnce(t, url, (*db.Migrator).Down) }, []string{
+			fmt.Sprintf("at version %d and this binary needs version %d", want-1, want), "run `minikart migrate up`"}},
+		{"a failed migration", func(t *testing.T, url string) { execOn(t, url, `UPDATE schema_migrations SET dirty = true`) }, []string{
+			fmt.Sprintf("dirty at version %d", want), fmt.Sprintf("`minikart migrate force %d`", want-1), "`minikart migrate up`"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var url string
+			if tt.prepare == nil {
+				url = newDatabaseWith(t, pgtestdb.NoopMigrator{})
+			} else {
+				url = newDatabase(t)
+				tt.prepare(t, url)
+			}
+			_, err := tryStartApp(t, map[string]any{"database.url": url, "database.migrate_on_start": false})
+			if err == nil {
+				t.Fatal("started on a schema the binary cannot serve")
+			}
+			for _, s := range tt.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("start error %q does not say %q", err, s)
+				}
+			}
+		})
+	}
+	t.Run("a schema ahead of the binary is served", func(t *testing.T) {
+		url := newDatabase(t)
+		execOn(t, url, `UPDATE schema_migrations SET version = version + 1`)
+		a := startApp(t, map[string]any{"database.url": url, "database.migrate_on_start": false})
+		if res := a.do(http.MethodGet, "/readyz", ""); res.status != 200 {
+			t.Errorf("readyz = %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestReadyzChecksTheSchema rolls the schema version back under a running
+// server: readiness fails, naming the versions and the command.
+func TestReadyzChecksTheSchema(t *testing.T) {
+	a := startApp(t, nil)
+	if res := a.do(http.MethodGet, "/readyz", ""); res.status != 200 || !strings.Contains(string(res.body), `"schema":"ok"`) {
+		t.Fatalf("readyz = %d %s", res.status, res.body)
+	}
+	if _, err := a.db.Exec(`UPDATE schema_migrations SET version = version - 1`); err != nil {
+		t.Fatal(err)
+	}
+	res := a.do(http.MethodGet, "/readyz", "")
+	if res.status != 503 || !strings.Contains(string(res.body), "run `minikart migrate up`") {
+		t.Errorf("readyz on a schema behind = %d %s", res.status, res.body)
+	}
+}
+
+func migrateOnce(t *testing.T, url string, step func(*db.Migrator) error) {
+	t.Helper()
+	conn, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg, err := db.NewMigrator(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mg.Close()
+	if err := step(mg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func execOn(t *testing.T, url, q string) {
+	t.Helper()
+	conn, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Exec(q); err != nil {
+		t.Fatal(err)
 	}
 }
