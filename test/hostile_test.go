@@ -14,7 +14,11 @@ import (
 
 	"github.com/peterldowns/pgtestdb"
 
+	"minikart/platform/admin"
+	"minikart/platform/config"
 	"minikart/platform/db"
+	"minikart/platform/httpserver"
+	"minikart/test/internal/pgtest"
 )
 
 // TestDeclaredBodyOverTheLimitIsRefusedAtOnce declares a body far over
@@ -217,5 +221,53 @@ func execOn(t *testing.T, url, q string) {
 	defer conn.Close()
 	if _, err := conn.Exec(q); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMetricsStayOffThePublicPortInProduction starts with production's
+// metrics settings: /metrics is 404 on the public port and served, with the
+// business figures, on the admin listener.
+func TestMetricsStayOffThePublicPortInProduction(t *testing.T) {
+	src, err := config.Load(config.Options{Env: config.Production})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var server httpserver.Config
+	var adm admin.Config
+	if err := src.Decode("server", &server); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Decode("admin", &adm); err != nil {
+		t.Fatal(err)
+	}
+	if server.PublicMetrics || !adm.Enabled || adm.Host != "127.0.0.1" || adm.PProf {
+		t.Fatalf("production: public_metrics %t, admin %+v; want metrics on a loopback admin listener only", server.PublicMetrics, adm)
+	}
+
+	port, err := pgtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, map[string]any{
+		"server.public_metrics": false,
+		"admin.enabled":         true,
+		"admin.host":            "127.0.0.1",
+		"admin.port":            port,
+	})
+	a.order(`{"items":[{"productId":"1","quantity":1}]}`)
+	if res := a.do(http.MethodGet, "/metrics", ""); res.status != 404 || res.errorCode(t).Error != "NOT_FOUND" {
+		t.Errorf("public /metrics = %d %s, want 404", res.status, clipBody(res.body))
+	}
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body strings.Builder
+	_, _ = bufio.NewReader(res.Body).WriteTo(&body)
+	for _, want := range []string{`orders_placed_total{coupon="no"} 1`, "db_pool_max_conns", `http_requests_total{method="POST",route="/api/order",status="200"} 1`} {
+		if res.StatusCode != 200 || !strings.Contains(body.String(), want) {
+			t.Errorf("admin /metrics = %d, lacks %q", res.StatusCode, want)
+		}
 	}
 }

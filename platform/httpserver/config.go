@@ -27,9 +27,13 @@ type Config struct {
 	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; from anyone else it is ignored.
-	TrustedProxies []string         `mapstructure:"trusted_proxies"`
-	CORS           CORSConfig       `mapstructure:"cors"`
-	RateLimit      ratelimit.Config `mapstructure:"rate_limit"`
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// PublicMetrics serves GET /metrics on this (public) listener as well as
+	// on the admin listener. Off in production: the metrics carry business
+	// figures (revenue, orders) and pool statistics.
+	PublicMetrics bool             `mapstructure:"public_metrics"`
+	CORS          CORSConfig       `mapstructure:"cors"`
+	RateLimit     ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.

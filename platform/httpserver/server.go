@@ -49,7 +49,9 @@ var Module = fx.Module("httpserver",
 		NewEngine,
 		NewServer,
 		AsRootRoutes(health.NewHandler),
-		AsRootRoutes(metrics.NewHandler),
+		AsRootRoutes(func(c Config, reg *prometheus.Registry) *metrics.Handler {
+			return metrics.NewHandler(reg, c.PublicMetrics)
+		}),
 		AsRootRoutes(apidoc.NewHandler),
 		cli.AsCommand(newHealthcheckCommand),
 	),

@@ -133,6 +133,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 		"MINIKART_ADMIN_ENABLED=true",
 		"MINIKART_ADMIN_HOST=127.0.0.1",
 		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
+		"MINIKART_ADMIN_PPROF=true",
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C reaches only the load test,
