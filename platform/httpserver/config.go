@@ -3,7 +3,6 @@ package httpserver
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"time"
@@ -28,6 +27,10 @@ type Config struct {
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; from anyone else it is ignored.
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// PublicURL is the address clients reach the server by
+	// ("https://shop.example"), for the absolute links answers hold; empty
+	// takes it from each request (see Origin).
+	PublicURL string `mapstructure:"public_url"`
 	// PublicMetrics serves GET /metrics on this (public) listener as well as
 	// on the admin listener. Off in production: the metrics carry business
 	// figures (revenue, orders) and pool statistics.
@@ -45,10 +48,13 @@ func (c Config) Validate() error {
 	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		errs = append(errs, config.Invalid("request_timeout", "must be shorter than write_timeout (%s) so a timed-out request can still be answered", c.WriteTimeout))
 	}
-	for i, p := range c.TrustedProxies {
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			errs = append(errs, config.Invalid(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR", p))
-		}
+	_, bad := newProxyTrust(c.TrustedProxies)
+	for _, i := range bad {
+		errs = append(errs, config.Invalid(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR", c.TrustedProxies[i]))
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
+		u.Host == "" || !validHost(u.Host) || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+		errs = append(errs, config.Invalid("public_url", "must be empty or an absolute http or https URL such as https://shop.example, got %q", c.PublicURL))
 	}
 	for i, o := range c.CORS.AllowedOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
