@@ -7,7 +7,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest soak
 
 build: ## compile the server to bin/minikart
 	$(GO) build -o bin/minikart .
@@ -47,6 +47,9 @@ test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install 
 
 loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU profiles); writes loadtest-report.json and .svg
 	$(GO) run ./test/load $(LOADTEST_FLAGS)
+
+soak: ## soak test, not in CI (DURATION, default 10m): mixed load at half the saturated rate, fails if RSS, goroutines, FDs, pool or tables grow without bound
+	$(GO) run ./test/load -soak -duration $(or $(DURATION),10m)
 
 bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=real|dense); data in data/generated/
 	SCALE=$(SCALE) PROFILE=$(PROFILE) test/bench/bench-promo.sh

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"minikart/platform/db"
 )
 
 // productRow is a products row.
@@ -18,11 +20,18 @@ type productRow struct {
 	ImageSlug  string `db:"image_slug"`
 }
 
-type store struct{ db *sqlx.DB }
+// store reads the catalogue's listing (List, Get) through read, which may be
+// a standby a moment behind, and the products an order is priced with
+// (ByIDs) through db, the primary, so a price is never older than the write
+// it feeds.
+type store struct {
+	db   *sqlx.DB
+	read db.ReadDB
+}
 
 var _ productStore = (*store)(nil)
 
-func newStore(db *sqlx.DB) *store { return &store{db: db} }
+func newStore(primary *sqlx.DB, read db.ReadDB) *store { return &store{db: primary, read: read} }
 
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
@@ -41,7 +50,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 		LIMIT $1 OFFSET $2`
 	const qCount = `SELECT count(*) FROM products`
 	var page []listRow
-	if err := st.db.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
+	if err := st.read.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	rows := make([]productRow, len(page))
@@ -52,7 +61,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 		return rows, page[0].Total, nil
 	}
 	var total int
-	if err := st.db.GetContext(ctx, &total, qCount); err != nil {
+	if err := st.read.GetContext(ctx, &total, qCount); err != nil {
 		return nil, 0, fmt.Errorf("count products: %w", err)
 	}
 	return rows, total, nil
@@ -65,7 +74,7 @@ func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 		FROM products
 		WHERE id = $1`
 	var row productRow
-	if err := st.db.GetContext(ctx, &row, q, id); err != nil {
+	if err := st.read.GetContext(ctx, &row, q, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return row, ErrProductNotFound
 		}

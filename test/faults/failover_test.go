@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"minikart/test/internal/pgtest"
 )
 
@@ -46,6 +48,19 @@ func TestPostgresFailover(t *testing.T) {
 	env = append(env, "MINIKART_CONFIG_DIR="+limitedCouponConfig(t, 1_000_000),
 		"MINIKART_SERVER_REQUEST_TIMEOUT="+requestTimeout.String(), "MINIKART_DATABASE_CONNECT_TIMEOUT=1s")
 	s := startServer(t, env, port)
+
+	// A server that reaches only the standby (a URL without
+	// target_session_attrs) has its writes refused as read-only: 503, not
+	// 500. The schema is there: the first server migrated the primary.
+	t.Run("write on a standby", func(t *testing.T) {
+		env, port := baseEnv(t, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/minikart?sslmode=disable", standby.Port))
+		s := startServer(t, append(env, "MINIKART_DATABASE_MIGRATE_ON_START=false"), port)
+		o := placeOrder(s.base, uuid.NewString(), `{"items":[{"productId":"1","quantity":1}]}`)
+		if o.status != 503 || o.code != "SERVICE_UNAVAILABLE" || o.retryAfter == "" {
+			t.Errorf("order on a read-only standby: %d %q Retry-After %q; want 503 SERVICE_UNAVAILABLE with Retry-After", o.status, o.code, o.retryAfter)
+		}
+		_ = s.cmd.Process.Kill()
+	})
 
 	rc := startRetryingClients(s.base, 8, 60*time.Second)
 	time.Sleep(2 * time.Second)

@@ -53,8 +53,9 @@ func (s *stack) stop() error {
 
 // startStack targets BASE_URL when it is set, and otherwise builds the
 // server, starts it on a throwaway PostgreSQL (or the one DATABASE_URL
-// names) and waits until it is ready.
-func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack, error) {
+// names) with extraEnv added to its environment, and waits until it is
+// ready.
+func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv ...string) (*stack, error) {
 	if base := os.Getenv("BASE_URL"); base != "" {
 		if err := loopbackOnly(base); err != nil {
 			return nil, err
@@ -134,6 +135,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 		"MINIKART_ADMIN_HOST=127.0.0.1",
 		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C reaches only the load test,
 	// which then stops the server in order (draining, then the database).
