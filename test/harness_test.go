@@ -73,6 +73,12 @@ func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error
 // newDatabase returns the URL of a fresh, migrated database for this test.
 func newDatabase(t *testing.T) string {
 	t.Helper()
+	return newDatabaseWith(t, migrator{})
+}
+
+// newDatabaseWith returns the URL of a fresh database that m prepared.
+func newDatabaseWith(t *testing.T, m pgtestdb.Migrator) string {
+	t.Helper()
 	pass, _ := serverURL.User.Password()
 	cfg := pgtestdb.Config{
 		DriverName: "pgx",
@@ -85,7 +91,7 @@ func newDatabase(t *testing.T) string {
 		// The app's pool may still hold idle connections when the test ends.
 		ForceTerminateConnections: true,
 	}
-	return pgtestdb.Custom(t, cfg, migrator{}).URL()
+	return pgtestdb.Custom(t, cfg, m).URL()
 }
 
 // repoPath resolves a path relative to the repository root.

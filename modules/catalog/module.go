@@ -3,6 +3,8 @@
 package catalog
 
 import (
+	"net/http"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
@@ -20,6 +22,10 @@ var Module = fx.Module("catalog",
 		NewService,
 		httpserver.AsRoutes(newHandler),
 	),
+	httpserver.AsCORS(httpserver.CORS{
+		ExposedHeaders: []string{TotalCountHeader},
+		Methods:        []string{http.MethodGet},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()
 	}),

@@ -5,6 +5,7 @@ package ordering
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -29,6 +30,11 @@ var Module = fx.Module("ordering",
 		NewService,
 		httpserver.AsRoutes(newHandler),
 	),
+	httpserver.AsCORS(httpserver.CORS{
+		RequestHeaders: []string{APIKeyHeader, IdempotencyHeader},
+		ExposedHeaders: []string{ReplayedHeader},
+		Methods:        []string{http.MethodGet, http.MethodPost},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "ordering").Logger()
 	}),

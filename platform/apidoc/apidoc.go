@@ -11,13 +11,18 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/goccy/go-yaml"
 	"github.com/swaggest/swgui"
+	"github.com/swaggest/swgui/v5/static"
 	"github.com/swaggest/swgui/v5emb"
+
+	"minikart/platform/apperr"
 )
 
 //go:embed openapi.yaml
@@ -115,7 +120,23 @@ func (h *Handler) serveJSON(c *gin.Context) {
 }
 
 // serveUI serves the page at DocsPath and its assets beneath it; the page
-// names its assets by absolute paths under DocsPath.
+// names its assets by absolute paths under DocsPath. A path that names no
+// asset is the server's JSON 404, not the asset server's plain-text one.
 func (h *Handler) serveUI(c *gin.Context) {
+	if asset := strings.TrimPrefix(c.Param("asset"), "/"); asset != "" && !isAsset(asset) {
+		_ = c.Error(apperr.ErrNotFound)
+		return
+	}
 	h.ui.ServeHTTP(c.Writer, c.Request)
+}
+
+// isAsset reports whether Swagger UI's embedded files hold name, as written
+// or gzipped (the asset server answers either).
+func isAsset(name string) bool {
+	for _, n := range []string{name, name + ".gz"} {
+		if fi, err := fs.Stat(static.FS, n); err == nil && !fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package apidoc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
 )
 
 // referencePath is the public contract, kept in the repository as test data
@@ -259,8 +262,26 @@ func TestDocsPageUsesOnlyLocalAssets(t *testing.T) {
 }
 
 func TestDocsAssetNotFound(t *testing.T) {
-	if w := get(newRouter(t), DocsPath+"/no-such-asset.js"); w.Code != http.StatusNotFound {
-		t.Errorf("status = %d, want 404", w.Code)
+	h, err := NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	var recorded []error
+	// The server's error middleware answers what the handler records.
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		for _, e := range c.Errors {
+			recorded = append(recorded, e.Err)
+		}
+	})
+	h.Register(r)
+	for _, path := range []string{DocsPath + "/no-such-asset.js", DocsPath + "/index.html", DocsPath + "/swagger-ui.css.gz/x"} {
+		recorded = nil
+		w := get(r, path)
+		if len(recorded) != 1 || !errors.Is(recorded[0], apperr.ErrNotFound) || w.Body.Len() != 0 {
+			t.Errorf("GET %s recorded %v and wrote %q, want NOT_FOUND for the error middleware", path, recorded, w.Body.String())
+		}
 	}
 }
 

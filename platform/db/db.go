@@ -71,6 +71,7 @@ var Module = fx.Module("db",
 		NewSQLX,
 		NewReadDB,
 		health.AsCheck(newCheck),
+		health.AsCheck(newSchemaCheck),
 		cli.AsCommand(newMigrateCommand),
 	),
 	fx.Invoke(registerPrimaryPoolMetrics),
@@ -91,7 +92,16 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 				return err
 			}
 			if c.MigrateOnStart {
-				return MigrateUp(ctx, pool, log)
+				if err := MigrateUp(ctx, pool, log); err != nil {
+					return err
+				}
+			}
+			got, want, err := checkSchema(ctx, pool)
+			if err != nil {
+				return err
+			}
+			if got > want {
+				log.Warn().Uint("schema_version", got).Uint("binary_version", want).Msg("database schema is newer than this binary")
 			}
 			return nil
 		},

@@ -55,6 +55,16 @@ func (mg *Migrator) Down() error {
 	return nil
 }
 
+// Force records version as applied and clean, without running anything:
+// the way out of a dirty schema once what the failed migration left has
+// been repaired by hand. -1 records that no migration is applied.
+func (mg *Migrator) Force(version int) error {
+	if err := mg.m.Force(version); err != nil {
+		return fmt.Errorf("migrate force %d: %w", version, err)
+	}
+	return nil
+}
+
 // Version reports the applied version and whether the last run left it dirty.
 func (mg *Migrator) Version() (version uint, dirty bool, err error) {
 	version, dirty, err = mg.m.Version()

@@ -106,12 +106,35 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 func (m *httpMetrics) handler(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
+	method, route := methodLabel(c.Request.Method), routeLabel(c)
+	m.requests.WithLabelValues(method, route, statusLabel(c.Writer.Status())).Inc()
+	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+}
+
+// Every label value comes from a closed set, so no request, however odd,
+// adds a series: a method outside the standard ones is OTHER, a path no
+// route matched is "unmatched", a status outside 100-599 is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
 	}
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	return "OTHER"
+}
+
+func routeLabel(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
+func statusLabel(s int) string {
+	if s < 100 || s > 599 {
+		return "other"
+	}
+	return strconv.Itoa(s)
 }
 
 // deadline bounds each request's work: stores and services see the deadline

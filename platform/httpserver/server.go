@@ -50,7 +50,9 @@ var Module = fx.Module("httpserver",
 		NewEngine,
 		NewServer,
 		AsRootRoutes(health.NewHandler),
-		AsRootRoutes(metrics.NewHandler),
+		AsRootRoutes(func(c Config, reg *prometheus.Registry) *metrics.Handler {
+			return metrics.NewHandler(reg, c.PublicMetrics)
+		}),
 		AsRootRoutes(apidoc.NewHandler),
 		cli.AsCommand(newHealthcheckCommand),
 	),
@@ -65,13 +67,18 @@ type EngineParams struct {
 	Registerer prometheus.Registerer
 	Routes     []Routes `group:"routes"`
 	RootRoutes []Routes `group:"root_routes"`
+	// CORS are the modules' declarations of the headers and methods their
+	// routes use across origins.
+	CORS []CORS `group:"cors"`
 }
 
 // NewEngine builds the gin engine: correlation id → request log → metrics →
-// security headers → recovery → deadline → error mapping → CORS → header
-// limit → per-IP rate limit, then the routes.
+// security headers → recovery → deadline → error mapping → CORS headers →
+// per-IP rate limit → header limit → preflight answer, then the routes.
 // Recovery sits inside the request log and the metrics so that a panicking
 // request is still logged and counted, with the 500 it was answered with.
+// The rate limit sits before the preflight answer, so preflights count
+// against it, and after the CORS headers, so a 429 stays readable.
 func NewEngine(p EngineParams) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	m, err := newHTTPMetrics(p.Registerer)
@@ -91,10 +98,11 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
+	cors := newCORS(p.Config.CORS, p.CORS)
 	e.Use(correlation(p.Log), origins.middleware, requestLog, m.handler, securityHeaders, recovery,
-		deadline(p.Config.RequestTimeout), errorMiddleware,
-		cors(p.Config.CORS), headerLimit(p.Config.MaxHeaderBytes),
-		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP))
+		deadline(p.Config.RequestTimeout), errorMiddleware, cors.headers,
+		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP),
+		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
 	for _, r := range p.RootRoutes {

@@ -19,7 +19,7 @@ func TestHandlerServesTheRegistry(t *testing.T) {
 	orders.Add(3)
 
 	e := gin.New()
-	metrics.NewHandler(reg).Register(e)
+	metrics.NewHandler(reg, true).Register(e)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 
@@ -42,5 +42,13 @@ func TestRegistriesAreIndependent(t *testing.T) {
 	}
 	if err := metrics.NewRegistry().Register(c()); err != nil {
 		t.Errorf("a second registry refused the same collector: %v", err)
+	}
+}
+
+func TestPrivateHandlerMountsNothing(t *testing.T) {
+	e := gin.New()
+	metrics.NewHandler(metrics.NewRegistry(), false).Register(e)
+	if routes := e.Routes(); len(routes) != 0 {
+		t.Errorf("private metrics mounted %v on the public router", routes)
 	}
 }

@@ -134,6 +134,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv
 		"MINIKART_ADMIN_ENABLED=true",
 		"MINIKART_ADMIN_HOST=127.0.0.1",
 		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
+		"MINIKART_ADMIN_PPROF=true",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
