@@ -86,7 +86,7 @@ func runWith(t *testing.T, env map[string]string, args ...string) (int, string, 
 func TestUnknownVariableStopsValidateAndServe(t *testing.T) {
 	for _, cmd := range [][]string{{"config", "validate"}, {"serve"}} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
-			code, _, errOut := runWith(t, map[string]string{"MINIKART_SERVER_PROT": "9000"}, cmd...)
+			code, _, errOut := runWith(t, map[string]string{"MINIKART_SERVER_PROT": "9000", "MINIKART_SERVER_PORT": "0"}, cmd...)
 			want := "MINIKART_SERVER_PROT is not a configuration variable; did you mean MINIKART_SERVER_PORT (server.port)?"
 			if code != 1 || !strings.Contains(errOut, want) {
 				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)

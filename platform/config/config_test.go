@@ -424,7 +424,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
 	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
-	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": ""}})
+	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": "", "server.api_keys": "undeclared-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,6 +443,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		{"database.password", "******"},
 		{"access.keys", "******"},
 		{"server.token", "(unset)"},
+		{"server.api_keys", "******"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
 	}
@@ -455,7 +456,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}
 	t.Run("no secret appears anywhere", func(t *testing.T) {
 		for k, v := range got {
-			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two"} {
+			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two", "undeclared-key"} {
 				if strings.Contains(v, secret) {
 					t.Errorf("%s = %q shows %q", k, v, secret)
 				}
