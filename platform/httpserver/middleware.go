@@ -130,8 +130,8 @@ func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) 
 		rs.header[0] = rs.id
 		c.Writer.Header()[correlationKey] = rs.header[:]
 		l := base.With().Str("correlation_id", rs.id).Logger()
-		ctx, cancel := context.WithTimeout(l.WithContext(rs), timeout)
-		defer cancel()
+		ctx := withLazyDeadline(l.WithContext(rs), timeout)
+		defer ctx.release()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
