@@ -59,9 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // appOptions is the composition root: platform, the modules, then the HTTP
-// server, whose start hook must run after every module's.
+// server, whose start hook must run after every module's. It is the whole
+// application, so a section no package declares is an error.
 func appOptions(src *config.Source) fx.Option {
-	return fx.Options(platform.Options(src), modules.All, httpserver.Module)
+	return fx.Options(platform.Options(src), modules.All, httpserver.Module, config.Whole)
 }
 
 // explain returns the configuration's own error when err holds one, so an

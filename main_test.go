@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -212,4 +214,26 @@ func TestHelpListsContributedCommands(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})
+}
+
+func TestMisspelledYAMLNamesTheClosestKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"default.yaml", "development.yaml"} {
+		b, err := os.ReadFile(filepath.Join("configs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "development.yaml" {
+			b = append(b, "sever:\n  port: 8081\npromo:\n  min_fils: 1\n"...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := runWith(t, map[string]string{"MINIKART_CONFIG_DIR": dir}, "config", "validate")
+	for _, want := range []string{"sever: unknown section; did you mean server?", "promo.min_fils: unknown key; did you mean promo.min_files?"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+		}
+	}
 }

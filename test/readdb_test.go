@@ -60,3 +60,41 @@ func TestCatalogueReadsUseTheReadDatabase(t *testing.T) {
 		t.Errorf("readyz with both pools up: %d %s", r.status, r.body)
 	}
 }
+
+// TestReadDatabaseDownDegrades drops the read database under a running
+// server: /health says degraded, the server stays ready, and orders, which
+// never use it, still succeed.
+func TestReadDatabaseDownDegrades(t *testing.T) {
+	readURL := newDatabase(t)
+	a := startApp(t, map[string]any{"database.read_url": readURL})
+	var name string
+	read, err := sqlx.Open("pgx", readURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = read.Get(&name, `SELECT current_database()`)
+	read.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := adminDB(t)
+	if _, err := admin.Exec(`DROP DATABASE "` + name + `" WITH (FORCE)`); err != nil {
+		t.Fatal(err)
+	}
+
+	var health struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	r := a.do(http.MethodGet, "/health", "")
+	r.json(t, &health)
+	if r.status != 200 || health.Status != "degraded" || health.Checks["database"] != "degraded: read database not reachable" {
+		t.Errorf("/health with the read database gone: %d %s; want 200 degraded", r.status, r.body)
+	}
+	if r := a.do(http.MethodGet, "/readyz", ""); r.status != 200 {
+		t.Errorf("/readyz with the read database gone: %d %s; want 200 (orders still work)", r.status, r.body)
+	}
+	if r := a.order(`{"items":[{"productId":"1","quantity":1}]}`); r.status != 200 {
+		t.Errorf("order with the read database gone: %d %s; want 200", r.status, r.body)
+	}
+}

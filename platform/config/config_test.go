@@ -361,16 +361,27 @@ func (c levelSection) Validate() error {
 	return OneOf("level", c.Level, "debug", "info")
 }
 
-// check builds a graph of the given sections over src, as the application
-// does, and returns the whole-configuration report.
-func check(src *Source, sections ...fx.Option) (Report, error) {
+// check builds a graph of the given sections over src and returns the
+// configuration's error.
+func check(src *Source, sections ...fx.Option) error {
+	return build(src, fx.Options(sections...), fx.Invoke(func(checked) {}))
+}
+
+// report builds a graph of the given sections over src and returns the
+// whole-configuration report, which only the application asks for.
+func report(src *Source, sections ...fx.Option) (Report, error) {
 	var r Report
-	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(sections...), fx.Populate(&r)).Err()
+	err := build(src, fx.Options(sections...), fx.Populate(&r))
+	return r, err
+}
+
+func build(src *Source, opts ...fx.Option) error {
+	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(opts...)).Err()
 	var ce *Error
 	if errors.As(err, &ce) {
-		return r, ce
+		return ce
 	}
-	return r, err
+	return err
 }
 
 func TestGraphReportsEveryBadKey(t *testing.T) {
@@ -383,7 +394,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = check(src, sections...)
+		err = check(src, sections...)
 		want := "config: 3 problems:\n" +
 			`  log.level: "loud" is not one of debug, info` + "\n" +
 			"  server.port: must be greater than 0, got 0\n" +
@@ -397,7 +408,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = check(src, sections...)
+		err = check(src, sections...)
 		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "server.extra: unknown key") {
 			t.Errorf("err = %v", err)
 		}
@@ -413,7 +424,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 			t.Errorf("Section = %+v, %v", got, err)
 		}
 		first := src.sections["log"]
-		if _, err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
+		if err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
 			t.Errorf("the section was decoded again (err %v)", err)
 		}
 	})

@@ -59,7 +59,7 @@ type Report struct {
 // *Source; every Section depends on the check.
 var Module = fx.Options(
 	fx.Provide(
-		fx.Annotate(newChecked, fx.ParamTags(``, `group:"config.sections"`)),
+		fx.Annotate(newChecked, fx.ParamTags(``, `group:"config.sections"`, `optional:"true"`)),
 		fx.Annotate(newReport, fx.ParamTags(``, ``, `group:"config.sections"`)),
 	),
 )
@@ -80,14 +80,47 @@ func (s *Source) declared(decls []declaration) []*decoded {
 	return out
 }
 
-func newChecked(s *Source, decls []declaration) (checked, error) {
+// Whole marks a graph as the whole application: a top-level key of the
+// files that no declared section reads is then an error too. A graph of a
+// few sections (a test's) leaves it out.
+var Whole = fx.Supply(&whole{})
+
+type whole struct{}
+
+func newChecked(s *Source, decls []declaration, w *whole) (checked, error) {
 	ds := s.declared(decls)
 	var p problems
 	p.errs = s.unknownVariables(ds)
+	if w != nil {
+		p.errs = append(p.errs, s.unknownSections(ds)...)
+	}
 	for _, d := range ds {
 		p.merge(d.problems)
 	}
 	return checked{}, p.err()
+}
+
+// unknownSections reports every top-level key of the files (or the
+// overrides) that no declared section reads, naming the closest section.
+func (s *Source) unknownSections(ds []*decoded) []string {
+	known := make([]string, 0, len(ds))
+	declared := map[string]bool{}
+	for _, d := range ds {
+		known = append(known, d.spec.key)
+		declared[d.spec.key] = true
+	}
+	var out []string
+	for _, key := range topKeys(s.v, s.overrides) {
+		if declared[key] {
+			continue
+		}
+		msg := key + ": unknown section"
+		if near := closest(key, known); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 // newReport runs every section's Checker. Only start-up and `config

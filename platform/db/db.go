@@ -205,7 +205,10 @@ func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Durati
 	}
 }
 
-// newCheck probes the primary and, when there is one, the read pool.
+// newCheck probes the primary and, when there is one, the read pool. A read
+// pool that does not answer only degrades the server: orders still work, and
+// every instance shares the replicas, so taking them all out of rotation
+// would only add the orders to what is lost.
 func newCheck(pool *pgxpool.Pool, read ReadDB) health.Check {
 	return health.Check{
 		Name: "database",
@@ -217,7 +220,7 @@ func newCheck(pool *pgxpool.Pool, read ReadDB) health.Check {
 			}
 			if read.pool != nil {
 				if err := read.pool.Ping(ctx); err != nil {
-					return health.Result{Status: health.Unavailable, Error: "read database not reachable"}
+					return health.Result{Status: health.Degraded, Error: "read database not reachable"}
 				}
 			}
 			return health.Result{Status: health.OK}
