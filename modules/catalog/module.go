@@ -1,5 +1,7 @@
-// Package catalog owns the products: listing them, finding one, and looking
-// up many at once for other modules (ordering prices its items through it).
+// Package catalog owns the products: listing them, finding one, looking up
+// many at once for other modules (ordering prices its items through it),
+// serving their pictures, and the operator's `minikart catalog import|export`
+// of the whole menu.
 package catalog
 
 import (
@@ -8,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 )
@@ -16,11 +19,12 @@ import (
 var Module = fx.Module("catalog",
 	config.Section[Config]("catalog"),
 	fx.Provide(fx.Private,
-		fx.Annotate(newStore, fx.As(new(productStore))),
+		fx.Annotate(newStore, fx.As(new(productStore)), fx.As(new(menuStore))),
 	),
 	fx.Provide(
 		NewService,
 		httpserver.AsRoutes(newHandler),
+		cli.AsCommand(newCatalogCommand),
 	),
 	httpserver.AsCORS(httpserver.CORS{
 		ExposedHeaders: []string{TotalCountHeader},
@@ -29,4 +33,5 @@ var Module = fx.Module("catalog",
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()
 	}),
+	fx.Invoke(listenForChanges),
 )

@@ -29,12 +29,17 @@ func (h *handler) Register(r gin.IRouter) {
 
 // image serves a product picture.
 func (h *handler) image(c *gin.Context) {
-	a, ok := builtinImages()[c.Param("file")]
-	if !ok {
-		_ = c.Error(ErrImageNotFound)
+	name := c.Param("file")
+	if a, ok := builtinImages()[name]; ok {
+		serveImage(c, a, builtinMaxAge, false)
 		return
 	}
-	serveImage(c, a, builtinMaxAge, false)
+	a, err := h.s.storedImage(c.Request.Context(), name)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	serveImage(c, a, storedMaxAge, true)
 }
 
 func (h *handler) list(c *gin.Context) {

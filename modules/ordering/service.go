@@ -140,8 +140,9 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	limited := false
 	lines := make([]promo.Line, len(ids))
 	for i, id := range ids {
-		price := found[id].Price
-		o.Lines[i] = storedLine{ProductID: id, Quantity: req.Items[i].Quantity, UnitPrice: price}
+		prod := found[id]
+		price := prod.Price
+		o.Lines[i] = storedLine{ProductID: id, Quantity: req.Items[i].Quantity, UnitPrice: price, Name: prod.Name, Category: prod.Category}
 		lines[i] = promo.Line{UnitPrice: price, Quantity: req.Items[i].Quantity}
 		o.Subtotal += price * money.Cents(req.Items[i].Quantity)
 	}
@@ -157,8 +158,9 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	return priced{stored: o, view: s.view(o, found), limited: limited}, nil
 }
 
-// Get returns a stored order. Its products show the unit price the order
-// was placed at, so the amounts add up even after a price change.
+// Get returns a stored order. Its products show the name, category and
+// unit price the order was placed at, so it reads as sold after the menu
+// changes; the pictures are today's.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (Order, error) {
 	o, err := s.store.Get(ctx, id)
 	if err != nil {
@@ -189,7 +191,7 @@ func resolveIDs(items []Item) []int64 {
 }
 
 // view renders a stored order in the contract's shape: every item, and each
-// ordered product once, in order of first appearance, at its sold price.
+// ordered product once, in order of first appearance, as sold.
 func (s *Service) view(o storedOrder, found map[int64]catalog.Product) Order {
 	out := Order{ID: o.ID, Items: make([]Item, len(o.Lines)), Products: []catalog.Product{}, Total: o.Total, Discounts: o.Discount}
 	seen := make(map[int64]bool, len(o.Lines))
@@ -204,6 +206,9 @@ func (s *Service) view(o storedOrder, found map[int64]catalog.Product) Order {
 			p = catalog.Product{ID: strconv.FormatInt(l.ProductID, 10)}
 		}
 		p.Price = l.UnitPrice
+		if l.Name != "" {
+			p.Name, p.Category = l.Name, l.Category
+		}
 		out.Products = append(out.Products, p)
 	}
 	return out
