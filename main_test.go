@@ -38,7 +38,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"help"}, 0, "usage: minikart"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"migrate"}, 1, "usage: minikart migrate"},
-		{[]string{"config", "print"}, 0, "ordering.api_keys = ******"},
+		{[]string{"config", "print"}, 0, "auth.api_keys = ******"},
 		{[]string{"config", "validate"}, 0, "is valid"},
 		{[]string{"config", "explode"}, 1, "unknown config command"},
 	}
@@ -160,7 +160,7 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 		{"a directory for a coupon file", map[string]string{"MINIKART_PROMO_FILES": "data/coupons/couponbase1.gz,data"},
 			`promo.files[1]: "data" cannot be read: is a directory`},
 		{"production without keys", map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db"},
-			"ordering.api_keys: at least one api key is required"},
+			"auth.api_keys: at least one api key is required"},
 		{"production without a database", map[string]string{"MINIKART_ENV": "production", "API_KEY": "k"},
 			"database.url: is required"},
 	}
@@ -185,7 +185,7 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 func TestProductionWarnsAboutTheDemoKey(t *testing.T) {
 	env := map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db", "API_KEY": "secret-one,apitest"}
 	code, out, errOut := runWith(t, env, "config", "validate")
-	want := `warning: ordering.api_keys: production accepts the published demo key "apitest"`
+	want := `warning: auth.api_keys: production accepts the published demo key "apitest"`
 	if code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "is valid") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, out, errOut, want)
 	}

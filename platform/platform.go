@@ -1,5 +1,5 @@
 // Package platform assembles the shared infrastructure every module runs on:
-// configuration, logging, metrics and the database. The HTTP server is added
+// configuration, logging, metrics, api-key authentication and the database. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
 // (the database ping, the coupon set) finish before traffic is accepted.
 package platform
@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/admin"
+	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/log"
@@ -45,6 +46,7 @@ func Options(src *config.Source) fx.Option {
 		log.WithLogger,
 		metrics.Module,
 		admin.Module,
+		auth.Module,
 		db.Module,
 	}
 	// fx takes its timeouts before the graph exists; when the app section is

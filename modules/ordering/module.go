@@ -13,13 +13,14 @@ import (
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
+	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 )
 
 // Module is the ordering fx module.
 var Module = fx.Module("ordering",
-	config.Section[Config]("ordering", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys")),
+	config.Section[Config]("ordering"),
 	fx.Provide(fx.Private,
 		fx.Annotate(newStore, fx.As(new(orderStore))),
 		func(s *catalog.Service) productLookup { return s },
@@ -31,7 +32,7 @@ var Module = fx.Module("ordering",
 		httpserver.AsRoutes(newHandler),
 	),
 	httpserver.AsCORS(httpserver.CORS{
-		RequestHeaders: []string{APIKeyHeader, IdempotencyHeader},
+		RequestHeaders: []string{auth.Header, IdempotencyHeader},
 		ExposedHeaders: []string{ReplayedHeader},
 		Methods:        []string{http.MethodGet, http.MethodPost},
 	}),

@@ -125,7 +125,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv
 		"MINIKART_SERVER_HOST=127.0.0.1",
 		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
 		"MINIKART_DATABASE_MIGRATE_ON_START=true",
-		"MINIKART_ORDERING_API_KEYS="+apiKey,
+		"MINIKART_AUTH_API_KEYS="+apiKey,
 		"MINIKART_PROMO_INDEX_PATH=",
 		// The load comes from one IP and one api key: per-instance rate
 		// limits would measure the limiter, not the service.
