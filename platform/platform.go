@@ -58,7 +58,7 @@ func Options(src *config.Source) fx.Option {
 // Checks runs the checks of the whole configuration that need more than a
 // section's own values (the files it names, the rules of production) and
 // logs their warnings. The server includes it; operator commands do not, so
-// that `coupons generate` can write the files the configuration names.
+// that a command can write the files the configuration names.
 var Checks = fx.Invoke(func(r config.Report, l zerolog.Logger) {
 	for _, w := range r.Warnings {
 		l.Warn().Str("component", "config").Msg(w)

@@ -1,10 +1,13 @@
 package platform
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
 	"minikart/platform/config"
@@ -63,5 +66,23 @@ func TestGraphReportsEverySectionAtOnce(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}
+	}
+}
+
+func TestChecksLogTheWarningsAtStart(t *testing.T) {
+	var buf bytes.Buffer
+	err := fx.New(fx.NopLogger,
+		fx.Supply(config.Report{Warnings: []string{`auth.keys: the demo key "k"`}}, zerolog.New(&buf)),
+		Checks,
+	).Err()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["level"] != "warn" || line["component"] != "config" || line["message"] != `auth.keys: the demo key "k"` {
+		t.Errorf("logged %q", buf.String())
 	}
 }

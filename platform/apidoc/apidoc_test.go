@@ -40,6 +40,7 @@ func TestDocumentDescribesEveryRoute(t *testing.T) {
 		"GET /api/product/{}":     "getProduct",
 		"POST /api/order":         "placeOrder",
 		"GET /api/order/{}":       "getOrder",
+		"GET /api/images/{}":      "getProductImage",
 		"GET /health":             "getHealth",
 		"GET /livez":              "getLiveness",
 		"GET /readyz":             "getReadiness",

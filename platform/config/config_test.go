@@ -22,9 +22,9 @@ log:
 database:
   url: ""
   password: ""
-ordering:
-  api_keys: []
-promo:
+access:
+  keys: []
+store:
   files: [a.gz]
 `
 
@@ -48,7 +48,7 @@ func writeConfigs(t *testing.T, files map[string]string) string {
 func clearEnv(t *testing.T) {
 	for _, name := range []string{
 		"MINIKART_ENV", "MINIKART_CONFIG_DIR", "MINIKART_SERVER_PORT", "SERVER_PORT",
-		"MINIKART_SERVER_TIMEOUT", "MINIKART_PROMO_FILES", "MINIKART_ORDERING_API_KEYS", "API_KEY",
+		"MINIKART_SERVER_TIMEOUT", "MINIKART_STORE_FILES", "MINIKART_ACCESS_KEYS", "ACCESS_KEY",
 		"MINIKART_DATABASE_URL", "DATABASE_URL", "MINIKART_LOG_LEVEL", "LOG_LEVEL",
 	} {
 		t.Setenv(name, "")
@@ -186,11 +186,11 @@ func TestLoadFindsItsFiles(t *testing.T) {
 
 func TestDecodeLists(t *testing.T) {
 	dir := writeConfigs(t, nil)
-	type promoSection struct {
+	type storeSection struct {
 		Files []string `mapstructure:"files"`
 	}
-	type orderingSection struct {
-		APIKeys []string `mapstructure:"api_keys"`
+	type accessSection struct {
+		Keys []string `mapstructure:"keys"`
 	}
 	tests := []struct {
 		name    string
@@ -198,11 +198,11 @@ func TestDecodeLists(t *testing.T) {
 		section string
 		want    []string
 	}{
-		{"a YAML list", nil, "promo", []string{"a.gz"}},
-		{"a comma list from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "a,b,c"}, "promo", []string{"a", "b", "c"}},
-		{"a single value from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "only.gz"}, "promo", []string{"only.gz"}},
-		{"a comma list from API_KEY", map[string]string{"API_KEY": "k1,k2"}, "ordering", []string{"k1", "k2"}},
-		{"MINIKART_ORDERING_API_KEYS", map[string]string{"MINIKART_ORDERING_API_KEYS": "new,old"}, "ordering", []string{"new", "old"}},
+		{"a YAML list", nil, "store", []string{"a.gz"}},
+		{"a comma list from MINIKART_STORE_FILES", map[string]string{"MINIKART_STORE_FILES": "a,b,c"}, "store", []string{"a", "b", "c"}},
+		{"a single value from MINIKART_STORE_FILES", map[string]string{"MINIKART_STORE_FILES": "only.gz"}, "store", []string{"only.gz"}},
+		{"a comma list from ACCESS_KEY", map[string]string{"ACCESS_KEY": "k1,k2"}, "access", []string{"k1", "k2"}},
+		{"MINIKART_ACCESS_KEYS", map[string]string{"MINIKART_ACCESS_KEYS": "new,old"}, "access", []string{"new", "old"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,17 +214,17 @@ func TestDecodeLists(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var p promoSection
-			var o orderingSection
-			if err := src.Decode("promo", &p); err != nil {
+			var p storeSection
+			var o accessSection
+			if err := src.Decode("store", &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := decodeAs(src, "ordering", &o, Alias("api_keys", "API_KEY")); err != nil {
+			if err := decodeAs(src, "access", &o, Alias("keys", "ACCESS_KEY")); err != nil {
 				t.Fatal(err)
 			}
 			got := p.Files
-			if tt.section == "ordering" {
-				got = o.APIKeys
+			if tt.section == "access" {
+				got = o.Keys
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
@@ -422,7 +422,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 func TestEffectiveMasksSecrets(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
-	t.Setenv("API_KEY", "key-one,key-two")
+	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
 	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": ""}})
 	if err != nil {
@@ -441,7 +441,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}{
 		{"database.url", "postgres://app:******@db:5432/minikart?sslmode=disable"},
 		{"database.password", "******"},
-		{"ordering.api_keys", "******"},
+		{"access.keys", "******"},
 		{"server.token", "(unset)"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
@@ -470,15 +470,15 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		}
 	})
 	t.Run("an empty api key list shows as unset", func(t *testing.T) {
-		t.Setenv("API_KEY", "")
+		t.Setenv("ACCESS_KEY", "")
 		src, err := Load(Options{Dir: writeConfigs(t, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		declareSecrets(src)
 		for _, kv := range src.Effective() {
-			if kv.Key == "ordering.api_keys" && kv.Value != "(unset)" {
-				t.Errorf("ordering.api_keys = %q, want (unset)", kv.Value)
+			if kv.Key == "access.keys" && kv.Value != "(unset)" {
+				t.Errorf("access.keys = %q, want (unset)", kv.Value)
 			}
 		}
 	})
@@ -489,7 +489,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 func declareSecrets(src *Source) {
 	type anySection map[string]any
 	src.section(newSpec("database", []SectionOption{Alias("url", "DATABASE_URL")}), func() any { return &anySection{} })
-	src.section(newSpec("ordering", []SectionOption{Alias("api_keys", "API_KEY"), Secret("api_keys")}), func() any { return &anySection{} })
+	src.section(newSpec("access", []SectionOption{Alias("keys", "ACCESS_KEY"), Secret("keys")}), func() any { return &anySection{} })
 }
 
 func TestRedactURL(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 // aliases its package declared, then MINIKART_<SECTION>_<KEY>, which wins.
 // A name is resolved against the section's type and the keys the files
 // already hold, so keys with underscores (rate_limit.requests_per_second)
-// and map entries (promo.rules.codes.<CODE>.max_redemptions) can be set.
+// and map entries (rules.codes.<CODE>.max_uses) can be set.
 func (s *Source) applyEnv(d *decoded) {
 	rels := make([]string, 0, len(d.spec.aliases))
 	for rel := range d.spec.aliases {

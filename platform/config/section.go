@@ -14,8 +14,8 @@ import (
 // value anywhere stops start-up before a single hook runs, and the error
 // lists every problem at once.
 //
-//	var Module = fx.Module("promo",
-//		config.Section[Config]("promo"),
+//	var Module = fx.Module("reviews",
+//		config.Section[Config]("reviews", config.Alias("token", "REVIEWS_TOKEN")),
 //		fx.Provide(...),
 //	)
 func Section[T any](key string, opts ...SectionOption) fx.Option {
@@ -91,8 +91,8 @@ func newChecked(s *Source, decls []declaration) (checked, error) {
 }
 
 // newReport runs every section's Checker. Only start-up and `config
-// validate` ask for the Report: operator commands such as `coupons generate`
-// must run while the files the configuration names do not exist yet.
+// validate` ask for the Report: an operator command may have to write the
+// files the configuration names before they exist.
 func newReport(s *Source, _ checked, decls []declaration) (Report, error) {
 	var p problems
 	for _, d := range s.declared(decls) {

@@ -202,9 +202,10 @@ var validatorFor = sync.OnceValues(func() (*validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build openapi router: %w", err)
 	}
-	// Metrics and the documentation page are text; kin-openapi decodes only
-	// structured bodies by itself. The string schemas then check them.
-	for _, ct := range []string{"text/plain", "text/html"} {
+	// Metrics and the documentation page are text, product pictures binary;
+	// kin-openapi decodes only structured bodies by itself. The string
+	// schemas then check them.
+	for _, ct := range []string{"text/plain", "text/html", "image/jpeg", "image/png", "image/webp", "image/gif"} {
 		if openapi3filter.RegisteredBodyDecoder(ct) == nil {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 		}
