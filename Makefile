@@ -1,5 +1,6 @@
 # Mini-Kart. `make run` serves the API on http://127.0.0.1:8080 (starting a
-# project-local PostgreSQL unless DATABASE_URL is set); `make test` runs every
+# PostgreSQL of its own unless DATABASE_URL is set, installing the server with
+# apt when root and it is missing); `make test` runs every
 # unit and integration test with the race detector.
 
 GO       ?= go
@@ -21,10 +22,10 @@ run: ## serve in development mode (local PostgreSQL unless DATABASE_URL is set)
 		MINIKART_ENV=$${MINIKART_ENV:-development} $(GO) run . serve; \
 	fi
 
-db-start: ## start the project-local PostgreSQL (data in .devdb/, port 55432)
+db-start: ## start the checkout's own PostgreSQL (go run ./test/devdb dir says where; port 55432 unless taken)
 	$(GO) run ./test/devdb start
 
-db-stop: ## stop the project-local PostgreSQL
+db-stop: ## stop the checkout's own PostgreSQL
 	$(GO) run ./test/devdb stop
 
 migrate: ## apply migrations (DATABASE_URL or the local cluster)

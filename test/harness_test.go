@@ -297,8 +297,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // started.
 func runCommand(t *testing.T, name string, args []string, stdout, stderr io.Writer) int {
 	t.Helper()
+	return runCommandOn(t, "postgres://minikart@127.0.0.1:1/minikart", name, args, stdout, stderr)
+}
+
+// runCommandOn runs the operator command name against the database dbURL.
+func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
 	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
-		"database.url": "postgres://minikart@127.0.0.1:1/minikart",
+		"database.url": dbURL,
 	}})
 	if err != nil {
 		t.Fatal(err)

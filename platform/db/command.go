@@ -59,7 +59,10 @@ func runMigrate(ctx context.Context, args []string, pool *pgxpool.Pool, c Config
 	case "up":
 		err = mg.Up()
 	case "down":
-		err = mg.Down()
+		if err = mg.Down(); errors.Is(err, ErrNothingToRollBack) {
+			fmt.Fprintln(stdout, "nothing to roll back: no migration is applied (version 0)")
+			return nil
+		}
 	case "force":
 		err = mg.Force(forceTo)
 	}

@@ -47,8 +47,14 @@ func (mg *Migrator) Up() error {
 	return nil
 }
 
+// ErrNothingToRollBack is Down's answer when no migration is applied.
+var ErrNothingToRollBack = errors.New("nothing to roll back")
+
 // Down rolls back the most recent migration.
 func (mg *Migrator) Down() error {
+	if _, _, err := mg.m.Version(); errors.Is(err, migrate.ErrNilVersion) {
+		return ErrNothingToRollBack
+	}
 	if err := mg.m.Steps(-1); err != nil {
 		return fmt.Errorf("migrate down: %w", err)
 	}
