@@ -1,5 +1,5 @@
 // Package platform assembles the shared infrastructure every module runs on:
-// configuration, logging, metrics and the database. The HTTP server is added
+// configuration, logging, metrics, the database and the API document. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
 // (the database ping, the coupon set) finish before traffic is accepted.
 package platform
@@ -11,6 +11,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/admin"
+	"minikart/platform/apidoc"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/log"
@@ -52,5 +53,6 @@ func Options(src *config.Source) (fx.Option, error) {
 		metrics.Module,
 		admin.Module,
 		db.Module,
+		apidoc.Module,
 	), nil
 }

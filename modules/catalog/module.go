@@ -3,12 +3,21 @@
 package catalog
 
 import (
+	_ "embed"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/apidoc"
+	"minikart/platform/apperr"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 )
+
+// apiDoc is the catalog's part of the API document.
+//
+//go:embed openapi.yaml
+var apiDoc []byte
 
 // Module is the catalog fx module.
 var Module = fx.Module("catalog",
@@ -20,6 +29,11 @@ var Module = fx.Module("catalog",
 		NewService,
 		httpserver.AsRoutes(newHandler),
 	),
+	apidoc.Provide(apidoc.Fragment{
+		Name:   "catalog",
+		YAML:   apiDoc,
+		Errors: []*apperr.Error{ErrProductNotFound},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()
 	}),

@@ -17,7 +17,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
-	"minikart/platform/apidoc"
 	"minikart/platform/apperr"
 	"minikart/platform/config"
 	"minikart/platform/health"
@@ -49,7 +48,6 @@ var Module = fx.Module("httpserver",
 		NewServer,
 		AsRootRoutes(health.NewHandler),
 		AsRootRoutes(metrics.NewHandler),
-		AsRootRoutes(apidoc.NewHandler),
 	),
 	fx.Invoke(func(*Server) {}),
 )
