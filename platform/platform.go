@@ -1,5 +1,5 @@
 // Package platform assembles the shared infrastructure every module runs on:
-// configuration, logging, metrics, the database and the API document. The HTTP server is added
+// configuration, logging, metrics and the database. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
 // (the database ping, the coupon set) finish before traffic is accepted.
 package platform
@@ -8,10 +8,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
 	"minikart/platform/admin"
-	"minikart/platform/apidoc"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/log"
@@ -33,26 +33,34 @@ func (c AppConfig) Validate() error {
 	)
 }
 
-// appSection decodes and validates the app section. Declaring it with
-// config.Section also lets Source.ValidateAll report its keys with the
-// others'.
-var appSection = config.Section[AppConfig]("app")
-
-// Options returns the platform's fx options over an already loaded source.
-func Options(src *config.Source) (fx.Option, error) {
-	app, err := appSection(src)
-	if err != nil {
-		return nil, err
-	}
-	return fx.Options(
-		fx.Supply(src, app),
-		fx.StartTimeout(app.StartTimeout),
-		fx.StopTimeout(app.StopTimeout),
+// Options returns the platform's fx options over an already loaded source:
+// the whole-configuration check, the app section, logging, metrics, the
+// admin listener and the database.
+func Options(src *config.Source) fx.Option {
+	opts := []fx.Option{
+		fx.Supply(src),
+		config.Module,
+		config.Section[AppConfig]("app"),
 		log.Module,
 		log.WithLogger,
 		metrics.Module,
 		admin.Module,
 		db.Module,
-		apidoc.Module,
-	), nil
+	}
+	// fx takes its timeouts before the graph exists; when the app section is
+	// invalid the graph reports it with every other problem.
+	if app, ok := config.Peek[AppConfig](src, "app"); ok {
+		opts = append(opts, fx.StartTimeout(app.StartTimeout), fx.StopTimeout(app.StopTimeout))
+	}
+	return fx.Options(opts...)
 }
+
+// Checks runs the checks of the whole configuration that need more than a
+// section's own values (the files it names, the rules of production) and
+// logs their warnings. The server includes it; operator commands do not, so
+// that a command can write the files the configuration names.
+var Checks = fx.Invoke(func(r config.Report, l zerolog.Logger) {
+	for _, w := range r.Warnings {
+		l.Warn().Str("component", "config").Msg(w)
+	}
+})

@@ -1,9 +1,14 @@
 package platform
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
 
 	"minikart/platform/config"
 )
@@ -21,6 +26,12 @@ func load(t *testing.T, overrides map[string]any) *config.Source {
 	return src
 }
 
+// build builds the platform's graph, as the application does, and returns
+// its error.
+func build(src *config.Source) error {
+	return fx.New(fx.NopLogger, Options(src), Checks).Err()
+}
+
 func TestAppConfigRejectsEveryBadKey(t *testing.T) {
 	tests := []struct {
 		key   string
@@ -32,28 +43,46 @@ func TestAppConfigRejectsEveryBadKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
-			_, err := Options(load(t, map[string]any{tt.key: tt.value}))
+			err := build(load(t, map[string]any{tt.key: tt.value}))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}
 	t.Run("the defaults are valid", func(t *testing.T) {
-		if _, err := Options(load(t, nil)); err != nil {
+		if err := build(load(t, nil)); err != nil {
 			t.Error(err)
 		}
 	})
 }
 
-func TestValidateAllIncludesTheAppSection(t *testing.T) {
-	err := load(t, map[string]any{
+func TestGraphReportsEverySectionAtOnce(t *testing.T) {
+	err := build(load(t, map[string]any{
 		"app.start_timeout":  "0s",
 		"log.level":          "loud",
 		"database.max_conns": 0,
-	}).ValidateAll()
+	}))
 	for _, want := range []string{"app.start_timeout", "database.max_conns", "log.level"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}
+	}
+}
+
+func TestChecksLogTheWarningsAtStart(t *testing.T) {
+	var buf bytes.Buffer
+	err := fx.New(fx.NopLogger,
+		fx.Supply(config.Report{Warnings: []string{`auth.keys: the demo key "k"`}}, zerolog.New(&buf)),
+		Checks,
+	).Err()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["level"] != "warn" || line["component"] != "config" || line["message"] != `auth.keys: the demo key "k"` {
+		t.Errorf("logged %q", buf.String())
 	}
 }

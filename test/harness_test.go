@@ -27,6 +27,7 @@ import (
 	"minikart/migrations"
 	"minikart/modules"
 	"minikart/platform"
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
@@ -140,10 +141,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	plat, err := platform.Options(src)
-	if err != nil {
-		return nil, err
-	}
+	plat := platform.Options(src)
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
 	var engine *gin.Engine
@@ -286,4 +284,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// runCommand runs the operator command name as `minikart name args…` would:
+// from the commands the graph's modules contribute, the graph built and not
+// started.
+func runCommand(t *testing.T, name string, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
+	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
+		"database.url": "postgres://minikart@127.0.0.1:1/minikart",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs cli.Commands
+	if err := fx.New(fx.NopLogger, platform.Options(src), modules.All, httpserver.Module, fx.Populate(&cs)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs.All {
+		if c.Name == name {
+			return c.Run(context.Background(), args, stdout, stderr)
+		}
+	}
+	t.Fatalf("no command %q among %v", name, cs.All)
+	return 0
 }

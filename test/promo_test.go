@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"minikart/modules/promo"
-	"minikart/platform/config"
 )
 
 // TestCouponSetFromGeneratedFiles starts the server on generated files
@@ -20,14 +16,10 @@ import (
 // codes are accepted, then restarts it from the index alone.
 func TestCouponSetFromGeneratedFiles(t *testing.T) {
 	dir := t.TempDir()
-	src, err := config.Load(config.Options{Env: config.Test})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out, errOut bytes.Buffer
-	if code := promo.RunCommand(context.Background(),
+	if code := runCommand(t, "coupons",
 		[]string{"generate", "--profile", "real", "--scale", "0.0005", "--out", dir, "--seed", "7"},
-		src, &out, &errOut); code != 0 {
+		&out, &errOut); code != 0 {
 		t.Fatalf("generate: exit %d: %s", code, errOut.String())
 	}
 	expected, err := os.ReadFile(filepath.Join(dir, "expected-valid.txt"))

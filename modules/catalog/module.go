@@ -21,8 +21,8 @@ var apiDoc []byte
 
 // Module is the catalog fx module.
 var Module = fx.Module("catalog",
+	config.Section[Config]("catalog"),
 	fx.Provide(fx.Private,
-		config.Section[Config]("catalog"),
 		fx.Annotate(newStore, fx.As(new(productStore))),
 	),
 	fx.Provide(

@@ -2,6 +2,7 @@ package ordering
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,24 @@ type Config struct {
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
 	// RateLimit applies per api key to the order routes.
 	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
+}
+
+// demoKeys are api keys published with the project (the development and
+// test configurations, the README): anyone can send them.
+var demoKeys = []string{"apitest"}
+
+// Check warns when production accepts a published demo key.
+func (c Config) Check(env string) error {
+	if env != config.Production {
+		return nil
+	}
+	var errs []error
+	for _, k := range c.APIKeys {
+		if slices.Contains(demoKeys, strings.TrimSpace(k)) {
+			errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q: anyone can place orders with it; set a secret key through MINIKART_ORDERING_API_KEYS or API_KEY", strings.TrimSpace(k)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Validate checks the keys and limits.

@@ -1,6 +1,7 @@
 package ordering
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -45,4 +46,26 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 			t.Errorf("config %+v, err %v", c, err)
 		}
 	})
+}
+
+func TestCheckWarnsAboutTheDemoKeyInProduction(t *testing.T) {
+	tests := []struct {
+		env  string
+		keys []string
+		warn bool
+	}{
+		{config.Production, []string{"s3cret", " apitest "}, true},
+		{config.Production, []string{"s3cret"}, false},
+		{config.Development, []string{"apitest"}, false},
+		{config.Test, []string{"apitest"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %q", tt.env, tt.keys), func(t *testing.T) {
+			err := Config{APIKeys: tt.keys}.Check(tt.env)
+			var fe *config.FieldError
+			if got := errors.As(err, &fe) && fe.Warning && fe.Key == "api_keys" && strings.Contains(fe.Msg, `"apitest"`); got != tt.warn || (!tt.warn && err != nil) {
+				t.Errorf("Check = %v, want a warning: %t", err, tt.warn)
+			}
+		})
+	}
 }

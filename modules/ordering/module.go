@@ -26,8 +26,8 @@ var apiDoc []byte
 
 // Module is the ordering fx module.
 var Module = fx.Module("ordering",
+	config.Section[Config]("ordering", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys")),
 	fx.Provide(fx.Private,
-		config.Section[Config]("ordering"),
 		fx.Annotate(newStore, fx.As(new(orderStore))),
 		func(s *catalog.Service) productLookup { return s },
 		func(s *promo.Service) promoApplier { return s },

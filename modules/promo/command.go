@@ -5,21 +5,23 @@ import (
 	"io"
 
 	"minikart/modules/promo/internal/couponcli"
-	"minikart/platform/config"
+	"minikart/platform/cli"
 )
 
-// RunCommand runs one `coupons` subcommand (generate, build, check) with
-// the promo section of src as its defaults, and returns the exit status:
-// 0 success or a valid code, 1 a code that is not valid, 2 any error.
-func RunCommand(ctx context.Context, args []string, src *config.Source, stdout, stderr io.Writer) int {
-	var c Config
-	if err := src.Decode("promo", &c); err != nil {
-		io.WriteString(stderr, "error: "+err.Error()+"\n")
-		return 2
+// newCouponsCommand is `minikart coupons generate|build|check`, with the
+// promo section as the defaults of its flags. Its exit status is 0 for
+// success or a valid code, 1 for a code that is not valid, 2 for any error.
+func newCouponsCommand(c Config) cli.Command {
+	return cli.Command{
+		Name:    "coupons",
+		Usage:   "generate|build|check",
+		Summary: "make test coupon files, build the coupon index ahead of a deploy, or check a code against it (coupons help for the flags)",
+		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			err := couponcli.Run(ctx, args, couponcli.Defaults{Files: c.Files, MinFiles: c.MinFiles, IndexPath: c.IndexPath}, stdout, stderr)
+			if err != nil && couponcli.ExitCode(err) == 2 {
+				io.WriteString(stderr, "error: "+err.Error()+"\n")
+			}
+			return couponcli.ExitCode(err)
+		},
 	}
-	err := couponcli.Run(ctx, args, couponcli.Defaults{Files: c.Files, MinFiles: c.MinFiles, IndexPath: c.IndexPath}, stdout, stderr)
-	if err != nil && couponcli.ExitCode(err) == 2 {
-		io.WriteString(stderr, "error: "+err.Error()+"\n")
-	}
-	return couponcli.ExitCode(err)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,6 +98,36 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Check reports coupon files the server could not read: start-up would
+// refuse them, so `config validate` does too.
+func (c Config) Check(string) error {
+	var errs []error
+	for i, f := range c.Files {
+		if err := readable(f); err != nil {
+			errs = append(errs, config.Invalid(fmt.Sprintf("files[%d]", i), "%q cannot be read: %v", f, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err
+		}
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return err
+	} else if st.IsDir() {
+		return errors.New("is a directory")
+	}
+	return nil
 }
 
 // rule is a Rule in the units the arithmetic uses.

@@ -2,6 +2,7 @@ package promo
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -151,6 +152,31 @@ func TestRuleDiscount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.rule.discount(tt.lines); got != tt.want {
 				t.Errorf("discount = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckNamesUnreadableFiles(t *testing.T) {
+	dir := t.TempDir()
+	present := dir + "/present.gz"
+	if err := os.WriteFile(present, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"every file readable", []string{present, present}, ""},
+		{"a missing file", []string{present, dir + "/missing.gz"}, `files[1]: "` + dir + `/missing.gz" cannot be read: no such file or directory`},
+		{"a directory", []string{dir, present}, `files[0]: "` + dir + `" cannot be read: is a directory`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Config{Files: tt.files}.Check(config.Production)
+			if (err == nil) != (tt.want == "") || (err != nil && err.Error() != tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}

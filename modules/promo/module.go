@@ -8,19 +8,21 @@ import (
 
 	"minikart/platform/apidoc"
 	"minikart/platform/apperr"
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
 )
 
 // Module is the promo fx module.
 var Module = fx.Module("promo",
+	config.Section[Config]("promo"),
 	fx.Provide(fx.Private,
-		config.Section[Config]("promo"),
 		newMetrics,
 	),
 	fx.Provide(
 		NewService,
 		health.AsCheck(newCheck),
+		cli.AsCommand(newCouponsCommand),
 	),
 	// Promo has no routes of its own; the codes are those ordering answers
 	// with when an order carries a coupon.

@@ -43,7 +43,8 @@ func (c Config) Validate() error {
 
 // Module starts the admin listener when the admin section enables it.
 var Module = fx.Module("admin",
-	fx.Provide(config.Section[Config]("admin"), NewServer),
+	config.Section[Config]("admin"),
+	fx.Provide(NewServer),
 	fx.Invoke(func(*Server) {}),
 )
 

@@ -28,7 +28,6 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/apperr"
-	"minikart/platform/httpserver"
 	"minikart/platform/ratelimit"
 )
 
@@ -86,15 +85,15 @@ func Provide(f Fragment) fx.Option {
 	return fx.Supply(fx.Annotated{Group: fragmentGroup, Target: f})
 }
 
-// Module builds the document from the contributed fragments, serves it at
-// the root and checks at start that it documents exactly the served routes.
-var Module = fx.Module("apidoc",
-	fx.Provide(
-		fx.Annotate(New, fx.ParamTags(`group:"`+fragmentGroup+`"`)),
-		httpserver.AsRootRoutes(NewHandler),
-	),
-	fx.Invoke(checkRoutesOnStart),
-)
+// Fragments collects the contributed fragments.
+type Fragments struct {
+	fx.In
+	All []Fragment `group:"apidoc_fragments"`
+}
+
+// Assemble builds the document from every contributed fragment; the HTTP
+// server provides it.
+func Assemble(f Fragments) (*Document, error) { return New(f.All) }
 
 // Document is the assembled OpenAPI document.
 type Document struct {

@@ -304,7 +304,7 @@ func TestCompareRoutesNeedsARouteForAPreflight(t *testing.T) {
 	}
 }
 
-func TestCheckRoutesOnStart(t *testing.T) {
+func TestCheckServed(t *testing.T) {
 	d := mustNew(t, widget())
 	e := gin.New() // serves nothing the document lists
 	for _, tt := range []struct {
@@ -323,7 +323,7 @@ func TestCheckRoutesOnStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logged bytes.Buffer
-			err = checkRoutesOnStart(d, e, src, zerolog.New(&logged))
+			err = CheckServed(d, e, src, zerolog.New(&logged))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("checkRoutesOnStart = %v, want error %t", err, tt.wantErr)
 			}

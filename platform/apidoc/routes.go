@@ -13,11 +13,12 @@ import (
 	"minikart/platform/config"
 )
 
-// checkRoutesOnStart compares the document with the engine's routes when
-// the graph is built, so a mismatch stops start-up (and `config validate`)
-// in development and test. Production serves anyway and logs the mismatch:
-// a gap in the documentation is no reason to refuse traffic.
-func checkRoutesOnStart(doc *Document, e *gin.Engine, src *config.Source, log zerolog.Logger) error {
+// CheckServed compares the document with the engine's routes. The HTTP
+// server invokes it when the graph is built, so a mismatch stops start-up
+// (and `config validate`) in development and test. Production serves anyway
+// and logs the mismatch: a gap in the documentation is no reason to refuse
+// traffic.
+func CheckServed(doc *Document, e *gin.Engine, src *config.Source, log zerolog.Logger) error {
 	t, err := doc.OpenAPI()
 	if err != nil {
 		return err

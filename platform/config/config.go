@@ -1,7 +1,9 @@
 // Package config loads Mini-Kart's layered configuration: configs/default.yaml,
 // then configs/<env>.yaml for the environment named by MINIKART_ENV, then
-// environment variables MINIKART_<SECTION>_<KEY> (and a few plain aliases).
-// Each module decodes and validates its own section with Section.
+// environment variables MINIKART_<SECTION>_<KEY> (and the plain aliases the
+// owning packages declare). Each package declares its own section with
+// Section; the graph decodes every section once, and reports every bad key,
+// every unknown MINIKART_ variable and every failed check at once.
 package config
 
 import (
@@ -15,9 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 
 	"minikart/configs"
@@ -33,13 +33,12 @@ const (
 // EnvPrefix prefixes every environment variable that overrides a key.
 const EnvPrefix = "MINIKART"
 
-// aliases maps the plain variable names earlier deployments used to keys.
-var aliases = map[string]string{
-	"database.url":      "DATABASE_URL",
-	"server.port":       "SERVER_PORT",
-	"ordering.api_keys": "API_KEY",
-	"log.level":         "LOG_LEVEL",
-}
+// Variables with the prefix that choose where configuration comes from
+// rather than set a key.
+const (
+	varEnv       = EnvPrefix + "_ENV"
+	varConfigDir = EnvPrefix + "_CONFIG_DIR"
+)
 
 // Options chooses where configuration comes from.
 type Options struct {
@@ -52,23 +51,32 @@ type Options struct {
 	Overrides map[string]any
 }
 
-// Source is the merged configuration, read once at start-up.
+// Source is the merged configuration, read once at start-up. Sections are
+// decoded from it once each and remembered.
 type Source struct {
 	env string
-	v   *viper.Viper
+	// v holds the YAML layers only; environment variables and overrides
+	// are applied per section, where the section's type resolves them.
+	v         *viper.Viper
+	overrides map[string]any
+	environ   map[string]string
+
+	mu       sync.Mutex
+	sections map[string]*decoded
 }
 
-// Load reads and merges the configuration layers.
+// Load reads and merges the configuration files and takes a snapshot of the
+// environment.
 func Load(o Options) (*Source, error) {
 	env := o.Env
 	if env == "" {
-		env = os.Getenv(EnvPrefix + "_ENV")
+		env = os.Getenv(varEnv)
 	}
 	if env == "" {
 		env = Development
 	}
 	if env != Development && env != Test && env != Production {
-		return nil, fmt.Errorf("config: MINIKART_ENV: %q is not one of %s, %s, %s", env, Development, Test, Production)
+		return nil, fmt.Errorf("config: %s: %q is not one of %s, %s, %s", varEnv, env, Development, Test, Production)
 	}
 
 	v := viper.New()
@@ -91,29 +99,26 @@ func Load(o Options) (*Source, error) {
 		}
 	}
 
-	// Every key is in default.yaml, so binding each one makes environment
-	// variables visible to Unmarshal, not only to Get.
-	for _, key := range v.AllKeys() {
-		names := []string{EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))}
-		if alias, ok := aliases[key]; ok {
-			names = append(names, alias)
-		}
-		if err := v.BindEnv(append([]string{key}, names...)...); err != nil {
-			return nil, fmt.Errorf("config: bind %s: %w", key, err)
-		}
-	}
+	overrides := map[string]any{}
 	for k, val := range o.Overrides {
-		v.Set(k, val)
+		overrides[strings.ToLower(k)] = val
 	}
-	v.Set("app.env", env)
-	return &Source{env: env, v: v}, nil
+	overrides["app.env"] = env
+	environ := map[string]string{}
+	for _, kv := range os.Environ() {
+		// An empty variable counts as unset, so a shell can clear one.
+		if name, val, _ := strings.Cut(kv, "="); val != "" {
+			environ[name] = val
+		}
+	}
+	return &Source{env: env, v: v, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
 }
 
 // fileReader returns a function reading a config file from dir, from
 // ./configs, or from the embedded copies, in that order of preference.
 func fileReader(dir string) func(name string) ([]byte, error) {
 	if dir == "" {
-		dir = os.Getenv(EnvPrefix + "_CONFIG_DIR")
+		dir = os.Getenv(varConfigDir)
 	}
 	if dir == "" {
 		if st, err := os.Stat("configs"); err == nil && st.IsDir() {
@@ -129,184 +134,32 @@ func fileReader(dir string) func(name string) ([]byte, error) {
 // Env returns the environment name (development, test or production).
 func (s *Source) Env() string { return s.env }
 
-// Validator is implemented by every config section.
-type Validator interface{ Validate() error }
+// genericSecrets are masked by Effective in every section; a section names
+// its other secret keys with the Secret option.
+var genericSecrets = []string{"password", "secret", "token"}
 
-// Decode decodes the section under key into out and validates it when out
-// implements Validator. Errors name the full key.
-func (s *Source) Decode(key string, out any) error {
-	sub := s.v.Get(key)
-	if sub == nil {
-		return fmt.Errorf("config: section %q is missing", key)
-	}
-	// Re-read through viper per key so environment variables are honoured.
-	settings := map[string]any{}
-	for _, k := range s.v.AllKeys() {
-		if rest, ok := strings.CutPrefix(k, key+"."); ok {
-			setNested(settings, strings.Split(rest, "."), s.v.Get(k))
-		}
-	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result:           out,
-		TagName:          "mapstructure",
-		WeaklyTypedInput: true,
-		ErrorUnused:      true,
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			mapstructure.StringToSliceHookFunc(","),
-		),
-	})
-	if err != nil {
-		return fmt.Errorf("config: %s: %w", key, err)
-	}
-	if err := dec.Decode(settings); err != nil {
-		return fmt.Errorf("config: %s: %w", key, err)
-	}
-	if val, ok := out.(Validator); ok {
-		if err := val.Validate(); err != nil {
-			return qualify(key, err)
-		}
-	}
-	return nil
-}
-
-// FieldError is a validation failure of one key inside a section.
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-// Error names the key and what is wrong with it.
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// Invalid returns a FieldError for key, formatted like fmt.Sprintf.
-func Invalid(key, format string, args ...any) error {
-	return &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
-}
-
-// OneOf returns nil when val is one of allowed, else an error listing them.
-func OneOf(key, val string, allowed ...string) error {
-	for _, a := range allowed {
-		if val == a {
-			return nil
-		}
-	}
-	return Invalid(key, "%q is not one of %s", val, strings.Join(allowed, ", "))
-}
-
-// Positive returns nil when v > 0, else an error naming key.
-func Positive[N int | int64 | float64 | time.Duration](key string, v N) error {
-	if v > 0 {
-		return nil
-	}
-	return Invalid(key, "must be greater than 0, got %v", v)
-}
-
-// qualify prefixes every FieldError in err with the section name, so the
-// message names the full key an operator has to fix.
-func qualify(section string, err error) error {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	msgs := make([]string, 0, len(errs))
-	for _, e := range errs {
-		var fe *FieldError
-		if errors.As(e, &fe) {
-			msgs = append(msgs, section+"."+fe.Error())
-		} else {
-			msgs = append(msgs, section+": "+e.Error())
-		}
-	}
-	return fmt.Errorf("config: %s", strings.Join(msgs, "; "))
-}
-
-func setNested(m map[string]any, path []string, val any) {
-	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[path[len(path)-1]] = val
-}
-
-// Section returns an fx constructor that decodes and validates one section.
-// A bad value stops start-up before any lifecycle hook runs.
-func Section[T any](key string) func(*Source) (T, error) {
-	sectionsMu.Lock()
-	sections[key] = func(s *Source) error {
-		var cfg T
-		return s.Decode(key, &cfg)
-	}
-	sectionsMu.Unlock()
-	return func(s *Source) (T, error) {
-		var cfg T
-		err := s.Decode(key, &cfg)
-		return cfg, err
-	}
-}
-
-// DecodeSection loads the configuration of env with overrides on top and
-// decodes one section, for tests and tools that check a section alone.
-func DecodeSection[T any](env, section string, overrides map[string]any) (T, error) {
-	var cfg T
-	src, err := Load(Options{Env: env, Overrides: overrides})
-	if err != nil {
-		return cfg, err
-	}
-	err = src.Decode(section, &cfg)
-	return cfg, err
-}
-
-// sections records every section declared with Section (modules declare
-// theirs when their package initialises), so ValidateAll can check them all.
-var (
-	sectionsMu sync.Mutex
-	sections   = map[string]func(*Source) error{}
-)
-
-// ValidateAll decodes and validates every declared section and reports all
-// bad keys at once, not only the first.
-func (s *Source) ValidateAll() error {
-	sectionsMu.Lock()
-	keys := make([]string, 0, len(sections))
-	for k := range sections {
-		keys = append(keys, k)
-	}
-	sectionsMu.Unlock()
-	sort.Strings(keys)
-	var msgs []string
-	for _, k := range keys {
-		sectionsMu.Lock()
-		check := sections[k]
-		sectionsMu.Unlock()
-		if err := check(s); err != nil {
-			msgs = append(msgs, strings.TrimPrefix(err.Error(), "config: "))
-		}
-	}
-	if len(msgs) > 0 {
-		return fmt.Errorf("config: %s", strings.Join(msgs, "; "))
-	}
-	return nil
-}
-
-// secretKeys are masked by Effective: never print or log their values.
-var secretKeys = []string{"password", "api_keys", "secret", "token"}
-
-// Effective returns every key with its effective value, secrets masked and
-// passwords removed from URLs, sorted by key.
+// Effective returns every key with its effective value (files, environment
+// and overrides), secrets masked and passwords removed from URLs, sorted by
+// key. Sections already decoded show what their type resolved from the
+// environment; the others show the files and overrides.
 func (s *Source) Effective() []KV {
-	keys := s.v.AllKeys()
-	sort.Strings(keys)
-	out := make([]KV, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, KV{Key: k, Value: mask(k, s.v.Get(k))})
+	var out []KV
+	for _, key := range topKeys(s.v, s.overrides) {
+		s.mu.Lock()
+		d := s.sections[key]
+		s.mu.Unlock()
+		var settings map[string]any
+		var secrets []string
+		if d != nil {
+			settings, secrets = d.settings, d.spec.secrets
+		} else {
+			settings = s.settings(key)
+		}
+		for _, kv := range flatten(key, settings) {
+			out = append(out, KV{Key: kv.Key, Value: mask(kv.Key, key, secrets, kv.val)})
+		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
 
@@ -316,14 +169,58 @@ type KV struct {
 	Value string
 }
 
-func mask(key string, val any) string {
-	for _, sk := range secretKeys {
-		if strings.Contains(key, sk) {
-			if isEmpty(val) {
-				return "(unset)"
-			}
-			return "******"
+func topKeys(v *viper.Viper, overrides map[string]any) []string {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		top, _, _ := strings.Cut(k, ".")
+		if !seen[top] {
+			seen[top] = true
+			keys = append(keys, top)
 		}
+	}
+	for _, k := range v.AllKeys() {
+		add(k)
+	}
+	for k := range overrides {
+		add(k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+type flatKV struct {
+	Key string
+	val any
+}
+
+// flatten lists the leaves of a nested settings map under prefix.
+func flatten(prefix string, m map[string]any) []flatKV {
+	var out []flatKV
+	for k, val := range m {
+		key := prefix + "." + k
+		if sub, ok := val.(map[string]any); ok && len(sub) > 0 {
+			out = append(out, flatten(key, sub)...)
+			continue
+		}
+		out = append(out, flatKV{key, val})
+	}
+	return out
+}
+
+func mask(key, section string, secrets []string, val any) string {
+	secret := false
+	for _, sk := range genericSecrets {
+		secret = secret || strings.Contains(key, sk)
+	}
+	for _, sk := range secrets {
+		secret = secret || key == section+"."+sk
+	}
+	if secret {
+		if isEmpty(val) {
+			return "(unset)"
+		}
+		return "******"
 	}
 	str := fmt.Sprint(val)
 	if strings.HasSuffix(key, "url") {

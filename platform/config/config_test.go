@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+
+	"go.uber.org/fx"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,9 +22,9 @@ log:
 database:
   url: ""
   password: ""
-ordering:
-  api_keys: []
-promo:
+access:
+  keys: []
+store:
   files: [a.gz]
 `
 
@@ -46,11 +48,16 @@ func writeConfigs(t *testing.T, files map[string]string) string {
 func clearEnv(t *testing.T) {
 	for _, name := range []string{
 		"MINIKART_ENV", "MINIKART_CONFIG_DIR", "MINIKART_SERVER_PORT", "SERVER_PORT",
-		"MINIKART_SERVER_TIMEOUT", "MINIKART_PROMO_FILES", "MINIKART_ORDERING_API_KEYS", "API_KEY",
+		"MINIKART_SERVER_TIMEOUT", "MINIKART_STORE_FILES", "MINIKART_ACCESS_KEYS", "ACCESS_KEY",
 		"MINIKART_DATABASE_URL", "DATABASE_URL", "MINIKART_LOG_LEVEL", "LOG_LEVEL",
 	} {
 		t.Setenv(name, "")
 	}
+}
+
+// decodeAs decodes a section the way Section does, with its options.
+func decodeAs(src *Source, key string, out any, opts ...SectionOption) error {
+	return src.decode(newSpec(key, opts), out).problems.err()
 }
 
 type serverSection struct {
@@ -98,19 +105,19 @@ func TestLoadLayers(t *testing.T) {
 				t.Fatal(err)
 			}
 			var s serverSection
-			if err := src.Decode("server", &s); err != nil {
+			if err := decodeAs(src, "server", &s, Alias("port", "SERVER_PORT")); err != nil {
 				t.Fatal(err)
 			}
 			var l struct {
 				Level string `mapstructure:"level"`
 			}
-			if err := src.Decode("log", &l); err != nil {
+			if err := decodeAs(src, "log", &l, Alias("level", "LOG_LEVEL")); err != nil {
 				t.Fatal(err)
 			}
 			if src.Env() != tt.wantEnv || s.Port != tt.wantPort || s.Host != tt.wantHost || l.Level != tt.wantLevel {
 				t.Errorf("env %q port %d host %q level %q; want %q %d %q %q", src.Env(), s.Port, s.Host, l.Level, tt.wantEnv, tt.wantPort, tt.wantHost, tt.wantLevel)
 			}
-			if got := src.v.GetString("app.env"); got != tt.wantEnv {
+			if got := src.settings("app")["env"]; got != tt.wantEnv {
 				t.Errorf("app.env = %q, want %q", got, tt.wantEnv)
 			}
 		})
@@ -179,11 +186,11 @@ func TestLoadFindsItsFiles(t *testing.T) {
 
 func TestDecodeLists(t *testing.T) {
 	dir := writeConfigs(t, nil)
-	type promoSection struct {
+	type storeSection struct {
 		Files []string `mapstructure:"files"`
 	}
-	type orderingSection struct {
-		APIKeys []string `mapstructure:"api_keys"`
+	type accessSection struct {
+		Keys []string `mapstructure:"keys"`
 	}
 	tests := []struct {
 		name    string
@@ -191,11 +198,11 @@ func TestDecodeLists(t *testing.T) {
 		section string
 		want    []string
 	}{
-		{"a YAML list", nil, "promo", []string{"a.gz"}},
-		{"a comma list from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "a,b,c"}, "promo", []string{"a", "b", "c"}},
-		{"a single value from MINIKART_PROMO_FILES", map[string]string{"MINIKART_PROMO_FILES": "only.gz"}, "promo", []string{"only.gz"}},
-		{"a comma list from API_KEY", map[string]string{"API_KEY": "k1,k2"}, "ordering", []string{"k1", "k2"}},
-		{"MINIKART_ORDERING_API_KEYS", map[string]string{"MINIKART_ORDERING_API_KEYS": "new,old"}, "ordering", []string{"new", "old"}},
+		{"a YAML list", nil, "store", []string{"a.gz"}},
+		{"a comma list from MINIKART_STORE_FILES", map[string]string{"MINIKART_STORE_FILES": "a,b,c"}, "store", []string{"a", "b", "c"}},
+		{"a single value from MINIKART_STORE_FILES", map[string]string{"MINIKART_STORE_FILES": "only.gz"}, "store", []string{"only.gz"}},
+		{"a comma list from ACCESS_KEY", map[string]string{"ACCESS_KEY": "k1,k2"}, "access", []string{"k1", "k2"}},
+		{"MINIKART_ACCESS_KEYS", map[string]string{"MINIKART_ACCESS_KEYS": "new,old"}, "access", []string{"new", "old"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,17 +214,17 @@ func TestDecodeLists(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var p promoSection
-			var o orderingSection
-			if err := src.Decode("promo", &p); err != nil {
+			var p storeSection
+			var o accessSection
+			if err := src.Decode("store", &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := src.Decode("ordering", &o); err != nil {
+			if err := decodeAs(src, "access", &o, Alias("keys", "ACCESS_KEY")); err != nil {
 				t.Fatal(err)
 			}
 			got := p.Files
-			if tt.section == "ordering" {
-				got = o.APIKeys
+			if tt.section == "access" {
+				got = o.Keys
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
@@ -332,10 +339,11 @@ func TestDecodeNamesTheFullKey(t *testing.T) {
 	}
 	var s checkedSection
 	err = src.Decode("server", &s)
-	want := `config: server.host: "127.0.0.1" is not one of localhost, 0.0.0.0; ` +
-		`server.timeout: must be greater than 0, got 0s; ` +
-		`server.port: must be greater than 0, got -1; ` +
-		`server: a rule across keys`
+	want := "config: 4 problems:\n" +
+		`  server.host: "127.0.0.1" is not one of localhost, 0.0.0.0` + "\n" +
+		"  server.timeout: must be greater than 0, got 0s\n" +
+		"  server.port: must be greater than 0, got -1\n" +
+		"  server: a rule across keys"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
@@ -353,19 +361,33 @@ func (c levelSection) Validate() error {
 	return OneOf("level", c.Level, "debug", "info")
 }
 
-func TestValidateAllReportsEveryBadKey(t *testing.T) {
-	Section[checkedSection]("server")
-	Section[levelSection]("log")
+// check builds a graph of the given sections over src, as the application
+// does, and returns the whole-configuration report.
+func check(src *Source, sections ...fx.Option) (Report, error) {
+	var r Report
+	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(sections...), fx.Populate(&r)).Err()
+	var ce *Error
+	if errors.As(err, &ce) {
+		return r, ce
+	}
+	return r, err
+}
+
+func TestGraphReportsEveryBadKey(t *testing.T) {
 	clearEnv(t)
 	dir := writeConfigs(t, nil)
+	sections := []fx.Option{Section[checkedSection]("server"), Section[levelSection]("log")}
 
 	t.Run("all bad keys of all sections", func(t *testing.T) {
 		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.host": "localhost", "server.port": 0, "log.level": "loud"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = src.ValidateAll()
-		want := `config: log.level: "loud" is not one of debug, info; server.port: must be greater than 0, got 0; server: a rule across keys`
+		_, err = check(src, sections...)
+		want := "config: 3 problems:\n" +
+			`  log.level: "loud" is not one of debug, info` + "\n" +
+			"  server.port: must be greater than 0, got 0\n" +
+			"  server: a rule across keys"
 		if err == nil || err.Error() != want {
 			t.Errorf("err = %v\nwant %s", err, want)
 		}
@@ -375,19 +397,24 @@ func TestValidateAllReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = src.ValidateAll()
-		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "extra") {
+		_, err = check(src, sections...)
+		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "server.extra: unknown key") {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("Section decodes what ValidateAll checks", func(t *testing.T) {
+	t.Run("a section is decoded once and handed out valid", func(t *testing.T) {
 		src, err := Load(Options{Dir: dir, Overrides: map[string]any{"log.level": "debug"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := Section[levelSection]("log")(src)
+		var got levelSection
+		err = fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Module("log", Section[levelSection]("log"), fx.Invoke(func(c levelSection) { got = c }))).Err()
 		if err != nil || got.Level != "debug" {
 			t.Errorf("Section = %+v, %v", got, err)
+		}
+		first := src.sections["log"]
+		if _, err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
+			t.Errorf("the section was decoded again (err %v)", err)
 		}
 	})
 }
@@ -395,12 +422,13 @@ func TestValidateAllReportsEveryBadKey(t *testing.T) {
 func TestEffectiveMasksSecrets(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
-	t.Setenv("API_KEY", "key-one,key-two")
+	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
 	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	declareSecrets(src)
 	got := map[string]string{}
 	var keys []string
 	for _, kv := range src.Effective() {
@@ -413,7 +441,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}{
 		{"database.url", "postgres://app:******@db:5432/minikart?sslmode=disable"},
 		{"database.password", "******"},
-		{"ordering.api_keys", "******"},
+		{"access.keys", "******"},
 		{"server.token", "(unset)"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
@@ -442,17 +470,26 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		}
 	})
 	t.Run("an empty api key list shows as unset", func(t *testing.T) {
-		t.Setenv("API_KEY", "")
+		t.Setenv("ACCESS_KEY", "")
 		src, err := Load(Options{Dir: writeConfigs(t, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
+		declareSecrets(src)
 		for _, kv := range src.Effective() {
-			if kv.Key == "ordering.api_keys" && kv.Value != "(unset)" {
-				t.Errorf("ordering.api_keys = %q, want (unset)", kv.Value)
+			if kv.Key == "access.keys" && kv.Value != "(unset)" {
+				t.Errorf("access.keys = %q, want (unset)", kv.Value)
 			}
 		}
 	})
+}
+
+// declareSecrets decodes the sections TestEffectiveMasksSecrets shows with
+// the aliases and secrets their packages would declare.
+func declareSecrets(src *Source) {
+	type anySection map[string]any
+	src.section(newSpec("database", []SectionOption{Alias("url", "DATABASE_URL")}), func() any { return &anySection{} })
+	src.section(newSpec("access", []SectionOption{Alias("keys", "ACCESS_KEY"), Secret("keys")}), func() any { return &anySection{} })
 }
 
 func TestRedactURL(t *testing.T) {

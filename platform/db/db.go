@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
 	"minikart/platform/metrics"
@@ -58,11 +59,12 @@ func (c Config) Validate() error {
 
 // Module provides *pgxpool.Pool and *sqlx.DB.
 var Module = fx.Module("db",
+	config.Section[Config]("database", config.Alias("url", "DATABASE_URL")),
 	fx.Provide(
-		config.Section[Config]("database"),
 		NewPool,
 		NewSQLX,
 		health.AsCheck(newCheck),
+		cli.AsCommand(newMigrateCommand),
 	),
 	fx.Invoke(registerPoolMetrics),
 )

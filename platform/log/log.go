@@ -33,11 +33,21 @@ func (c Config) Validate() error {
 
 // Module provides zerolog.Logger and makes fx log through it.
 var Module = fx.Module("log",
-	fx.Provide(
-		config.Section[Config]("log"),
-		func(c Config) zerolog.Logger { return New(c, os.Stdout) },
-	),
+	config.Section[Config](section, sectionOptions...),
+	fx.Provide(newLogger),
 )
+
+const section = "log"
+
+var sectionOptions = []config.SectionOption{config.Alias("level", "LOG_LEVEL")}
+
+// newLogger builds the logger from the log section without waiting for the
+// whole configuration to be valid: fx reports a bad configuration through
+// this logger. A bad level falls back to info.
+func newLogger(src *config.Source) zerolog.Logger {
+	c, _ := config.Peek[Config](src, section, sectionOptions...)
+	return New(c, os.Stdout)
+}
 
 // WithLogger makes fx report its own events through the service logger.
 var WithLogger = fx.WithLogger(func(l zerolog.Logger) fxevent.Logger {
@@ -92,7 +102,11 @@ func (f *fxLogger) LogEvent(event fxevent.Event) {
 			f.l.Error().Err(e.Err).Msg("decorate failed")
 		}
 	case *fxevent.Invoked:
-		if e.Err != nil {
+		var ce *config.Error
+		switch {
+		case errors.As(e.Err, &ce):
+			f.l.Error().Strs("problems", ce.Problems).Msg("configuration invalid")
+		case e.Err != nil:
 			f.l.Error().Err(e.Err).Str("function", e.FunctionName).Msg("invoke failed")
 		}
 	case *fxevent.RollingBack:

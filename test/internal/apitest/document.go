@@ -33,11 +33,7 @@ var appDocument = sync.OnceValues(func() (*apidoc.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	plat, err := platform.Options(src)
-	if err != nil {
-		return nil, err
-	}
 	var doc *apidoc.Document
-	app := fx.New(plat, modules.All, httpserver.Module, fx.Populate(&doc), fx.NopLogger)
+	app := fx.New(platform.Options(src), modules.All, httpserver.Module, fx.Populate(&doc), fx.NopLogger)
 	return doc, app.Err()
 })

@@ -1,0 +1,249 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// applyEnv sets the section's keys from the environment: first the plain
+// aliases its package declared, then MINIKART_<SECTION>_<KEY>, which wins.
+// A name is resolved against the section's type and the keys the files
+// already hold, so keys with underscores (rate_limit.requests_per_second)
+// and map entries (rules.codes.<CODE>.max_uses) can be set.
+func (s *Source) applyEnv(d *decoded) {
+	rels := make([]string, 0, len(d.spec.aliases))
+	for rel := range d.spec.aliases {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		if val, ok := s.environ[d.spec.aliases[rel]]; ok {
+			setNested(d.settings, strings.Split(rel, "."), val)
+		}
+	}
+	prefix := envName(d.spec.key) + "_"
+	for _, name := range sortedNames(s.environ) {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		paths := resolve(d.typ, d.settings, strings.Split(strings.ToLower(rest), "_"))
+		switch len(paths) {
+		case 0:
+			// Not this section's; the graph reports a name nobody claims.
+		case 1:
+			setNested(d.settings, paths[0], s.environ[name])
+			d.claimed = append(d.claimed, name)
+		default:
+			keys := make([]string, len(paths))
+			for i, p := range paths {
+				keys[i] = d.spec.key + "." + strings.Join(p, ".")
+			}
+			d.problems.errs = append(d.problems.errs, fmt.Sprintf("%s: could set %s; set the key in YAML instead", name, strings.Join(keys, " or ")))
+			d.claimed = append(d.claimed, name)
+		}
+	}
+}
+
+// envName is the variable that sets the key path (dots between segments).
+func envName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+func sortedNames(env map[string]string) []string {
+	names := make([]string, 0, len(env))
+	for n := range env {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// resolve returns every key path the words can name below a value of type
+// t, where known holds what the files set there. Map entries the files
+// already hold are preferred over new ones.
+func resolve(t reflect.Type, known any, words []string) [][]string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct:
+		var out [][]string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, squash := fieldTag(f)
+			if squash {
+				out = append(out, resolve(f.Type, known, words)...)
+				continue
+			}
+			nw := strings.Split(name, "_")
+			if name == "-" || len(words) < len(nw) || strings.Join(words[:len(nw)], "_") != name {
+				continue
+			}
+			sub, _ := child(known, name)
+			for _, p := range resolve(f.Type, sub, words[len(nw):]) {
+				out = append(out, append([]string{name}, p...))
+			}
+		}
+		return out
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String,
+		t.Kind() == reflect.Interface && isMap(known):
+		elem := t
+		if t.Kind() == reflect.Map {
+			elem = t.Elem()
+		}
+		var held, fresh [][]string
+		for i := 1; i <= len(words); i++ {
+			k := strings.Join(words[:i], "_")
+			sub, ok := child(known, k)
+			if !ok && t.Kind() == reflect.Interface {
+				continue
+			}
+			for _, p := range resolve(elem, sub, words[i:]) {
+				path := append([]string{k}, p...)
+				if ok {
+					held = append(held, path)
+				} else {
+					fresh = append(fresh, path)
+				}
+			}
+		}
+		if len(held) > 0 {
+			return held
+		}
+		return fresh
+	case len(words) == 0:
+		return [][]string{{}}
+	}
+	return nil
+}
+
+func isMap(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
+}
+
+func child(known any, key string) (any, bool) {
+	m, ok := known.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	v, ok := m[key]
+	return v, ok
+}
+
+// leaves returns every key path below a value of type t: struct fields by
+// the type, map entries by what the files hold.
+func leaves(t reflect.Type, known any) [][]string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out [][]string
+	prefix := func(k string, sub [][]string) {
+		for _, p := range sub {
+			out = append(out, append([]string{k}, p...))
+		}
+	}
+	switch {
+	case t.Kind() == reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, squash := fieldTag(f)
+			if squash {
+				out = append(out, leaves(f.Type, known)...)
+			} else if name != "-" {
+				sub, _ := child(known, name)
+				prefix(name, leaves(f.Type, sub))
+			}
+		}
+	case t.Kind() == reflect.Map, t.Kind() == reflect.Interface && isMap(known):
+		elem := t
+		if t.Kind() == reflect.Map {
+			elem = t.Elem()
+		}
+		m, _ := known.(map[string]any)
+		for k, sub := range m {
+			prefix(k, leaves(elem, sub))
+		}
+	default:
+		out = append(out, []string{})
+	}
+	return out
+}
+
+// unknownVariables reports every MINIKART_ variable no declared section
+// resolved, naming the closest variable that would have.
+func (s *Source) unknownVariables(ds []*decoded) []string {
+	claimed := map[string]bool{varEnv: true, varConfigDir: true}
+	known := map[string]string{varEnv: "the environment", varConfigDir: "the configuration directory"}
+	for _, d := range ds {
+		for _, n := range d.claimed {
+			claimed[n] = true
+		}
+		for _, p := range leaves(d.typ, d.settings) {
+			key := d.spec.key + "." + strings.Join(p, ".")
+			known[envName(key)] = key
+		}
+	}
+	names := make([]string, 0, len(known))
+	for n := range known {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, name := range sortedNames(s.environ) {
+		if !strings.HasPrefix(name, EnvPrefix+"_") || claimed[name] {
+			continue
+		}
+		msg := name + " is not a configuration variable"
+		if near := closest(name, names); near != "" {
+			msg += fmt.Sprintf("; did you mean %s (%s)?", near, known[near])
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// closest returns the candidate nearest to s by edit distance, or "" when
+// none is near enough to be a likely typo.
+func closest(s string, candidates []string) string {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		if d := editDistance(s, c); bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist < 0 || bestDist > max(2, len(s)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

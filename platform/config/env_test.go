@@ -1,0 +1,278 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/fx"
+)
+
+// The key tree of these tests: keys with underscores, a nested section and
+// a map of rules whose codes the files list only in part.
+const treeYAML = `
+server:
+  host: 127.0.0.1
+  port: 8080
+  read_timeout: 10s
+  rate_limit:
+    enabled: true
+    requests_per_second: 100
+log:
+  level: info
+rules:
+  default:
+    discount: 10%
+  codes:
+    HAPPYHRS:
+      discount: 18%
+    TWO_PARTS:
+      discount: 5%
+`
+
+type limitSection struct {
+	Enabled           bool    `mapstructure:"enabled"`
+	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
+}
+
+type treeServer struct {
+	Host        string        `mapstructure:"host"`
+	Port        int           `mapstructure:"port"`
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+	RateLimit   limitSection  `mapstructure:"rate_limit"`
+}
+
+func (c treeServer) Validate() error {
+	return errors.Join(OneOf("host", c.Host, "127.0.0.1", "0.0.0.0"), Positive("port", c.Port))
+}
+
+type rule struct {
+	Discount string `mapstructure:"discount"`
+	MaxUses  int64  `mapstructure:"max_uses"`
+}
+
+type rulesSection struct {
+	Default rule            `mapstructure:"default"`
+	Codes   map[string]rule `mapstructure:"codes"`
+}
+
+func loadTree(t *testing.T, env map[string]string) *Source {
+	t.Helper()
+	clearEnv(t)
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, EnvPrefix+"_") {
+			t.Setenv(name, "")
+		}
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "default.yaml"), []byte(treeYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+var treeSections = []fx.Option{
+	Section[treeServer]("server", Alias("port", "SERVER_PORT")),
+	Section[levelSection]("log"),
+	Section[rulesSection]("rules"),
+}
+
+func TestEnvironmentSetsEveryKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(s treeServer, r rulesSection) bool
+	}{
+		{"a key with underscores in a nested section",
+			map[string]string{"MINIKART_SERVER_RATE_LIMIT_REQUESTS_PER_SECOND": "7.5"},
+			func(s treeServer, _ rulesSection) bool { return s.RateLimit.RequestsPerSecond == 7.5 }},
+		{"a key the files leave out, in a map entry they hold",
+			map[string]string{"MINIKART_RULES_CODES_HAPPYHRS_MAX_USES": "5"},
+			func(_ treeServer, r rulesSection) bool {
+				return r.Codes["happyhrs"].MaxUses == 5 && r.Codes["happyhrs"].Discount == "18%"
+			}},
+		{"a map entry the files do not hold",
+			map[string]string{"MINIKART_RULES_CODES_NEWCODE1_DISCOUNT": "20%"},
+			func(_ treeServer, r rulesSection) bool { return r.Codes["newcode1"].Discount == "20%" }},
+		{"a map entry holding an underscore",
+			map[string]string{"MINIKART_RULES_CODES_TWO_PARTS_MAX_USES": "3", "MINIKART_RULES_CODES_NEW_ONE_DISCOUNT": "1%"},
+			func(_ treeServer, r rulesSection) bool {
+				return r.Codes["two_parts"].MaxUses == 3 && r.Codes["new_one"].Discount == "1%"
+			}},
+		{"an alias the section declares",
+			map[string]string{"SERVER_PORT": "9002"},
+			func(s treeServer, _ rulesSection) bool { return s.Port == 9002 }},
+		{"MINIKART_ beats the alias",
+			map[string]string{"SERVER_PORT": "9002", "MINIKART_SERVER_PORT": "9001"},
+			func(s treeServer, _ rulesSection) bool { return s.Port == 9001 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := loadTree(t, tt.env)
+			var s treeServer
+			var r rulesSection
+			err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(treeSections...),
+				fx.Invoke(func(a treeServer, b rulesSection) { s, r = a, b })).Err()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(s, r) {
+				t.Errorf("server %+v, rules %+v", s, r)
+			}
+		})
+	}
+}
+
+func TestUnknownVariablesStopTheGraph(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"a typo names the closest variable",
+			map[string]string{"MINIKART_SERVER_PROT": "9000"},
+			[]string{"MINIKART_SERVER_PROT is not a configuration variable; did you mean MINIKART_SERVER_PORT (server.port)?"}},
+		{"a nested typo",
+			map[string]string{"MINIKART_SERVER_RATE_LIMIT_ENABLE": "false"},
+			[]string{"MINIKART_SERVER_RATE_LIMIT_ENABLE is not a configuration variable; did you mean MINIKART_SERVER_RATE_LIMIT_ENABLED (server.rate_limit.enabled)?"}},
+		{"a section nobody declares",
+			map[string]string{"MINIKART_CACHE_SIZE": "1"},
+			[]string{"MINIKART_CACHE_SIZE is not a configuration variable"}},
+		{"every one at once, with the bad values",
+			map[string]string{"MINIKART_SERVER_PROT": "1", "MINIKART_LOG_LEVLE": "debug", "MINIKART_LOG_LEVEL": "loud"},
+			[]string{"config: 3 problems:", "MINIKART_LOG_LEVLE", "MINIKART_SERVER_PROT", `log.level: "loud" is not one of debug, info`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := check(loadTree(t, tt.env), treeSections...)
+			for _, want := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v\nwant it to contain %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("the variables that choose the files are known", func(t *testing.T) {
+		src := loadTree(t, map[string]string{"MINIKART_ENV": "development"})
+		t.Setenv("MINIKART_CONFIG_DIR", t.TempDir())
+		if _, err := check(src, treeSections...); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
+	src := loadTree(t, map[string]string{
+		"MINIKART_SERVER_PORT":                           "abc",
+		"MINIKART_SERVER_READ_TIMEOUT":                   "soon",
+		"MINIKART_SERVER_RATE_LIMIT_REQUESTS_PER_SECOND": "lots",
+		"MINIKART_SERVER_RATE_LIMIT_ENABLED":             "maybe",
+		"MINIKART_SERVER_HOST":                           "example.com",
+		"MINIKART_RULES_CODES_HAPPYHRS_MAX_USES":         "many",
+	})
+	_, err := check(src, treeSections...)
+	want := "config: 6 problems:\n" +
+		`  rules.codes.happyhrs.max_uses: expected a whole number, got "many"` + "\n" +
+		`  server.port: expected a whole number, got "abc"` + "\n" +
+		`  server.read_timeout: expected a duration such as 500ms, 10s or 5m, got "soon"` + "\n" +
+		`  server.rate_limit.enabled: expected true or false, got "maybe"` + "\n" +
+		`  server.rate_limit.requests_per_second: expected a number, got "lots"` + "\n" +
+		`  server.host: "example.com" is not one of 127.0.0.1, 0.0.0.0`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
+
+func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
+	clearEnv(t)
+	dir := writeConfigs(t, map[string]string{"development.yaml": "server:\n  prot: 8081\n  tiemout: 1s\n"})
+	src, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s serverSection
+	err = src.Decode("server", &s)
+	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to contain %q", err, want)
+		}
+	}
+}
+
+// filesSection checks a file it names, and warns about a value in
+// production.
+type filesSection struct {
+	Path string `mapstructure:"path"`
+	Mode string `mapstructure:"mode"`
+}
+
+func (c filesSection) Check(env string) error {
+	var errs []error
+	if _, err := os.Stat(c.Path); err != nil {
+		errs = append(errs, Invalid("path", "%q cannot be read", c.Path))
+	}
+	if env == Production && c.Mode == "demo" {
+		errs = append(errs, Warn("mode", "demo in production"))
+	}
+	return errors.Join(errs...)
+}
+
+func TestReportRunsEveryCheck(t *testing.T) {
+	existing := filepath.Join(t.TempDir(), "present")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		env      string
+		path     string
+		wantErr  string
+		warnings []string
+	}{
+		{"a file that is there", Development, existing, "", nil},
+		{"a missing file", Development, "/nonexistent/file", `config: files.path: "/nonexistent/file" cannot be read`, nil},
+		{"a warning in production", Production, existing, "", []string{"files.mode: demo in production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			src, err := Load(Options{Env: tt.env, Dir: writeConfigs(t, map[string]string{
+				tt.env + ".yaml": "files:\n  path: " + tt.path + "\n  mode: demo\n",
+			})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := check(src, Section[filesSection]("files"))
+			if (err == nil) != (tt.wantErr == "") || (err != nil && err.Error() != tt.wantErr) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+			if strings.Join(r.Warnings, "|") != strings.Join(tt.warnings, "|") {
+				t.Errorf("warnings %q, want %q", r.Warnings, tt.warnings)
+			}
+		})
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"port", "port", 0}, {"prot", "port", 2}, {"port", "ports", 1}, {"kitten", "sitting", 3},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
