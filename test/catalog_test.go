@@ -1,8 +1,12 @@
 package test
 
 import (
+	"bytes"
+	"image"
+	_ "image/jpeg" // decodes the served pictures
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -177,4 +181,72 @@ func TestCatalogCacheNeverPricesOrders(t *testing.T) {
 	if res.status != 200 || o.Total != 12.00 || o.Products[0].Price != 6.00 {
 		t.Errorf("order priced %v (unit %v), want the database's 6.00 a unit", o.Total, o.Products[0].Price)
 	}
+}
+
+// imageURLs lists every picture link of every product.
+func imageURLs(ps []product) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Image.Thumbnail, p.Image.Mobile, p.Image.Tablet, p.Image.Desktop)
+	}
+	return out
+}
+
+func TestStockServerServesEveryProductImage(t *testing.T) {
+	a := startApp(t, nil)
+	res := a.do(http.MethodGet, "/api/product", "")
+	var ps []product
+	res.json(t, &ps)
+	urls := imageURLs(ps)
+	if len(urls) != 4*len(seeded) {
+		t.Fatalf("%d image URLs", len(urls))
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, a.base+"/api/images/") {
+			t.Errorf("image URL %q is not served by %s", u, a.base)
+			continue
+		}
+		img := a.do(http.MethodGet, strings.TrimPrefix(u, a.base), "", "Origin", "https://shop.example")
+		ct := img.header.Get("Content-Type")
+		if img.status != http.StatusOK || !strings.HasPrefix(ct, "image/") || len(img.body) == 0 {
+			t.Errorf("%s: %d %q, %d bytes", u, img.status, ct, len(img.body))
+			continue
+		}
+		if _, _, err := image.Decode(bytes.NewReader(img.body)); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+		if img.header.Get("Access-Control-Allow-Origin") == "" || img.header.Get("Cross-Origin-Resource-Policy") != "cross-origin" {
+			t.Errorf("%s: not readable cross-origin: %v", u, img.header)
+		}
+		etag := img.header.Get("ETag")
+		again := a.do(http.MethodGet, strings.TrimPrefix(u, a.base), "", "If-None-Match", etag)
+		if etag == "" || again.status != http.StatusNotModified || len(again.body) != 0 {
+			t.Errorf("%s: revalidation with %q got %d", u, etag, again.status)
+		}
+	}
+}
+
+func TestImageLinksFollowPublicURLAndTrustedProxies(t *testing.T) {
+	t.Run("server.public_url", func(t *testing.T) {
+		a := startApp(t, map[string]any{"server.public_url": "https://kart.example/"})
+		var p product
+		a.do(http.MethodGet, "/api/product/1", "").json(t, &p)
+		if p.Image.Desktop != "https://kart.example/api/images/image-waffle-desktop.jpg" {
+			t.Errorf("desktop = %q", p.Image.Desktop)
+		}
+	})
+	t.Run("forwarded headers from a trusted proxy only", func(t *testing.T) {
+		fwd := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.example"}
+		trusted := startApp(t, map[string]any{"server.trusted_proxies": []string{"127.0.0.1"}})
+		var p product
+		trusted.do(http.MethodGet, "/api/product/1", "", fwd...).json(t, &p)
+		if p.Image.Thumbnail != "https://shop.example/api/images/image-waffle-thumbnail.jpg" {
+			t.Errorf("behind a trusted proxy: %q", p.Image.Thumbnail)
+		}
+		untrusted := startApp(t, nil)
+		untrusted.do(http.MethodGet, "/api/product/1", "", fwd...).json(t, &p)
+		if p.Image.Thumbnail != untrusted.base+"/api/images/image-waffle-thumbnail.jpg" {
+			t.Errorf("from an untrusted peer: %q", p.Image.Thumbnail)
+		}
+	})
 }

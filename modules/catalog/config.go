@@ -10,7 +10,8 @@ import (
 
 // Config is the catalog section.
 type Config struct {
-	// ImageBaseURL prefixes every product image path.
+	// ImageBaseURL prefixes every product image path (a CDN holding a copy
+	// of /api/images); empty serves them from this server.
 	ImageBaseURL string `mapstructure:"image_base_url"`
 	// MaxLimit caps the limit query parameter of GET /product.
 	MaxLimit int `mapstructure:"max_limit"`
@@ -22,8 +23,8 @@ type Config struct {
 // Validate checks the image base URL and the page limit.
 func (c Config) Validate() error {
 	var errs []error
-	if u, err := url.Parse(c.ImageBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, config.Invalid("image_base_url", "must be an absolute http or https URL, got %q", c.ImageBaseURL))
+	if u, err := url.Parse(c.ImageBaseURL); c.ImageBaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, config.Invalid("image_base_url", "must be empty (served here) or an absolute http or https URL, got %q", c.ImageBaseURL))
 	}
 	if c.MaxLimit < 1 || c.MaxLimit > 1000 {
 		errs = append(errs, config.Invalid("max_limit", "must be between 1 and 1000, got %d", c.MaxLimit))

@@ -14,10 +14,9 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		value any
 		want  string
 	}{
-		{"catalog.image_base_url", "", `catalog.image_base_url: must be an absolute http or https URL, got ""`},
-		{"catalog.image_base_url", "/public", `catalog.image_base_url: must be an absolute http or https URL, got "/public"`},
-		{"catalog.image_base_url", "ftp://images.example/public", "catalog.image_base_url: must be an absolute http or https URL"},
-		{"catalog.image_base_url", "https://", "catalog.image_base_url: must be an absolute http or https URL"},
+		{"catalog.image_base_url", "/public", `catalog.image_base_url: must be empty (served here) or an absolute http or https URL, got "/public"`},
+		{"catalog.image_base_url", "ftp://images.example/public", "catalog.image_base_url: must be empty (served here) or an absolute http or https URL"},
+		{"catalog.image_base_url", "https://", "catalog.image_base_url: must be empty (served here) or an absolute http or https URL"},
 		{"catalog.max_limit", 0, "catalog.max_limit: must be between 1 and 1000, got 0"},
 		{"catalog.max_limit", 1001, "catalog.max_limit: must be between 1 and 1000, got 1001"},
 		{"catalog.cache_ttl", "-1s", "catalog.cache_ttl: must be between 0 (off) and 1h, got -1s"},

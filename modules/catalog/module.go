@@ -32,7 +32,7 @@ var Module = fx.Module("catalog",
 	apidoc.Provide(apidoc.Fragment{
 		Name:   "catalog",
 		YAML:   apiDoc,
-		Errors: []*apperr.Error{ErrProductNotFound},
+		Errors: []*apperr.Error{ErrProductNotFound, ErrImageNotFound},
 	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()

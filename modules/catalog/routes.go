@@ -21,6 +21,17 @@ func (h *handler) Register(r gin.IRouter) {
 	r.GET("/product/", h.list)
 	r.GET("/product/:productId", h.get)
 	r.GET("/product/:productId/", h.get)
+	r.GET("/images/:file", h.image)
+}
+
+// image serves a product picture.
+func (h *handler) image(c *gin.Context) {
+	a, ok := builtinImages()[c.Param("file")]
+	if !ok {
+		_ = c.Error(ErrImageNotFound)
+		return
+	}
+	serveImage(c, a, builtinMaxAge, false)
 }
 
 func (h *handler) list(c *gin.Context) {

@@ -1,7 +1,10 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"minikart/platform/httpserver"
 	"minikart/platform/money"
 )
 
@@ -21,9 +25,15 @@ type productStore interface {
 
 // Service answers questions about products.
 type Service struct {
-	store     productStore
+	store productStore
+	// imageBase prefixes image paths when catalog.image_base_url is set;
+	// empty serves them from this server, under each request's origin.
 	imageBase string
-	maxLimit  int
+	// originToken stands for the request's origin in cached renderings of
+	// self-served image URLs; each answer replaces it. It is random per
+	// process so that no product text can contain it.
+	originToken string
+	maxLimit    int
 
 	// With cacheTTL > 0, reads of the catalogue (List, Get) are served from
 	// a snapshot at most cacheTTL old. Pricing an order (ProductsByIDs)
@@ -50,10 +60,49 @@ const maxCachedProducts = 10000
 
 // NewService returns the catalog service.
 func NewService(st productStore, c Config) *Service {
+	token := make([]byte, 12)
+	_, _ = rand.Read(token)
 	return &Service{
 		store: st, imageBase: strings.TrimRight(c.ImageBaseURL, "/"), maxLimit: c.MaxLimit,
-		cacheTTL: c.CacheTTL, now: time.Now,
+		originToken: "mk-origin-" + hex.EncodeToString(token),
+		cacheTTL:    c.CacheTTL, now: time.Now,
 	}
+}
+
+// baseFor returns the prefix of image URLs for the request in ctx.
+func (s *Service) baseFor(ctx context.Context) string {
+	if s.imageBase != "" {
+		return s.imageBase
+	}
+	return httpserver.Origin(ctx) + httpserver.APIPath
+}
+
+// snapshotBase is the image prefix cached renderings are made with.
+func (s *Service) snapshotBase() string {
+	if s.imageBase != "" {
+		return s.imageBase
+	}
+	return s.originToken
+}
+
+// localise turns a cached rendering into the answer for ctx's request.
+func (s *Service) localise(ctx context.Context, body []byte) []byte {
+	if s.imageBase != "" {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(s.originToken), []byte(s.baseFor(ctx)))
+}
+
+// localiseProduct is localise for a cached product.
+func (s *Service) localiseProduct(ctx context.Context, p Product) Product {
+	if s.imageBase != "" {
+		return p
+	}
+	base := s.baseFor(ctx)
+	for _, u := range []*string{&p.Image.Thumbnail, &p.Image.Mobile, &p.Image.Tablet, &p.Image.Desktop} {
+		*u = strings.Replace(*u, s.originToken, base, 1)
+	}
+	return p
 }
 
 // cached returns a fresh enough snapshot, or nil when caching is off or the
@@ -81,7 +130,7 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 		itemJSON: make(map[int64][]byte, len(rows)), taken: taken,
 	}
 	for i, r := range rows {
-		sn.list[i] = s.toProduct(r)
+		sn.list[i] = s.toProduct(r, s.snapshotBase())
 		sn.byID[r.ID] = sn.list[i]
 		if sn.itemJSON[r.ID], err = json.Marshal(sn.list[i]); err != nil {
 			return nil, err
@@ -101,7 +150,7 @@ func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total 
 	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
 		return nil, 0, false, err
 	}
-	return sn.listJSON, len(sn.list), true, nil
+	return s.localise(ctx, sn.listJSON), len(sn.list), true, nil
 }
 
 // renderedProduct returns the JSON of one product when the cache is on.
@@ -114,7 +163,7 @@ func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, o
 	if !found {
 		return nil, false, ErrProductNotFound
 	}
-	return body, true, nil
+	return s.localise(ctx, body), true, nil
 }
 
 // List returns one page of products and the total number of products.
@@ -125,7 +174,11 @@ func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
 		}
 		from := min(p.Offset, len(sn.list))
 		to := min(from+p.Limit, len(sn.list))
-		return sn.list[from:to], len(sn.list), nil
+		out := make([]Product, to-from)
+		for i, p := range sn.list[from:to] {
+			out[i] = s.localiseProduct(ctx, p)
+		}
+		return out, len(sn.list), nil
 	}
 	rows, total, err := s.store.List(ctx, p)
 	if err != nil {
@@ -133,7 +186,7 @@ func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
 	}
 	out := make([]Product, len(rows))
 	for i, r := range rows {
-		out[i] = s.toProduct(r)
+		out[i] = s.toProduct(r, s.baseFor(ctx))
 	}
 	return out, total, nil
 }
@@ -148,13 +201,13 @@ func (s *Service) Get(ctx context.Context, id int64) (Product, error) {
 		if !ok {
 			return Product{}, ErrProductNotFound
 		}
-		return p, nil
+		return s.localiseProduct(ctx, p), nil
 	}
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Product{}, err
 	}
-	return s.toProduct(r), nil
+	return s.toProduct(r, s.baseFor(ctx)), nil
 }
 
 // ProductsByIDs returns the products that exist among ids, keyed by id, in
@@ -166,14 +219,16 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 	}
 	out := make(map[int64]Product, len(rows))
 	for _, r := range rows {
-		out[r.ID] = s.toProduct(r)
+		out[r.ID] = s.toProduct(r, s.baseFor(ctx))
 	}
 	return out, nil
 }
 
-func (s *Service) toProduct(r productRow) Product {
+// toProduct renders a row; base prefixes the paths of images this server
+// serves.
+func (s *Service) toProduct(r productRow, base string) Product {
 	img := func(size string) string {
-		return s.imageBase + "/images/image-" + r.ImageSlug + "-" + size + ".jpg"
+		return base + "/images/" + builtinImageName(r.ImageSlug, size)
 	}
 	return Product{
 		ID:       strconv.FormatInt(r.ID, 10),

@@ -3,15 +3,11 @@ package promo
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
+	"time"
 
-	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/config"
-	"minikart/platform/money"
 )
 
 // Config is the promo section.
@@ -29,31 +25,22 @@ type Config struct {
 	// Decoder is the gzip decoder: auto (ISA-L's igzip when installed, else
 	// pure Go), igzip, klauspost or gzip (the standard library).
 	Decoder string `mapstructure:"decoder"`
+	// WatchInterval is how often the files' fingerprint is checked for a
+	// new set; 0 turns the timer off (SIGHUP still checks).
+	WatchInterval time.Duration `mapstructure:"watch_interval"`
+	// BuildWorkers bounds the CPU of a build while the server serves: the
+	// files decoded at once and the join's goroutines.
+	BuildWorkers int `mapstructure:"build_workers"`
+	// MemoryBudgetBytes bounds a build while the server serves: the join
+	// works in rounds of at most this much, and a set that would need more
+	// fails the build.
+	MemoryBudgetBytes int64 `mapstructure:"memory_budget_bytes"`
 	// Rules decide the discount of a valid code.
 	Rules RulesConfig `mapstructure:"rules"`
-}
 
-// RulesConfig holds the default rule and per-code rules.
-type RulesConfig struct {
-	Default Rule            `mapstructure:"default"`
-	Codes   map[string]Rule `mapstructure:"codes"`
+	// rules are Rules compiled by Validate, the only place they are parsed.
+	rules *ruleBook
 }
-
-// Rule is one discount rule. Discount is one string, so an environment's
-// YAML overriding it replaces the whole discount rather than merging with
-// the default's: "18%" (percent of the subtotal), "5.00" (an amount) or
-// "cheapest_item_free" (one unit of the cheapest product once the order
-// has two units). MinSubtotal ("20.00") optionally gates the rule.
-type Rule struct {
-	Discount    string `mapstructure:"discount"`
-	MinSubtotal string `mapstructure:"min_subtotal"`
-	// MaxRedemptions caps how many orders may use the code, across every
-	// instance (counted in PostgreSQL); 0 means unlimited.
-	MaxRedemptions int64 `mapstructure:"max_redemptions"`
-}
-
-// CheapestItemFree is the Discount value of the buy-one-get-one rule.
-const CheapestItemFree = "cheapest_item_free"
 
 // Load modes.
 const (
@@ -61,8 +48,13 @@ const (
 	LoadBackground = "background"
 )
 
-// Validate checks files, modes and every rule.
-func (c Config) Validate() error {
+// minMemoryBudget keeps a budget typo ("256" meant as MiB) from turning
+// every build into thousands of join rounds.
+const minMemoryBudget = 16 << 20
+
+// Validate checks files, modes and every rule, and compiles the rules for
+// the service.
+func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Files) == 0 {
 		errs = append(errs, config.Invalid("files", "must name at least one coupon file"))
@@ -77,28 +69,23 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, config.OneOf("load", c.Load, LoadBlocking, LoadBackground))
 	errs = append(errs, config.OneOf("decoder", c.Decoder, "auto", "isal", "igzip", "klauspost", "gzip"))
-	if _, err := c.Rules.Default.compile(); err != nil {
-		errs = append(errs, config.Invalid("rules.default", "%v", err))
+	if c.WatchInterval < 0 {
+		errs = append(errs, config.Invalid("watch_interval", "must be 0 (off) or more, got %s", c.WatchInterval))
 	}
-	codes := make([]string, 0, len(c.Rules.Codes))
-	for code := range c.Rules.Codes {
-		codes = append(codes, code)
+	errs = append(errs, config.Positive("build_workers", c.BuildWorkers))
+	if c.MemoryBudgetBytes < minMemoryBudget {
+		errs = append(errs, config.Invalid("memory_budget_bytes", "must be at least %d (16 MiB), got %d", minMemoryBudget, c.MemoryBudgetBytes))
 	}
-	sort.Strings(codes)
-	for _, code := range codes {
-		// Viper lower-cases map keys; name the code as the YAML spells it
-		// and as Apply matches it, in upper case.
-		norm, ok := couponset.NormalizeCode(code)
-		key := "rules.codes." + norm
-		if !ok {
-			errs = append(errs, config.Invalid(key, "a code has %d to %d characters", MinCodeLen, MaxCodeLen))
-		}
-		if _, err := c.Rules.Codes[code].compile(); err != nil {
-			errs = append(errs, config.Invalid(key, "%v", err))
-		}
+	book, ruleErrs := c.Rules.compile()
+	errs = append(errs, ruleErrs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	c.rules = book
+	return nil
 }
+
+var _ config.Validator = (*Config)(nil)
 
 // Check reports coupon files the server could not read: start-up would
 // refuse them, so `config validate` does too.
@@ -128,48 +115,4 @@ func readable(path string) error {
 		return errors.New("is a directory")
 	}
 	return nil
-}
-
-// rule is a Rule in the units the arithmetic uses.
-type rule struct {
-	basisPoints      int64
-	amount           money.Cents
-	cheapestItemFree bool
-	minSubtotal      money.Cents
-	maxRedemptions   int64
-}
-
-func (r Rule) compile() (rule, error) {
-	var out rule
-	d := strings.TrimSpace(r.Discount)
-	switch {
-	case d == CheapestItemFree:
-		out.cheapestItemFree = true
-	case strings.HasSuffix(d, "%"):
-		pct, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(d, "%")), 64)
-		// Discounts are priced in basis points: a percentage that rounds
-		// to none would validate and then never grant anything.
-		if err != nil || !(pct > 0 && pct <= 100) || math.Round(pct*100) < 1 {
-			return out, fmt.Errorf("discount %q: a percentage must be in [0.01%%, 100%%]", r.Discount)
-		}
-		out.basisPoints = int64(math.Round(pct * 100))
-	default:
-		a, err := money.Parse(d)
-		if err != nil || a == 0 {
-			return out, fmt.Errorf("discount %q: want a percentage (\"10%%\"), an amount (\"5.00\") or %s", r.Discount, CheapestItemFree)
-		}
-		out.amount = a
-	}
-	if r.MaxRedemptions < 0 {
-		return out, fmt.Errorf("max_redemptions must be 0 (unlimited) or more, got %d", r.MaxRedemptions)
-	}
-	out.maxRedemptions = r.MaxRedemptions
-	if r.MinSubtotal != "" {
-		m, err := money.Parse(r.MinSubtotal)
-		if err != nil {
-			return out, fmt.Errorf("min_subtotal %q: want an amount like 20.00", r.MinSubtotal)
-		}
-		out.minSubtotal = m
-	}
-	return out, nil
 }

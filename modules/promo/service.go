@@ -2,7 +2,9 @@ package promo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -44,35 +46,36 @@ type codeSet interface {
 var _ codeSet = (*couponset.Set)(nil)
 
 // Service validates coupon codes against the loaded coupon set and prices
-// their discounts. It is safe for concurrent use; the set is swapped in
-// atomically once loaded.
+// their discounts. It is safe for concurrent use: the set is replaced
+// atomically, so a request sees the set before a refresh or the one after,
+// never a mix.
 type Service struct {
 	set     atomic.Pointer[codeSet]
-	rules   map[string]rule
-	deflt   rule
+	rules   *ruleBook
 	metrics *metrics
 	// loadSet computes the set; tests hold it to observe loading.
 	loadSet func(context.Context, couponset.Options) (*couponset.Set, couponset.Stats, error)
+
+	// mu serialises loads; live, failed and generation belong to it.
+	mu sync.Mutex
+	// live is the fingerprint of the files the served set was made from.
+	live string
+	// failed is the fingerprint whose build failed; it is not built again
+	// until the files change once more (or SIGHUP asks).
+	failed     string
+	generation int64
+	// problem says why the files on disk are not the ones served (a failed
+	// refresh); nil when they are. The health check reads it.
+	problem atomic.Pointer[string]
 }
 
-// NewService compiles the discount rules; the coupon set is loaded later, by
-// the start hook.
+// NewService takes the rules Config.Validate compiled; the coupon set is
+// loaded later, by the start hook.
 func NewService(c Config, m *metrics) (*Service, error) {
-	s := &Service{rules: map[string]rule{}, metrics: m, loadSet: couponset.Load}
-	var err error
-	if s.deflt, err = c.Rules.Default.compile(); err != nil {
-		return nil, err
+	if c.rules == nil {
+		return nil, errors.New("promo: the configuration was not validated")
 	}
-	for code, r := range c.Rules.Codes {
-		compiled, err := r.compile()
-		if err != nil {
-			return nil, err
-		}
-		// Viper lower-cases map keys; codes are case-insensitive anyway.
-		norm, _ := couponset.NormalizeCode(code)
-		s.rules[norm] = compiled
-	}
-	return s, nil
+	return &Service{rules: c.rules, metrics: m, loadSet: couponset.Load}, nil
 }
 
 // Ready reports whether the coupon set is loaded.
@@ -100,56 +103,20 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 		return Quote{}, ErrInvalidPromoCode
 	}
 	s.metrics.validations.WithLabelValues("valid").Inc()
-	r, ok := s.rules[code]
-	if !ok {
-		r = s.deflt
-	}
+	r := s.rules.forCode(code)
 	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, nil
 }
 
-// Redeem records one use of a valid code inside the caller's transaction
-// (tx), enforcing the code's max_redemptions; ErrPromoExhausted past it.
-// Codes without a limit cost nothing here.
+// Redeem records one use of a code inside the caller's transaction (tx),
+// enforcing the code's max_redemptions; ErrPromoExhausted past it. code is
+// the canonical Quote.Code that Apply returned. Codes without a limit cost
+// nothing here.
 func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error {
-	code, _ = couponset.NormalizeCode(code)
-	r, ok := s.rules[code]
-	if !ok {
-		r = s.deflt
-	}
+	r := s.rules.forCode(code)
 	if r.maxRedemptions == 0 {
 		return nil
 	}
 	return redeem(ctx, tx, code, r.maxRedemptions)
-}
-
-// discount prices r on lines. It never exceeds the subtotal.
-func (r rule) discount(lines []Line) money.Cents {
-	var subtotal money.Cents
-	units := 0
-	cheapest := money.Cents(-1)
-	for _, l := range lines {
-		subtotal += l.UnitPrice * money.Cents(l.Quantity)
-		units += l.Quantity
-		if cheapest < 0 || l.UnitPrice < cheapest {
-			cheapest = l.UnitPrice
-		}
-	}
-	if subtotal < r.minSubtotal {
-		return 0
-	}
-	var d money.Cents
-	switch {
-	case r.basisPoints > 0:
-		d = subtotal.Percent(r.basisPoints)
-	case r.amount > 0:
-		d = r.amount
-	case r.cheapestItemFree:
-		// Buy one, get one: the cheapest unit is free once there are two.
-		if units >= 2 {
-			d = cheapest
-		}
-	}
-	return min(d, subtotal)
 }
 
 func lengthDetail(n int) apperr.Detail {

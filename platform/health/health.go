@@ -16,8 +16,11 @@ import (
 type Status string
 
 // Check states. Loading means not ready yet but expected to become ready.
+// Degraded means working, but not as configured (a module still serves its
+// previous state); it keeps the server ready and healthy.
 const (
 	OK          Status = "ok"
+	Degraded    Status = "degraded"
 	Loading     Status = "loading"
 	Unavailable Status = "unavailable"
 )
@@ -55,8 +58,8 @@ func NewHandler(p Params) *Handler { return &Handler{checks: p.Checks} }
 // Register mounts the three routes.
 func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/livez", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", func(c *gin.Context) { h.serve(c, "ready", "not_ready") })
-	r.GET("/health", func(c *gin.Context) { h.serve(c, "ok", "unavailable") })
+	r.GET("/readyz", func(c *gin.Context) { h.serve(c, "ready", "ready", "not_ready") })
+	r.GET("/health", func(c *gin.Context) { h.serve(c, "ok", "degraded", "unavailable") })
 }
 
 type report struct {
@@ -64,7 +67,8 @@ type report struct {
 	Checks map[string]Result `json:"checks"`
 }
 
-// Run probes every check concurrently and reports whether all are OK.
+// Run probes every check concurrently and reports whether all are OK or
+// degraded.
 func (h *Handler) Run(ctx context.Context) (map[string]Result, bool) {
 	results := make(map[string]Result, len(h.checks))
 	var mu sync.Mutex
@@ -80,15 +84,21 @@ func (h *Handler) Run(ctx context.Context) (map[string]Result, bool) {
 	wg.Wait()
 	healthy := true
 	for _, r := range results {
-		healthy = healthy && r.Status == OK
+		healthy = healthy && (r.Status == OK || r.Status == Degraded)
 	}
 	return results, healthy
 }
 
-func (h *Handler) serve(c *gin.Context, good, bad string) {
+func (h *Handler) serve(c *gin.Context, good, degraded, bad string) {
 	results, healthy := h.Run(c.Request.Context())
 	if healthy {
-		c.JSON(http.StatusOK, report{Status: good, Checks: results})
+		status := good
+		for _, r := range results {
+			if r.Status == Degraded {
+				status = degraded
+			}
+		}
+		c.JSON(http.StatusOK, report{Status: status, Checks: results})
 		return
 	}
 	c.JSON(http.StatusServiceUnavailable, report{Status: bad, Checks: results})

@@ -24,6 +24,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"no checks", nil, true},
 		{"all ok", []health.Check{check("database", health.Result{Status: health.OK}), check("coupons", health.Result{Status: health.OK})}, true},
+		{"one degraded", []health.Check{check("database", health.Result{Status: health.OK}), check("coupons", health.Result{Status: health.Degraded, Error: "old set"})}, true},
 		{"one loading", []health.Check{check("database", health.Result{Status: health.OK}), check("coupons", health.Result{Status: health.Loading})}, false},
 		{"one unavailable", []health.Check{check("database", health.Result{Status: health.Unavailable, Error: "refused"}), check("coupons", health.Result{Status: health.OK})}, false},
 	}
@@ -53,6 +54,7 @@ type report struct {
 func TestRoutes(t *testing.T) {
 	ok := []health.Check{check("database", health.Result{Status: health.OK})}
 	loading := []health.Check{check("database", health.Result{Status: health.OK}), check("coupons", health.Result{Status: health.Loading})}
+	degraded := []health.Check{check("database", health.Result{Status: health.OK}), check("coupons", health.Result{Status: health.Degraded})}
 	tests := []struct {
 		name   string
 		checks []health.Check
@@ -64,6 +66,8 @@ func TestRoutes(t *testing.T) {
 		{"readyz while loading", loading, "/readyz", http.StatusServiceUnavailable, "not_ready"},
 		{"health when all are ok", ok, "/health", http.StatusOK, "ok"},
 		{"health while loading", loading, "/health", http.StatusServiceUnavailable, "unavailable"},
+		{"readyz while degraded", degraded, "/readyz", http.StatusOK, "ready"},
+		{"health while degraded", degraded, "/health", http.StatusOK, "degraded"},
 		{"livez while loading", loading, "/livez", http.StatusOK, "ok"},
 	}
 	for _, tt := range tests {

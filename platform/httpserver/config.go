@@ -3,7 +3,6 @@ package httpserver
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"time"
 
@@ -24,9 +23,13 @@ type Config struct {
 	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; from anyone else it is ignored.
-	TrustedProxies []string         `mapstructure:"trusted_proxies"`
-	CORS           CORSConfig       `mapstructure:"cors"`
-	RateLimit      ratelimit.Config `mapstructure:"rate_limit"`
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// PublicURL is the address clients reach the server by
+	// ("https://shop.example"), for the absolute links answers hold; empty
+	// takes it from each request (see Origin).
+	PublicURL string           `mapstructure:"public_url"`
+	CORS      CORSConfig       `mapstructure:"cors"`
+	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.
@@ -38,10 +41,13 @@ func (c Config) Validate() error {
 	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		errs = append(errs, config.Invalid("request_timeout", "must be shorter than write_timeout (%s) so a timed-out request can still be answered", c.WriteTimeout))
 	}
-	for i, p := range c.TrustedProxies {
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			errs = append(errs, config.Invalid(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR", p))
-		}
+	_, bad := newProxyTrust(c.TrustedProxies)
+	for _, i := range bad {
+		errs = append(errs, config.Invalid(fmt.Sprintf("trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR", c.TrustedProxies[i]))
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
+		u.Host == "" || !validHost(u.Host) || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+		errs = append(errs, config.Invalid("public_url", "must be empty or an absolute http or https URL such as https://shop.example, got %q", c.PublicURL))
 	}
 	for i, o := range c.CORS.AllowedOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {

@@ -2,17 +2,15 @@ package httpserver
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 
 	"minikart/platform/apperr"
+	"minikart/platform/db"
 )
 
 // statusOf is the one place where error kinds become HTTP statuses.
@@ -71,26 +69,10 @@ func classify(err error) (*apperr.Error, bool) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer.
 		return apperr.ErrServiceUnavailable, false
-	case isUnavailable(err):
+	case db.Unavailable(err):
 		return apperr.ErrServiceUnavailable.WithRetryAfter(2), true
 	}
 	return apperr.ErrInternal, true
-}
-
-// isUnavailable reports errors that mean "the database cannot be reached
-// right now": the client should retry, and nothing was committed.
-func isUnavailable(err error) bool {
-	var ne net.Error
-	var ce *pgconn.ConnectError
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, driver.ErrBadConn), pgconn.SafeToRetry(err):
-		return true
-	case errors.As(err, &pe):
-		// Class 08 is connection exceptions; 57P0x are shutdowns and restarts.
-		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-	}
-	return false
 }
 
 // WriteError writes err as the standard JSON error body. Internal errors are

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -127,6 +128,8 @@ func TestClassify(t *testing.T) {
 		{"an administrator shutdown (57P01)", fmt.Errorf("query: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection"}), 503, "SERVICE_UNAVAILABLE", "2"},
 		{"a crash shutdown (57P02)", &pgconn.PgError{Code: "57P02"}, 503, "SERVICE_UNAVAILABLE", "2"},
 		{"cannot connect now (57P03)", &pgconn.PgError{Code: "57P03"}, 503, "SERVICE_UNAVAILABLE", "2"},
+		{"a read cut short by a hard stop", fmt.Errorf("insert order: %w", io.ErrUnexpectedEOF), 503, "SERVICE_UNAVAILABLE", "2"},
+		{"a write on a server that became a standby", &pgconn.PgError{Code: "25006"}, 503, "SERVICE_UNAVAILABLE", "2"},
 		{"a unique violation is internal", &pgconn.PgError{Code: "23505", Message: "duplicate key"}, 500, "INTERNAL_ERROR", ""},
 		{"an unknown error", errors.New("boom"), 500, "INTERNAL_ERROR", ""},
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,14 +82,19 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 		return nil, err
 	}
 	e := gin.New()
-	if err := e.SetTrustedProxies(p.Config.TrustedProxies); err != nil {
+	// One parse of server.trusted_proxies decides both whose X-Forwarded-For
+	// gin believes for the client IP and whose X-Forwarded-Host and -Proto
+	// are believed for the origin.
+	trust, _ := newProxyTrust(p.Config.TrustedProxies)
+	if err := e.SetTrustedProxies(trust.cidrs()); err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
+	origins := originResolver{public: strings.TrimRight(p.Config.PublicURL, "/"), trust: trust}
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	e.Use(correlation(p.Log), requestLog, m.handler, securityHeaders, recovery,
+	e.Use(correlation(p.Log), origins.middleware, requestLog, m.handler, securityHeaders, recovery,
 		deadline(p.Config.RequestTimeout), errorMiddleware,
 		cors(p.Config.CORS), headerLimit(p.Config.MaxHeaderBytes),
 		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP))
@@ -97,7 +103,7 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	for _, r := range p.RootRoutes {
 		r.Register(e)
 	}
-	api := e.Group("/api")
+	api := e.Group(APIPath)
 	for _, r := range p.Routes {
 		r.Register(api)
 	}

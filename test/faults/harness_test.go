@@ -166,6 +166,9 @@ type outcome struct {
 	orderID string
 	code    string
 	latency time.Duration
+	// retryAfter is the Retry-After header; sent is when the request left.
+	retryAfter string
+	sent       time.Time
 }
 
 var client = &http.Client{Timeout: 15 * time.Second}
@@ -177,11 +180,12 @@ func placeOrder(base, key, body string) outcome {
 	req.Header.Set("api_key", "apitest")
 	req.Header.Set("Idempotency-Key", key)
 	res, err := client.Do(req)
-	o := outcome{key: key, latency: time.Since(start)}
+	o := outcome{key: key, latency: time.Since(start), sent: start}
 	if err != nil {
 		return o
 	}
 	defer res.Body.Close()
+	o.retryAfter = res.Header.Get("Retry-After")
 	var answer struct {
 		ID    string `json:"id"`
 		Error string `json:"error"`

@@ -202,10 +202,10 @@ var validators = struct {
 }{byDoc: map[string]*validator{}}
 
 // registerDecoders lets kin-openapi read metrics and the documentation
-// page, which are text; it decodes only structured bodies by itself. The
-// string schemas then check them.
+// page, which are text, and product pictures, which are binary; it decodes
+// only structured bodies by itself. The string schemas then check them.
 var registerDecoders = sync.OnceFunc(func() {
-	for _, ct := range []string{"text/plain", "text/html"} {
+	for _, ct := range []string{"text/plain", "text/html", "image/jpeg", "image/png", "image/webp", "image/gif"} {
 		if openapi3filter.RegisteredBodyDecoder(ct) == nil {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 		}

@@ -28,6 +28,8 @@ type Cluster struct {
 	bin  string
 	// throwaway clusters are removed by Stop.
 	throwaway bool
+	// settings are extra server settings (name=value), after the defaults.
+	settings []string
 }
 
 // URL returns the URL of database name on the cluster (superuser postgres,
@@ -61,11 +63,11 @@ func version(initdb string) int {
 // directory (in /dev/shm when available) on a free port, tuned for speed
 // over durability. Stop removes it.
 func StartThrowaway(ctx context.Context) (*Cluster, error) {
-	parent := ""
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		parent = "/dev/shm"
-	}
-	dir, err := os.MkdirTemp(parent, "minikart-pg-")
+	return startThrowaway(ctx)
+}
+
+func startThrowaway(ctx context.Context, settings ...string) (*Cluster, error) {
+	dir, err := throwawayDir()
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +75,21 @@ func StartThrowaway(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := start(ctx, dir, port, true)
+	c, err := start(ctx, dir, port, true, settings)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	return c, nil
+}
+
+// throwawayDir makes a new temporary directory, in /dev/shm when available.
+func throwawayDir() (string, error) {
+	parent := ""
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		parent = "/dev/shm"
+	}
+	return os.MkdirTemp(parent, "minikart-pg-")
 }
 
 // StartPersistent starts (initialising on first use) the cluster kept in
@@ -91,7 +102,7 @@ func StartPersistent(ctx context.Context, dir string, port int) (*Cluster, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return start(ctx, dir, port, false)
+	return start(ctx, dir, port, false, nil)
 }
 
 // Existing returns a handle on the persistent cluster in dir without
@@ -108,12 +119,12 @@ func Existing(dir string, port int) (*Cluster, error) {
 	return &Cluster{Dir: dir, Port: port, bin: bin}, nil
 }
 
-func start(ctx context.Context, dir string, port int, throwaway bool) (*Cluster, error) {
+func start(ctx context.Context, dir string, port int, throwaway bool, settings []string) (*Cluster, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, Port: port, bin: bin, throwaway: throwaway}
+	c := &Cluster{Dir: dir, Port: port, bin: bin, throwaway: throwaway, settings: settings}
 	data := filepath.Join(dir, "data")
 	if err := c.chownForServer(dir); err != nil {
 		return nil, err
@@ -143,11 +154,25 @@ func (c *Cluster) StartServer(ctx context.Context) error {
 	if c.throwaway {
 		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 	}
+	// A later -c wins, so settings override the defaults above.
+	for _, s := range c.settings {
+		opts = append(opts, "-c "+s)
+	}
 	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-l", filepath.Join(c.Dir, "server.log"), "-w", "-t", "60",
 		"-o", strings.Join(opts, " "), "start")
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.Dir, "server.log"))
 		return fmt.Errorf("pg_ctl start: %w: %s\n%s", err, out, tail(log, 2000))
+	}
+	return nil
+}
+
+// StopImmediate stops the server process at once, without a checkpoint or
+// a goodbye to its clients, as a crash of the machine would (the files stay,
+// as on a disk that survived).
+func (c *Cluster) StopImmediate(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w: %s", err, out)
 	}
 	return nil
 }
@@ -160,6 +185,82 @@ func (c *Cluster) StopServer(ctx context.Context) error {
 		return fmt.Errorf("pg_ctl stop: %w: %s", err, out)
 	}
 	return nil
+}
+
+// StartThrowawayPrimary starts a throwaway cluster ready to be a
+// replication primary: commits are flushed (synchronous_commit=on), and
+// WaitSynchronous later makes them wait for a standby too.
+func StartThrowawayPrimary(ctx context.Context) (*Cluster, error) {
+	return startThrowaway(ctx, "synchronous_commit=on", "wal_level=replica")
+}
+
+// WaitSynchronous makes every commit on c wait until a standby has it
+// (synchronous_standby_names = '*'), then waits until a standby streams as
+// synchronous, at most until ctx ends. From then on an acknowledged commit
+// survives the loss of the primary.
+func (c *Cluster) WaitSynchronous(ctx context.Context) error {
+	if _, err := c.Query(ctx, "postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'"); err != nil {
+		return err
+	}
+	if _, err := c.Query(ctx, "postgres", "SELECT pg_reload_conf()"); err != nil {
+		return err
+	}
+	for {
+		out, err := c.Query(ctx, "postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+		if err == nil && out != "0" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no synchronous standby: %w (last: %q %v)", ctx.Err(), out, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// StartStandby clones c with pg_basebackup -R into a new throwaway cluster
+// and starts it as c's streaming standby, on a free port. It has no
+// synchronous standby of its own, so once promoted it commits alone.
+func (c *Cluster) StartStandby(ctx context.Context) (*Cluster, error) {
+	dir, err := throwawayDir()
+	if err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &Cluster{Dir: dir, Port: port, bin: c.bin, throwaway: true, settings: []string{"hot_standby=on"}}
+	if err := s.chownForServer(dir); err != nil {
+		return nil, err
+	}
+	if out, err := s.run(ctx, "pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres",
+		"-D", filepath.Join(dir, "data"), "-R", "-X", "stream", "-c", "fast", "--no-sync"); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("pg_basebackup: %w: %s", err, out)
+	}
+	if err := s.StartServer(ctx); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Promote turns a standby into a primary and waits until it accepts writes.
+func (c *Cluster) Promote(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-w", "-t", "30", "promote"); err != nil {
+		return fmt.Errorf("pg_ctl promote: %w: %s", err, out)
+	}
+	return nil
+}
+
+// Query runs sql on database db with psql and returns its unaligned output.
+func (c *Cluster) Query(ctx context.Context, db, sql string) (string, error) {
+	out, err := c.run(ctx, "psql", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", db, "-tAc", sql)
+	if err != nil {
+		return "", fmt.Errorf("psql: %w: %s", err, out)
+	}
+	return strings.TrimSpace(out), nil
 }
 
 // Running reports whether the cluster's server process is up.

@@ -4,6 +4,7 @@
 package couponcli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +31,8 @@ type Defaults struct {
 	MinFiles int
 	// IndexPath is where the built index lives.
 	IndexPath string
+	// Decoder is the gzip decoder build uses ("" means auto).
+	Decoder string
 }
 
 // ErrRejected is returned by "check" when the code is not valid, after the
@@ -53,7 +56,7 @@ const usage = `usage: coupons <command> [flags]
 commands:
   generate --profile real|dense --scale S --out DIR [--seed N]
       write synthetic couponbase1..3.gz and expected-valid.txt into DIR
-  build [--files a,b,c] [--index PATH] [--min-files N] [--decoder NAME]
+  build [--files a,b,c] [--index PATH] [--min-files N] [--decoder NAME] [--workers N]
       decompress the coupon files, compute the valid codes, write the index
   check CODE [--index PATH] [--files a,b,c] [--min-files N]
       answer from the index whether CODE is valid; the index must match the
@@ -164,7 +167,8 @@ func splitFiles(s string) []string {
 func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
 	fs := newFlagSet("build", stderr)
 	files, index, minFiles := setFlags(fs, d)
-	decoder := fs.String("decoder", couponset.DecoderAuto, "gzip decoder: auto, igzip, klauspost or gzip")
+	decoder := fs.String("decoder", cmp.Or(d.Decoder, couponset.DecoderAuto), "gzip decoder: auto, isal, igzip, klauspost or gzip")
+	workers := fs.Int("workers", 0, "files decoded at once and join goroutines (0 = every processor)")
 	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
 	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
 	pos, err := parse(fs, args)
@@ -176,7 +180,7 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	}
 	o := couponset.Options{
 		Files: splitFiles(*files), MinFiles: *minFiles, IndexPath: *index,
-		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget,
+		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget, Workers: *workers,
 	}
 	rep := newReporter(stderr, "build", true)
 	// Start the bar at the full size so its rate and ETA count from now,

@@ -103,3 +103,22 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("help: %v %q", err, out)
 	}
 }
+
+func TestBuildUsesTheConfiguredDecoder(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{filepath.Join(dir, "couponbase1.gz"), filepath.Join(dir, "couponbase2.gz"), filepath.Join(dir, "couponbase3.gz")}
+	for _, decoder := range []string{"gzip", "klauspost"} {
+		d := Defaults{Files: files, MinFiles: 2, IndexPath: filepath.Join(dir, "coupons.idx"), Decoder: decoder}
+		out, _, err := run(t, d, "build")
+		if err != nil || !strings.Contains(out, " with "+decoder+" ") {
+			t.Errorf("promo.decoder %s: %v\n%s", decoder, err, out)
+		}
+	}
+	d := Defaults{Files: files, MinFiles: 2, Decoder: "gzip"}
+	if out, _, err := run(t, d, "build", "--decoder", "klauspost"); err != nil || !strings.Contains(out, " with klauspost ") {
+		t.Errorf("--decoder over promo.decoder: %v\n%s", err, out)
+	}
+}

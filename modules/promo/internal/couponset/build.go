@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -42,11 +43,35 @@ type Options struct {
 	// empty), DecoderISAL, DecoderIgzip, DecoderKlauspost or DecoderStd.
 	Decoder string
 	// MemoryBudget bounds the join's loaded codes per round in bytes;
-	// 0 means DefaultMemoryBudget. While a build runs, the Go soft memory
-	// limit is lowered to twice the budget plus 128 MiB (unless it is
-	// already lower) and restored afterwards.
+	// 0 means DefaultMemoryBudget. A build changes no process-wide runtime
+	// setting: a server builds a new set while it serves with the old one.
 	MemoryBudget int64
+	// MaxSetBytes, when positive, fails a build whose finished set would
+	// take more memory than this, with an error wrapping ErrOverBudget.
+	MaxSetBytes int64
+	// Workers bounds the CPU a build uses: at most this many files are
+	// decoded at once and the join and the index check run this many
+	// goroutines. 0 means GOMAXPROCS.
+	Workers int
 }
+
+// FileError is a failure that one coupon file caused: it is missing,
+// unreadable, truncated, corrupt, or changed while it was read.
+type FileError struct {
+	// Path is the file as given in Options.Files.
+	Path string
+	Err  error
+}
+
+// Error names the file and what is wrong with it.
+func (e *FileError) Error() string { return "coupon file " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrOverBudget is wrapped by the error of a build whose set exceeds
+// Options.MaxSetBytes.
+var ErrOverBudget = errors.New("over the memory budget")
 
 // Progress reports how far the build of one file is.
 type Progress struct {
@@ -73,11 +98,18 @@ type Stats struct {
 	IndexRebuilt bool
 	// IndexReason says why an existing index was not used.
 	IndexReason string
+	// WaitedForBuild is true when another process was building the same
+	// index and the set was read from what it wrote.
+	WaitedForBuild bool
 	// IndexWritten is true when the build persisted a new index.
 	IndexWritten bool
 	// IndexError says why writing the index failed. Load still returns
 	// the built set in that case; Build returns the error.
 	IndexError string
+	// Fingerprint identifies the files (and MinFiles) the set was made
+	// from; compare it with Fingerprint's to know whether the files
+	// changed since.
+	Fingerprint string
 	// Files is the number of input files.
 	Files int
 	// Lines is the number of lines read (0 when loaded from the index).
@@ -120,12 +152,23 @@ func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 	var rebuilt bool
 	var reason string
 	if o.IndexPath != "" {
-		set, err := readIndex(o.IndexPath, ids, o.MinFiles)
+		set, err := readIndex(o.IndexPath, ids, o.MinFiles, o.Workers)
 		if err == nil {
-			return set, indexStats(set, ids, start), nil
+			return set, indexStats(set, ids, o.MinFiles, start), nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			rebuilt, reason = true, err.Error()
+		// Another process may be building this very index (an instance
+		// sharing it, or `coupons build`): wait for it, then look again.
+		unlock, lerr := lockIndex(ctx, o.IndexPath)
+		if lerr != nil {
+			return nil, Stats{}, lerr
+		}
+		defer unlock()
+		if set, err2 := readIndex(o.IndexPath, ids, o.MinFiles, o.Workers); err2 == nil {
+			st := indexStats(set, ids, o.MinFiles, start)
+			st.WaitedForBuild = true
+			return set, st, nil
+		} else if !errors.Is(err2, fs.ErrNotExist) {
+			rebuilt, reason = true, err2.Error()
 		}
 	}
 	set, st, err := build(ctx, o, ids)
@@ -157,15 +200,15 @@ func OpenIndex(o Options) (*Set, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	set, err := readIndex(o.IndexPath, ids, o.MinFiles)
+	set, err := readIndex(o.IndexPath, ids, o.MinFiles, o.Workers)
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	return set, indexStats(set, ids, start), nil
+	return set, indexStats(set, ids, o.MinFiles, start), nil
 }
 
-func indexStats(set *Set, ids []fileID, start time.Time) Stats {
-	st := Stats{FromIndex: true, Files: len(ids), Codes: set.Len()}
+func indexStats(set *Set, ids []fileID, minFiles int, start time.Time) Stats {
+	st := Stats{FromIndex: true, Files: len(ids), Codes: set.Len(), Fingerprint: fingerprintOf(ids, minFiles)}
 	for _, id := range ids {
 		st.CompressedBytes += id.Size
 	}
@@ -185,6 +228,13 @@ func Build(ctx context.Context, o Options) (*Set, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
+	if o.IndexPath != "" {
+		unlock, err := lockIndex(ctx, o.IndexPath)
+		if err != nil {
+			return nil, Stats{}, err
+		}
+		defer unlock()
+	}
 	set, st, err := build(ctx, o, ids)
 	st.Duration = time.Since(start)
 	if err != nil {
@@ -199,6 +249,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = DefaultMemoryBudget
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	switch {
 	case len(o.Files) == 0:
@@ -216,7 +269,7 @@ func (o Options) withDefaults() (Options, error) {
 // build decodes every file in parallel, joins the buckets and optionally
 // persists the index.
 func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
-	st := Stats{Files: len(ids)}
+	st := Stats{Files: len(ids), Fingerprint: fingerprintOf(ids, o.MinFiles)}
 	for _, id := range ids {
 		st.CompressedBytes += id.Size
 	}
@@ -225,14 +278,6 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		return nil, st, err
 	}
 	st.Decoder = decoder
-	// The join allocates a few large arrays and drops them round after
-	// round; with the default GC pacing the heap could reach twice what is
-	// live. A soft limit for the duration of the build keeps the peak close
-	// to the budget. An existing, lower limit is left alone.
-	if limit := 2*o.MemoryBudget + 128<<20; limit < debug.SetMemoryLimit(-1) {
-		old := debug.SetMemoryLimit(limit)
-		defer debug.SetMemoryLimit(old)
-	}
 	tmp, err := os.MkdirTemp(o.TempDir, "couponset-*")
 	if err != nil {
 		return nil, st, fmt.Errorf("create spill directory: %w", err)
@@ -262,12 +307,22 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	errs := make([]error, len(o.Files))
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
+	// A file waits for a worker before its decoder starts, so a build with
+	// fewer workers than files decodes them in turn.
+	sem := make(chan struct{}, o.Workers)
 	for i, path := range o.Files {
 		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
 			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], o.OnProgress)
 			decompressed[i] = n
 			if err != nil {
-				errs[i] = fmt.Errorf("coupon file %s: %w", path, err)
+				errs[i] = &FileError{Path: path, Err: err}
 				cancel()
 			}
 		})
@@ -291,16 +346,21 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 
 	st.DecodeDuration = time.Since(decodeStart)
 	joinStart := time.Now()
-	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget)
+	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget, o.Workers)
 	if err != nil {
 		return nil, st, err
+	}
+	other := joinOther(parsers, o.MinFiles)
+	if need := setBytes(len(keys), other); o.MaxSetBytes > 0 && need > o.MaxSetBytes {
+		return nil, st, fmt.Errorf("a set of %d codes needs %d MiB, budget %d MiB: %w",
+			len(keys)+len(other), need>>20, o.MaxSetBytes>>20, ErrOverBudget)
 	}
 	st.JoinDuration = time.Since(joinStart)
 	st.JoinRounds = js.rounds
 	// The join's buffers are garbage now; hand them back to the OS before
 	// the set's table is allocated so the two peaks do not add up.
 	debug.FreeOSMemory()
-	set := newSet(keys, joinOther(parsers, o.MinFiles))
+	set := newSet(keys, other)
 	st.Codes = set.Len()
 	if o.IndexPath != "" {
 		if err := writeIndex(o.IndexPath, ids, o.MinFiles, set); err != nil {

@@ -52,11 +52,11 @@ func fingerprint(paths []string) ([]fileID, error) {
 	for i, p := range paths {
 		id, info, err := identify(p)
 		if err != nil {
-			return nil, fmt.Errorf("coupon file %s: %w", p, err)
+			return nil, &FileError{Path: p, Err: err}
 		}
 		for j := range i {
 			if os.SameFile(infos[j], info) {
-				return nil, fmt.Errorf("coupon file %s: same file as %s", p, paths[j])
+				return nil, &FileError{Path: p, Err: fmt.Errorf("same file as %s", paths[j])}
 			}
 		}
 		ids[i], infos[i] = id, info
@@ -94,16 +94,44 @@ func identify(path string) (fileID, os.FileInfo, error) {
 	return id, info, nil
 }
 
+// Fingerprint identifies the current content of files, as a build with
+// minFiles would record it in Stats.Fingerprint, without decoding them: it
+// stats every file and checksums its ends.
+func Fingerprint(files []string, minFiles int) (string, error) {
+	if minFiles == 0 {
+		minFiles = 2
+	}
+	ids, err := fingerprint(files)
+	if err != nil {
+		return "", err
+	}
+	return fingerprintOf(ids, minFiles), nil
+}
+
+// fingerprintOf renders ids and minFiles as one comparable string.
+func fingerprintOf(ids []fileID, minFiles int) string {
+	b := fmt.Appendf(nil, "min=%d", minFiles)
+	for _, id := range ids {
+		b = fmt.Appendf(b, ";%q,%d,%d,%08x", id.Path, id.Size, id.ModTime, id.Sample)
+	}
+	return string(b)
+}
+
+// ErrChanged is wrapped by the error of a build during which a file was
+// replaced or modified: the set would match neither version, so none is
+// returned. Building again picks up the new version.
+var ErrChanged = errors.New("changed during the build")
+
 // checkUnchanged fails when a file changed while it was being read, since
 // the set would then match neither version.
 func checkUnchanged(paths []string, ids []fileID) error {
 	for i, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("coupon file %s: %w", p, err)
+			return &FileError{Path: p, Err: err}
 		}
 		if info.Size() != ids[i].Size || info.ModTime().UnixNano() != ids[i].ModTime {
-			return fmt.Errorf("coupon file %s: changed during the build", p)
+			return &FileError{Path: p, Err: ErrChanged}
 		}
 	}
 	return nil
@@ -198,12 +226,12 @@ func writeIndex(path string, ids []fileID, minFiles int, set *Set) (err error) {
 // sumChunk is the size of the chunks the index checksum is made of.
 const sumChunk = 8 << 20
 
-// checksum returns the index checksum of data, checking its chunks on every
-// processor.
-func checksum(data []byte) uint32 {
+// checksum returns the index checksum of data, checking its chunks on
+// that many goroutines.
+func checksum(data []byte, workers int) uint32 {
 	n := (len(data) + sumChunk - 1) / sumChunk
 	sums := make([]byte, 4*n)
-	workers := min(runtime.GOMAXPROCS(0), n)
+	workers = max(min(workers, n), 1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -254,12 +282,12 @@ var errIndex = errors.New("unusable index")
 // built from exactly these files with the same minFiles. The whole file is
 // checked against its checksum before any of it is trusted; the table is then
 // used where it lies in the mapped (or read) file, with no per-key work.
-func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
+func readIndex(path string, ids []fileID, minFiles, workers int) (*Set, error) {
 	m, err := mapIndex(path)
 	if err != nil {
 		return nil, err
 	}
-	set, keep, err := decodeIndex(path, m.data, ids, minFiles)
+	set, keep, err := decodeIndex(path, m.data, ids, minFiles, workers)
 	if err != nil || !keep {
 		m.release()
 		return set, err
@@ -271,13 +299,13 @@ func readIndex(path string, ids []fileID, minFiles int) (*Set, error) {
 
 // decodeIndex parses and verifies the index held in data. keep reports that
 // the returned set's table points into data.
-func decodeIndex(path string, data []byte, ids []fileID, minFiles int) (set *Set, keep bool, err error) {
+func decodeIndex(path string, data []byte, ids []fileID, minFiles, workers int) (set *Set, keep bool, err error) {
 	bad := func(why string) error { return fmt.Errorf("index %s: %s: %w", path, why, errIndex) }
 	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
 		return nil, false, bad("not an index file")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if checksum(body) != sum {
+	if checksum(body, workers) != sum {
 		return nil, false, bad("checksum mismatch")
 	}
 	r := &indexReader{b: body[len(indexMagic):]}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -76,11 +75,11 @@ func grow(buf []uint64, n int) []uint64 {
 
 // join returns the tagged keys of the packed codes present in at least m of
 // the files; buckets[f][l] holds file f's codes of length MinLen+l.
-func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64) ([]uint64, joinStats, error) {
+func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, workers int) ([]uint64, joinStats, error) {
 	var keys []uint64
 	var st joinStats
 	j := &joiner{}
-	for range runtime.GOMAXPROCS(0) {
+	for range max(workers, 1) {
 		j.workers = append(j.workers, &markWorker{
 			dst: make([]uint64, joinChunk), scratch: make([]uint64, joinChunk), raw: make([]byte, joinChunk*8+8),
 		})

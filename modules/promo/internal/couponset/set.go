@@ -28,6 +28,15 @@ func tableSize(n int) int {
 	return n + n/2 + 8
 }
 
+// setBytes is the memory a Set of keys packed codes and other takes.
+func setBytes(keys int, other []string) int64 {
+	n := int64(tableSize(keys)) * 8
+	for _, o := range other {
+		n += int64(len(o)) + 48 // the string, its header and its map slot
+	}
+	return n
+}
+
 // newSet builds a Set from tagged keys (any order, duplicates allowed) and
 // normalised non-base-36 codes.
 func newSet(keys []uint64, other []string) *Set {
