@@ -42,8 +42,10 @@ func AsRootRoutes(ctor any) any {
 	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"root_routes"`))
 }
 
-// Module provides the engine and the server and starts serving. Include it
-// after the modules whose start hooks must finish before traffic arrives.
+// Module provides the engine, the server and the API document assembled
+// from the modules' fragments, checks that the document describes exactly
+// the routes, and starts serving. Include it after the modules whose start
+// hooks must finish before traffic arrives.
 var Module = fx.Module("httpserver",
 	config.Section[Config]("server", config.Alias("port", "SERVER_PORT")),
 	fx.Provide(
@@ -53,10 +55,11 @@ var Module = fx.Module("httpserver",
 		AsRootRoutes(func(c Config, reg *prometheus.Registry) *metrics.Handler {
 			return metrics.NewHandler(reg, c.PublicMetrics)
 		}),
+		apidoc.Assemble,
 		AsRootRoutes(apidoc.NewHandler),
 		cli.AsCommand(newHealthcheckCommand),
 	),
-	fx.Invoke(func(*Server) {}),
+	fx.Invoke(apidoc.CheckServed, func(*Server) {}),
 )
 
 // EngineParams are NewEngine's dependencies.
