@@ -132,6 +132,13 @@ func startApp(t *testing.T, overrides map[string]any) *testApp {
 
 func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	t.Helper()
+	return tryStartAppWith(t, overrides)
+}
+
+// tryStartAppWith starts the real graph with extra options beside the
+// modules, such as a module defined by the test itself.
+func tryStartAppWith(t *testing.T, overrides map[string]any, extra ...fx.Option) (*testApp, error) {
+	t.Helper()
 	o := map[string]any{
 		"server.port":  0,
 		"promo.files":  sampleCoupons(),
@@ -151,7 +158,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
 	var engine *gin.Engine
-	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx, &engine))
+	app := fxtest.New(t, plat, modules.All, fx.Options(extra...), httpserver.Module, fx.Populate(&srv, &dbx, &engine))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
