@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
+
+	"minikart/platform/apperr"
 )
 
 // Module provides a fresh registry per application, so several apps in one
@@ -53,11 +55,15 @@ func NewHandler(reg *prometheus.Registry, public bool) *Handler {
 	return &Handler{reg: reg, public: public}
 }
 
-// Register mounts GET /metrics when the handler is public.
+// Register mounts GET /metrics. Where metrics are not public it answers the
+// server's JSON 404, as for any path it does not serve, so the route (and the
+// document that describes it) is the same in every environment.
 func (h *Handler) Register(r gin.IRouter) {
-	if h.public {
-		r.GET("/metrics", gin.WrapH(HTTPHandler(h.reg)))
+	if !h.public {
+		r.GET("/metrics", func(c *gin.Context) { _ = c.Error(apperr.ErrNotFound) })
+		return
 	}
+	r.GET("/metrics", gin.WrapH(HTTPHandler(h.reg)))
 }
 
 // Register registers every collector with reg, naming the owner in the
