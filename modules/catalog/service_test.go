@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"minikart/platform/httpserver"
 )
 
 func TestCacheServesReadsWithinTTL(t *testing.T) {
@@ -104,5 +107,22 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
 	if _, ok, _ := off.renderedProduct(ctx, 1); ok {
 		t.Error("rendered JSON served with the cache off")
+	}
+}
+
+func TestRenderedListPerOrigin(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
+	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
+		ctx := httpserver.WithOrigin(context.Background(), origin)
+		all, _, _ := s.List(ctx, Page{Limit: 1000})
+		want, _ := json.Marshal(all)
+		body, _, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+		if err != nil || !ok || string(body) != string(want) {
+			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
+		}
+		if !strings.Contains(string(body), origin+"/api/images/") {
+			t.Errorf("renderedList for %s links elsewhere: %s", origin, body)
+		}
 	}
 }
