@@ -1,7 +1,7 @@
 // Package platform assembles the shared infrastructure every module runs on:
 // configuration, logging, metrics and the database. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
-// (the database ping, the coupon set) finish before traffic is accepted.
+// (the database ping, the data a module loads) finish before traffic is accepted.
 package platform
 
 import (
