@@ -72,9 +72,10 @@ type EngineParams struct {
 	CORS []CORS `group:"cors"`
 }
 
-// NewEngine builds the gin engine: correlation id → request log → metrics →
-// security headers → recovery → deadline → error mapping → CORS headers →
-// per-IP rate limit → header limit → preflight answer, then the routes.
+// NewEngine builds the gin engine: request scope (correlation id, origin,
+// deadline) → request log and metrics → security headers → recovery → error
+// mapping → CORS headers → per-IP rate limit → header limit → preflight
+// answer, then the routes.
 // Recovery sits inside the request log and the metrics so that a panicking
 // request is still logged and counted, with the 500 it was answered with.
 // The rate limit sits before the preflight answer, so preflights count
@@ -99,9 +100,9 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
 	cors := newCORS(p.Config.CORS, p.CORS)
-	e.Use(correlation(p.Log), origins.middleware, requestLog, m.handler, securityHeaders, recovery,
-		deadline(p.Config.RequestTimeout), errorMiddleware, cors.headers,
-		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP),
+	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout), m.observe, securityHeaders, recovery,
+		errorMiddleware, cors.headers,
+		ratelimit.Middleware(p.Config.RateLimit, clientIP),
 		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
