@@ -39,7 +39,7 @@ test-unit: ## quick loop: unit tests only
 test-integration: ## integration tests only (real PostgreSQL, real HTTP)
 	$(GO) test -race -count=1 ./test/...
 
-test-faults: ## fault tests under load: SIGTERM, PostgreSQL restart, bad start-up, two instances
+test-faults: ## fault tests under load: SIGTERM, kill -9, PostgreSQL restart and failover, bad start-up, two instances
 	$(GO) test -tags faults -race -count=1 -timeout 15m ./test/faults/...
 
 test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
