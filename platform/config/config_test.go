@@ -371,7 +371,7 @@ func check(src *Source, sections ...fx.Option) error {
 // whole-configuration report, which only the application asks for.
 func report(src *Source, sections ...fx.Option) (Report, error) {
 	var r Report
-	err := build(src, fx.Options(sections...), fx.Populate(&r))
+	err := build(src, WithChecks, fx.Options(sections...), fx.Populate(&r))
 	return r, err
 }
 
