@@ -118,7 +118,7 @@ func configCmd(args []string, stdout, stderr io.Writer) int {
 	// Building the graph decodes and checks every section and runs every
 	// constructor, without starting anything.
 	var report config.Report
-	err = fx.New(appOptions(src), fx.NopLogger, fx.Populate(&report)).Err()
+	err = fx.New(appOptions(src), config.WithChecks, fx.NopLogger, fx.Populate(&report)).Err()
 	if args[0] == "print" {
 		fmt.Fprintf(stdout, "# environment: %s\n", src.Env())
 		for _, kv := range src.Effective() {

@@ -172,6 +172,18 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("with every other problem", func(t *testing.T) {
+		code, _, errOut := runWith(t, map[string]string{
+			"MINIKART_PROMO_FILES": "data/coupons/couponbase1.gz,data/coupons/missing.gz",
+			"MINIKART_SERVER_PROT": "1",
+			"MINIKART_LOG_LEVEL":   "loud",
+		}, "config", "validate")
+		for _, want := range []string{"promo.files[1]", "MINIKART_SERVER_PROT", "log.level"} {
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+		}
+	})
 	t.Run("an operator command runs before the files exist", func(t *testing.T) {
 		dir := t.TempDir()
 		code, _, errOut := runWith(t, map[string]string{"MINIKART_PROMO_FILES": dir + "/couponbase1.gz," + dir + "/couponbase2.gz"},

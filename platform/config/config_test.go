@@ -371,7 +371,7 @@ func check(src *Source, sections ...fx.Option) error {
 // whole-configuration report, which only the application asks for.
 func report(src *Source, sections ...fx.Option) (Report, error) {
 	var r Report
-	err := build(src, fx.Options(sections...), fx.Populate(&r))
+	err := build(src, WithChecks, fx.Options(sections...), fx.Populate(&r))
 	return r, err
 }
 
@@ -435,7 +435,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
 	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
-	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": "", "server.api_keys": "undeclared-key"}})
+	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": "", "server.api_key": "undeclared-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +454,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		{"database.password", "******"},
 		{"access.keys", "******"},
 		{"server.token", "(unset)"},
-		{"server.api_keys", "******"},
+		{"server.api_key", "******"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
 	}

@@ -219,6 +219,8 @@ func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
 
 func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
 	clearEnv(t)
+	// A value that does not decode must not hide the unknown keys.
+	t.Setenv("MINIKART_SERVER_PORT", "abc")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "server:\n  prot: 8081\n  tiemout: 1s\n"})
 	src, err := Load(Options{Dir: dir})
 	if err != nil {
@@ -226,7 +228,8 @@ func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
 	}
 	var s serverSection
 	err = src.Decode("server", &s)
-	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?"} {
+	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?",
+		`server.port: expected a whole number, got "abc"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to contain %q", err, want)
 		}
