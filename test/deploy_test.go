@@ -92,7 +92,7 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 		t.Errorf("the runtime stage copies %s, but the build wrote %s", d.binaryFrom, m[1])
 	}
 	df, _ := os.ReadFile(repoPath("Dockerfile"))
-	if !regexp.MustCompile(`useradd [^\n]*--uid (\d+)[^\n]* ` + regexp.QuoteMeta(d.user) + `\b`).Match(df) || d.user == "root" {
+	if !regexp.MustCompile(`useradd [^\n]*--uid (\d+)[^\n]* `+regexp.QuoteMeta(d.user)+`\b`).Match(df) || d.user == "root" {
 		t.Errorf("USER %s is not a non-root user the image creates", d.user)
 	}
 	if !strings.Contains(string(df), "libisal-dev") || !regexp.MustCompile(`install[^\n]* isal`).Match(df) {
