@@ -44,11 +44,15 @@ type storedOrder struct {
 	Lines      []storedLine
 }
 
-// storedLine is an order item with the unit price it was sold at.
+// storedLine is an order item with the product's name, category and unit
+// price as sold. Name and Category are empty for items stored before they
+// were kept.
 type storedLine struct {
 	ProductID int64
 	Quantity  int
 	UnitPrice money.Cents
+	Name      string
+	Category  string
 }
 
 // idempotencyRecord is what the store keeps for an Idempotency-Key: the

@@ -2,7 +2,6 @@ package ordering
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -59,7 +58,7 @@ func caller(c *gin.Context) string {
 }
 
 func (h *handler) place(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.maxBody))
+	body, err := httpserver.ReadBody(c, h.maxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if !errors.As(err, &tooLarge) {
@@ -84,13 +83,16 @@ func (h *handler) place(c *gin.Context) {
 		return
 	}
 	if placed.Replayed {
-		c.Header("Idempotent-Replayed", "true")
+		c.Header(ReplayedHeader, "true")
 	}
 	httpserver.RawJSON(c, http.StatusOK, placed.Body)
 }
 
 // IdempotencyHeader lets a client retry POST /api/order safely.
 const IdempotencyHeader = "Idempotency-Key"
+
+// ReplayedHeader marks an answer replayed for a retried Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
 
 // idempotencyFrom reads and checks the Idempotency-Key header: 1 to 255
 // visible ASCII characters. Keys are scoped to the caller that sent them:

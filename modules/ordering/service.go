@@ -148,8 +148,9 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	limited := false
 	lines := make([]promo.Line, len(ids))
 	for i, id := range ids {
-		price := found[id].Price
-		o.Lines[i] = storedLine{ProductID: id, Quantity: req.Items[i].Quantity, UnitPrice: price}
+		prod := found[id]
+		price := prod.Price
+		o.Lines[i] = storedLine{ProductID: id, Quantity: req.Items[i].Quantity, UnitPrice: price, Name: prod.Name, Category: prod.Category}
 		lines[i] = promo.Line{UnitPrice: price, Quantity: req.Items[i].Quantity}
 		o.Subtotal += price * money.Cents(req.Items[i].Quantity)
 	}
@@ -167,8 +168,9 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 
 // Get returns a stored order placed with the api key id keyID; an order
 // of another key, or an anonymous one, is ErrOrderNotFound, so ids of
-// others' orders cannot even be confirmed. Its products show the unit price
-// the order was placed at, so the amounts add up even after a price change.
+// others' orders cannot even be confirmed. Its products show the name,
+// category and unit price the order was placed at, so it reads as sold
+// after the menu changes; the pictures are today's.
 func (s *Service) Get(ctx context.Context, keyID string, id uuid.UUID) (Order, error) {
 	if keyID == "" {
 		return Order{}, ErrOrderNotFound
@@ -202,7 +204,7 @@ func resolveIDs(items []Item) []int64 {
 }
 
 // view renders a stored order in the contract's shape: every item, and each
-// ordered product once, in order of first appearance, at its sold price.
+// ordered product once, in order of first appearance, as sold.
 func (s *Service) view(o storedOrder, found map[int64]catalog.Product) Order {
 	out := Order{ID: o.ID, Items: make([]Item, len(o.Lines)), Products: []catalog.Product{}, Total: o.Total, Discounts: o.Discount}
 	seen := make(map[int64]bool, len(o.Lines))
@@ -217,6 +219,9 @@ func (s *Service) view(o storedOrder, found map[int64]catalog.Product) Order {
 			p = catalog.Product{ID: strconv.FormatInt(l.ProductID, 10)}
 		}
 		p.Price = l.UnitPrice
+		if l.Name != "" {
+			p.Name, p.Category = l.Name, l.Category
+		}
 		out.Products = append(out.Products, p)
 	}
 	return out

@@ -336,6 +336,44 @@ func TestPlaceRedeemsOnlyLimitedCoupons(t *testing.T) {
 	}
 }
 
+func TestGetShowsTheSoldNames(t *testing.T) {
+	id := uuid.New()
+	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {
+		ID: id, KeyID: "shop-web", Subtotal: 1400, Total: 1400,
+		Lines: []storedLine{
+			{ProductID: 1, Quantity: 1, UnitPrice: 500, Name: "Plain Waffle", Category: "Breakfast"},
+			{ProductID: 3, Quantity: 1, UnitPrice: 900, Name: "Retired Macaron", Category: "Macaron"},
+		},
+	}}}
+	products := newCatalog() // product 1 is now "Waffle with Berries"; product 3 is gone
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	o, err := s.Get(context.Background(), "shop-web", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []catalog.Product{
+		{ID: "1", Name: "Plain Waffle", Price: 500, Category: "Breakfast"},
+		{ID: "3", Name: "Retired Macaron", Price: 900, Category: "Macaron"},
+	}
+	if !reflect.DeepEqual(o.Products, want) {
+		t.Errorf("products =\n%+v\nwant\n%+v", o.Products, want)
+	}
+}
+
+func TestPlaceStoresTheNamesItSold(t *testing.T) {
+	st := &fakeOrders{}
+	s := NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	if _, err := s.Place(context.Background(), "shop-web", PlaceOrder{Items: []Item{{"1", 1}}}, Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.created) != 1 {
+		t.Fatalf("%d orders stored", len(st.created))
+	}
+	if l := st.created[0].Lines[0]; l.Name != "Waffle with Berries" || l.Category != "Waffle" {
+		t.Errorf("stored line %+v, want the name and category as sold", l)
+	}
+}
+
 func TestRequestHashIsCanonical(t *testing.T) {
 	base := storedOrder{CouponCode: "HAPPYHRS", Lines: []storedLine{{ProductID: 4, Quantity: 2}, {ProductID: 1, Quantity: 1}}}
 	hash := func(req PlaceOrder, quoted string) []byte {

@@ -38,14 +38,14 @@ const qCreate = `
 		RETURNING true
 	), ord AS (
 		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id)
-		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint, NULLIF($15::text, '')
+		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint, NULLIF($17::text, '')
 		WHERE $11::text IS NULL OR EXISTS (SELECT FROM claim)
 		RETURNING id
 	), items AS (
-		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents)
-		SELECT ord.id, t.position, t.product_id, t.quantity, t.unit_price_cents
-		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[])
-		     AS t(position, product_id, quantity, unit_price_cents)
+		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents, product_name, product_category)
+		SELECT ord.id, t.position, t.product_id, t.quantity, t.unit_price_cents, t.product_name, t.product_category
+		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[], $15::text[], $16::text[])
+		     AS t(position, product_id, quantity, unit_price_cents, product_name, product_category)
 	)
 	SELECT EXISTS (SELECT FROM ord)`
 
@@ -60,11 +60,14 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 	products := make([]int64, len(o.Lines))
 	quantities := make([]int32, len(o.Lines))
 	prices := make([]int64, len(o.Lines))
+	names := make([]string, len(o.Lines))
+	categories := make([]string, len(o.Lines))
 	for i, l := range o.Lines {
 		positions[i], products[i], quantities[i], prices[i] = int32(i), l.ProductID, int32(l.Quantity), int64(l.UnitPrice)
+		names[i], categories[i] = l.Name, l.Category
 	}
 	args := []any{o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
-		positions, products, quantities, prices, nil, nil, nil, nil, nil, o.KeyID}
+		positions, products, quantities, prices, nil, nil, nil, nil, nil, names, categories, o.KeyID}
 	if idem != nil {
 		args[9], args[10], args[11], args[12], args[13] = idem.scope, idem.key, idem.requestHash, idem.response, idem.ttl.Seconds()
 	}
@@ -155,9 +158,11 @@ type orderRow struct {
 }
 
 type itemRow struct {
-	ProductID int64 `db:"product_id"`
-	Quantity  int   `db:"quantity"`
-	UnitPrice int64 `db:"unit_price_cents"`
+	ProductID int64  `db:"product_id"`
+	Quantity  int    `db:"quantity"`
+	UnitPrice int64  `db:"unit_price_cents"`
+	Name      string `db:"product_name"`
+	Category  string `db:"product_category"`
 }
 
 // Get reads an order placed with the api key id keyID and its items in
@@ -168,7 +173,8 @@ func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrd
 		FROM orders
 		WHERE id = $1 AND api_key_id = $2`
 	const qItems = `
-		SELECT product_id, quantity, unit_price_cents
+		SELECT product_id, quantity, unit_price_cents,
+		       COALESCE(product_name, '') AS product_name, COALESCE(product_category, '') AS product_category
 		FROM order_items
 		WHERE order_id = $1
 		ORDER BY position`
@@ -189,7 +195,7 @@ func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrd
 		Lines: make([]storedLine, len(items)),
 	}
 	for i, it := range items {
-		o.Lines[i] = storedLine{ProductID: it.ProductID, Quantity: it.Quantity, UnitPrice: money.Cents(it.UnitPrice)}
+		o.Lines[i] = storedLine{ProductID: it.ProductID, Quantity: it.Quantity, UnitPrice: money.Cents(it.UnitPrice), Name: it.Name, Category: it.Category}
 	}
 	return o, nil
 }
