@@ -73,6 +73,12 @@ func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error
 // newDatabase returns the URL of a fresh, migrated database for this test.
 func newDatabase(t *testing.T) string {
 	t.Helper()
+	return newDatabaseWith(t, migrator{})
+}
+
+// newDatabaseWith returns the URL of a fresh database that m prepared.
+func newDatabaseWith(t *testing.T, m pgtestdb.Migrator) string {
+	t.Helper()
 	pass, _ := serverURL.User.Password()
 	cfg := pgtestdb.Config{
 		DriverName: "pgx",
@@ -85,7 +91,7 @@ func newDatabase(t *testing.T) string {
 		// The app's pool may still hold idle connections when the test ends.
 		ForceTerminateConnections: true,
 	}
-	return pgtestdb.Custom(t, cfg, migrator{}).URL()
+	return pgtestdb.Custom(t, cfg, m).URL()
 }
 
 // repoPath resolves a path relative to the repository root.
@@ -126,6 +132,13 @@ func startApp(t *testing.T, overrides map[string]any) *testApp {
 
 func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	t.Helper()
+	return tryStartAppWith(t, overrides)
+}
+
+// tryStartAppWith starts the real graph with extra options beside the
+// modules, such as a module defined by the test itself.
+func tryStartAppWith(t *testing.T, overrides map[string]any, extra ...fx.Option) (*testApp, error) {
+	t.Helper()
 	o := map[string]any{
 		"server.port":  0,
 		"promo.files":  sampleCoupons(),
@@ -145,7 +158,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
 	var engine *gin.Engine
-	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx, &engine))
+	app := fxtest.New(t, plat, modules.All, fx.Options(extra...), httpserver.Module, fx.Populate(&srv, &dbx, &engine))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
@@ -291,8 +304,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // started.
 func runCommand(t *testing.T, name string, args []string, stdout, stderr io.Writer) int {
 	t.Helper()
+	return runCommandOn(t, "postgres://minikart@127.0.0.1:1/minikart", name, args, stdout, stderr)
+}
+
+// runCommandOn runs the operator command name against the database dbURL.
+func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
 	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
-		"database.url": "postgres://minikart@127.0.0.1:1/minikart",
+		"database.url": dbURL,
 	}})
 	if err != nil {
 		t.Fatal(err)

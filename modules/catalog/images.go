@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,20 @@ var builtinFS embed.FS
 
 // ImageSizes are the sizes the contract's image object names, in its order.
 var ImageSizes = [...]string{"thumbnail", "mobile", "tablet", "desktop"}
+
+// storedPrefix marks an image reference to a picture an import stored.
+const storedPrefix = "stored:"
+
+// storedImageName is the file name of a stored picture: the SHA-256 of its
+// bytes and the extension of its type.
+var storedImageName = regexp.MustCompile(`^[0-9a-f]{64}\.(jpg|png|webp|gif)$`)
+
+// imageTypes are the picture types accepted from an import, by extension.
+var imageTypes = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+// storedMaxAge lets caches keep a stored picture for a year: its name is
+// its content's hash, so it never changes.
+const storedMaxAge = 365 * 24 * time.Hour
 
 // builtinImageName is the file of a built-in picture.
 func builtinImageName(slug, size string) string {

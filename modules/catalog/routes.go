@@ -14,6 +14,9 @@ type handler struct{ s *Service }
 
 func newHandler(s *Service) *handler { return &handler{s: s} }
 
+// TotalCountHeader carries the number of products a list could page through.
+const TotalCountHeader = "X-Total-Count"
+
 // Register maps the catalog's routes; both forms of each path are served
 // directly, since proxies forward them with or without a trailing slash.
 func (h *handler) Register(r gin.IRouter) {
@@ -26,12 +29,17 @@ func (h *handler) Register(r gin.IRouter) {
 
 // image serves a product picture.
 func (h *handler) image(c *gin.Context) {
-	a, ok := builtinImages()[c.Param("file")]
-	if !ok {
-		_ = c.Error(ErrImageNotFound)
+	name := c.Param("file")
+	if a, ok := builtinImages()[name]; ok {
+		serveImage(c, a, builtinMaxAge, false)
 		return
 	}
-	serveImage(c, a, builtinMaxAge, false)
+	a, err := h.s.storedImage(c.Request.Context(), name)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	serveImage(c, a, storedMaxAge, true)
 }
 
 func (h *handler) list(c *gin.Context) {
@@ -45,7 +53,7 @@ func (h *handler) list(c *gin.Context) {
 			_ = c.Error(err)
 			return
 		}
-		c.Header("X-Total-Count", strconv.Itoa(total))
+		c.Header(TotalCountHeader, strconv.Itoa(total))
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
@@ -54,7 +62,7 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.Header("X-Total-Count", strconv.Itoa(total))
+	c.Header(TotalCountHeader, strconv.Itoa(total))
 	httpserver.JSON(c, http.StatusOK, products)
 }
 

@@ -20,9 +20,17 @@ import (
 
 // fakeStore serves rows from memory and records the pages asked for.
 type fakeStore struct {
-	rows  []productRow
-	err   error
-	pages []Page
+	rows   []productRow
+	err    error
+	pages  []Page
+	images map[string]imageRow
+}
+
+func (f *fakeStore) Image(_ context.Context, name string) (imageRow, error) {
+	if r, ok := f.images[name]; ok {
+		return r, f.err
+	}
+	return imageRow{}, ErrImageNotFound
 }
 
 func (f *fakeStore) List(_ context.Context, p Page) ([]productRow, int, error) {

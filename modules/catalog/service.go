@@ -21,6 +21,7 @@ type productStore interface {
 	List(ctx context.Context, p Page) ([]productRow, int, error)
 	Get(ctx context.Context, id int64) (productRow, error)
 	ByIDs(ctx context.Context, ids []int64) ([]productRow, error)
+	Image(ctx context.Context, name string) (imageRow, error)
 }
 
 // Service answers questions about products.
@@ -41,7 +42,10 @@ type Service struct {
 	cacheTTL time.Duration
 	refresh  sync.Mutex
 	snap     atomic.Pointer[snapshot]
-	now      func() time.Time
+	// generation counts invalidations: a snapshot read before the latest
+	// one is stale even if it is younger than cacheTTL.
+	generation atomic.Uint64
+	now        func() time.Time
 }
 
 // snapshot is the whole catalogue as of taken, with its JSON rendered
@@ -52,6 +56,17 @@ type snapshot struct {
 	listJSON []byte
 	itemJSON map[int64][]byte
 	taken    time.Time
+	// generation is the service's generation when the read began.
+	generation uint64
+	// lastList is listJSON as last localised, with the base it was made
+	// for: nearly every request comes by the same origin, and gets it
+	// without a copy. One entry, so no Host header can grow it.
+	lastList atomic.Pointer[localised]
+}
+
+type localised struct {
+	base string
+	body []byte
 }
 
 // maxCachedProducts bounds the snapshot: a larger catalogue is read from
@@ -111,7 +126,9 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	if s.cacheTTL <= 0 {
 		return nil, nil
 	}
-	fresh := func(sn *snapshot) bool { return sn != nil && s.now().Sub(sn.taken) < s.cacheTTL }
+	fresh := func(sn *snapshot) bool {
+		return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
+	}
 	if sn := s.snap.Load(); fresh(sn) {
 		return sn, nil
 	}
@@ -120,14 +137,14 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	if sn := s.snap.Load(); fresh(sn) {
 		return sn, nil
 	}
-	taken := s.now()
+	taken, generation := s.now(), s.generation.Load()
 	rows, total, err := s.store.List(ctx, Page{Limit: maxCachedProducts})
 	if err != nil || total > maxCachedProducts {
 		return nil, err
 	}
 	sn := &snapshot{
 		list: make([]Product, len(rows)), byID: make(map[int64]Product, len(rows)),
-		itemJSON: make(map[int64][]byte, len(rows)), taken: taken,
+		itemJSON: make(map[int64][]byte, len(rows)), taken: taken, generation: generation,
 	}
 	for i, r := range rows {
 		sn.list[i] = s.toProduct(r, s.snapshotBase())
@@ -143,6 +160,13 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	return sn, nil
 }
 
+// Invalidate makes the next catalogue read go to the database: the menu
+// changed. A read already under way when it is called is not cached as
+// fresh, since it may have seen the menu from before the change.
+func (s *Service) Invalidate() {
+	s.generation.Add(1)
+}
+
 // renderedList returns the JSON of page p when the cache has it ready: the
 // whole catalogue, from the first product. ok is false otherwise.
 func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total int, ok bool, err error) {
@@ -150,7 +174,16 @@ func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total 
 	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
 		return nil, 0, false, err
 	}
-	return s.localise(ctx, sn.listJSON), len(sn.list), true, nil
+	if s.imageBase != "" {
+		return sn.listJSON, len(sn.list), true, nil
+	}
+	base := s.baseFor(ctx)
+	if l := sn.lastList.Load(); l != nil && l.base == base {
+		return l.body, len(sn.list), true, nil
+	}
+	body = bytes.ReplaceAll(sn.listJSON, []byte(s.originToken), []byte(base))
+	sn.lastList.Store(&localised{base: base, body: body})
+	return body, len(sn.list), true, nil
 }
 
 // renderedProduct returns the JSON of one product when the cache is on.
@@ -227,8 +260,14 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 // toProduct renders a row; base prefixes the paths of images this server
 // serves.
 func (s *Service) toProduct(r productRow, base string) Product {
-	img := func(size string) string {
-		return base + "/images/" + builtinImageName(r.ImageSlug, size)
+	img := func(size, ref string) string {
+		if r.ImageSlug != "" {
+			return base + "/images/" + builtinImageName(r.ImageSlug, size)
+		}
+		if name, ok := strings.CutPrefix(ref, storedPrefix); ok {
+			return base + "/images/" + name
+		}
+		return ref
 	}
 	return Product{
 		ID:       strconv.FormatInt(r.ID, 10),
@@ -236,10 +275,23 @@ func (s *Service) toProduct(r productRow, base string) Product {
 		Price:    money.Cents(r.PriceCents),
 		Category: r.Category,
 		Image: Image{
-			Thumbnail: img("thumbnail"),
-			Mobile:    img("mobile"),
-			Tablet:    img("tablet"),
-			Desktop:   img("desktop"),
+			Thumbnail: img("thumbnail", r.Thumbnail),
+			Mobile:    img("mobile", r.Mobile),
+			Tablet:    img("tablet", r.Tablet),
+			Desktop:   img("desktop", r.Desktop),
 		},
 	}
+}
+
+// storedImage returns a picture an import stored, by file name.
+func (s *Service) storedImage(ctx context.Context, name string) (imageAsset, error) {
+	if !storedImageName.MatchString(name) {
+		return imageAsset{}, ErrImageNotFound
+	}
+	row, err := s.store.Image(ctx, name)
+	if err != nil {
+		return imageAsset{}, err
+	}
+	// The name is the hash of the content, so it is the validator too.
+	return imageAsset{body: row.Body, contentType: row.ContentType, etag: `"` + name[:32] + `"`}, nil
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"minikart/platform/httpserver"
 )
 
 func TestCacheServesReadsWithinTTL(t *testing.T) {
@@ -104,5 +107,66 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
 	if _, ok, _ := off.renderedProduct(ctx, 1); ok {
 		t.Error("rendered JSON served with the cache off")
+	}
+}
+
+func TestInvalidateDropsTheCachedMenu(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	ctx := context.Background()
+	if _, err := s.Get(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	st.rows[0].PriceCents = 999
+	if p, _ := s.Get(ctx, 1); p.Price != 650 {
+		t.Fatalf("price %d before Invalidate, want the cached 650", p.Price)
+	}
+	s.Invalidate()
+	if p, _ := s.Get(ctx, 1); p.Price != 999 || len(st.pages) != 2 {
+		t.Errorf("after Invalidate: price %d with %d reads, want 999 from a second read", p.Price, len(st.pages))
+	}
+}
+
+// invalidatingStore invalidates the cache while a refresh reads it, as a
+// notification arriving mid-read would.
+type invalidatingStore struct {
+	*fakeStore
+	s *Service
+}
+
+func (st *invalidatingStore) List(ctx context.Context, p Page) ([]productRow, int, error) {
+	rows, total, err := st.fakeStore.List(ctx, p)
+	st.s.Invalidate()
+	return rows, total, err
+}
+
+func TestAReadOverlappingAnInvalidationIsNotFresh(t *testing.T) {
+	st := &invalidatingStore{fakeStore: newFakeStore()}
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	st.s = s
+	for range 2 {
+		if _, err := s.Get(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(st.pages) != 2 {
+		t.Errorf("%d reads, want 2: the snapshot read across an invalidation was reused", len(st.pages))
+	}
+}
+
+func TestRenderedListPerOrigin(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
+	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
+		ctx := httpserver.WithOrigin(context.Background(), origin)
+		all, _, _ := s.List(ctx, Page{Limit: 1000})
+		want, _ := json.Marshal(all)
+		body, _, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+		if err != nil || !ok || string(body) != string(want) {
+			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
+		}
+		if !strings.Contains(string(body), origin+"/api/images/") {
+			t.Errorf("renderedList for %s links elsewhere: %s", origin, body)
+		}
 	}
 }

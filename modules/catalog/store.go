@@ -7,22 +7,47 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"minikart/platform/db"
 )
 
-// productRow is a products row.
+// productRow is a products row. Either ImageSlug names a built-in set of
+// pictures, or the four image references are set.
 type productRow struct {
 	ID         int64  `db:"id"`
 	Name       string `db:"name"`
 	Category   string `db:"category"`
 	PriceCents int64  `db:"price_cents"`
 	ImageSlug  string `db:"image_slug"`
+	imageRefs
 }
 
-type store struct{ db *sqlx.DB }
+// imageRefs are a product's pictures by size: an absolute URL, or
+// storedPrefix and the name of a product_images row.
+type imageRefs struct {
+	Thumbnail string `db:"image_thumbnail"`
+	Mobile    string `db:"image_mobile"`
+	Tablet    string `db:"image_tablet"`
+	Desktop   string `db:"image_desktop"`
+}
+
+// productColumns reads a productRow; NULL image columns read as "".
+const productColumns = `id, name, category, price_cents, COALESCE(image_slug, '') AS image_slug,
+	COALESCE(image_thumbnail, '') AS image_thumbnail, COALESCE(image_mobile, '') AS image_mobile,
+	COALESCE(image_tablet, '') AS image_tablet, COALESCE(image_desktop, '') AS image_desktop`
+
+// store reads the catalogue's listing (List, Get) through read, which may be
+// a standby a moment behind, and the products an order is priced with
+// (ByIDs) through db, the primary, so a price is never older than the write
+// it feeds.
+type store struct {
+	db   *sqlx.DB
+	read db.ReadDB
+}
 
 var _ productStore = (*store)(nil)
 
-func newStore(db *sqlx.DB) *store { return &store{db: db} }
+func newStore(primary *sqlx.DB, read db.ReadDB) *store { return &store{db: primary, read: read} }
 
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
@@ -35,13 +60,14 @@ type listRow struct {
 // no row to carry the total, costs a second query.
 func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 	const q = `
-		SELECT id, name, category, price_cents, image_slug, count(*) OVER () AS total
+		SELECT ` + productColumns + `, count(*) OVER () AS total
 		FROM products
+		WHERE removed_at IS NULL
 		ORDER BY id
 		LIMIT $1 OFFSET $2`
-	const qCount = `SELECT count(*) FROM products`
+	const qCount = `SELECT count(*) FROM products WHERE removed_at IS NULL`
 	var page []listRow
-	if err := st.db.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
+	if err := st.read.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	rows := make([]productRow, len(page))
@@ -52,7 +78,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 		return rows, page[0].Total, nil
 	}
 	var total int
-	if err := st.db.GetContext(ctx, &total, qCount); err != nil {
+	if err := st.read.GetContext(ctx, &total, qCount); err != nil {
 		return nil, 0, fmt.Errorf("count products: %w", err)
 	}
 	return rows, total, nil
@@ -61,11 +87,11 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 // Get reads one product, or ErrProductNotFound.
 func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 	const q = `
-		SELECT id, name, category, price_cents, image_slug
+		SELECT ` + productColumns + `
 		FROM products
-		WHERE id = $1`
+		WHERE id = $1 AND removed_at IS NULL`
 	var row productRow
-	if err := st.db.GetContext(ctx, &row, q, id); err != nil {
+	if err := st.read.GetContext(ctx, &row, q, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return row, ErrProductNotFound
 		}
@@ -77,12 +103,31 @@ func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 // ByIDs reads the products among ids in one query; missing ids are skipped.
 func (st *store) ByIDs(ctx context.Context, ids []int64) ([]productRow, error) {
 	const q = `
-		SELECT id, name, category, price_cents, image_slug
+		SELECT ` + productColumns + `
 		FROM products
-		WHERE id = ANY($1)`
+		WHERE id = ANY($1) AND removed_at IS NULL`
 	rows := []productRow{}
 	if err := st.db.SelectContext(ctx, &rows, q, ids); err != nil {
 		return nil, fmt.Errorf("products by ids: %w", err)
 	}
 	return rows, nil
+}
+
+// imageRow is a stored picture.
+type imageRow struct {
+	ContentType string `db:"content_type"`
+	Body        []byte `db:"body"`
+}
+
+// Image reads a stored picture by file name, or ErrImageNotFound.
+func (st *store) Image(ctx context.Context, name string) (imageRow, error) {
+	const q = `SELECT content_type, body FROM product_images WHERE name = $1`
+	var row imageRow
+	if err := st.db.GetContext(ctx, &row, q, name); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return row, ErrImageNotFound
+		}
+		return row, fmt.Errorf("get image %s: %w", name, err)
+	}
+	return row, nil
 }

@@ -37,15 +37,15 @@ const qCreate = `
 		WHERE idempotency_keys.expires_at <= now()
 		RETURNING true
 	), ord AS (
-		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents)
-		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint
+		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id)
+		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint, NULLIF($17::text, '')
 		WHERE $11::text IS NULL OR EXISTS (SELECT FROM claim)
 		RETURNING id
 	), items AS (
-		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents)
-		SELECT ord.id, t.position, t.product_id, t.quantity, t.unit_price_cents
-		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[])
-		     AS t(position, product_id, quantity, unit_price_cents)
+		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents, product_name, product_category)
+		SELECT ord.id, t.position, t.product_id, t.quantity, t.unit_price_cents, t.product_name, t.product_category
+		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[], $15::text[], $16::text[])
+		     AS t(position, product_id, quantity, unit_price_cents, product_name, product_category)
 	)
 	SELECT EXISTS (SELECT FROM ord)`
 
@@ -60,11 +60,14 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 	products := make([]int64, len(o.Lines))
 	quantities := make([]int32, len(o.Lines))
 	prices := make([]int64, len(o.Lines))
+	names := make([]string, len(o.Lines))
+	categories := make([]string, len(o.Lines))
 	for i, l := range o.Lines {
 		positions[i], products[i], quantities[i], prices[i] = int32(i), l.ProductID, int32(l.Quantity), int64(l.UnitPrice)
+		names[i], categories[i] = l.Name, l.Category
 	}
 	args := []any{o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
-		positions, products, quantities, prices, nil, nil, nil, nil, nil}
+		positions, products, quantities, prices, nil, nil, nil, nil, nil, names, categories, o.KeyID}
 	if idem != nil {
 		args[9], args[10], args[11], args[12], args[13] = idem.scope, idem.key, idem.requestHash, idem.response, idem.ttl.Seconds()
 	}
@@ -124,6 +127,17 @@ func (st *store) replay(ctx context.Context, q sqlx.QueryerContext, idem *idempo
 	return existing.Response, nil
 }
 
+// CouponUses counts the orders stored with the canonical coupon code, but
+// the order except, inside tx (the transaction that is placing except).
+func (st *store) CouponUses(ctx context.Context, tx sqlx.ExtContext, code string, except uuid.UUID) (int64, error) {
+	const q = `SELECT count(*) FROM orders WHERE coupon_code = $1 AND id <> $2`
+	var n int64
+	if err := sqlx.GetContext(ctx, tx, &n, q, code, except); err != nil {
+		return 0, fmt.Errorf("count orders with coupon %q: %w", code, err)
+	}
+	return n, nil
+}
+
 // PurgeExpiredKeys deletes idempotency keys past their expiry.
 func (st *store) PurgeExpiredKeys(ctx context.Context) (int64, error) {
 	const q = `DELETE FROM idempotency_keys WHERE expires_at <= now()`
@@ -140,27 +154,32 @@ type orderRow struct {
 	Subtotal   int64          `db:"subtotal_cents"`
 	Discount   int64          `db:"discount_cents"`
 	Total      int64          `db:"total_cents"`
+	KeyID      sql.NullString `db:"api_key_id"`
 }
 
 type itemRow struct {
-	ProductID int64 `db:"product_id"`
-	Quantity  int   `db:"quantity"`
-	UnitPrice int64 `db:"unit_price_cents"`
+	ProductID int64  `db:"product_id"`
+	Quantity  int    `db:"quantity"`
+	UnitPrice int64  `db:"unit_price_cents"`
+	Name      string `db:"product_name"`
+	Category  string `db:"product_category"`
 }
 
-// Get reads an order and its items in position order, or ErrOrderNotFound.
-func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
+// Get reads an order placed with the api key id keyID and its items in
+// position order, or ErrOrderNotFound.
+func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrder, error) {
 	const qOrder = `
-		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents
+		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id
 		FROM orders
-		WHERE id = $1`
+		WHERE id = $1 AND api_key_id = $2`
 	const qItems = `
-		SELECT product_id, quantity, unit_price_cents
+		SELECT product_id, quantity, unit_price_cents,
+		       COALESCE(product_name, '') AS product_name, COALESCE(product_category, '') AS product_category
 		FROM order_items
 		WHERE order_id = $1
 		ORDER BY position`
 	var row orderRow
-	if err := st.db.GetContext(ctx, &row, qOrder, id); err != nil {
+	if err := st.db.GetContext(ctx, &row, qOrder, id, keyID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return storedOrder{}, ErrOrderNotFound
 		}
@@ -171,12 +190,12 @@ func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
 		return storedOrder{}, fmt.Errorf("get items of order %s: %w", id, err)
 	}
 	o := storedOrder{
-		ID: row.ID, CouponCode: row.CouponCode.String,
+		ID: row.ID, KeyID: row.KeyID.String, CouponCode: row.CouponCode.String,
 		Subtotal: money.Cents(row.Subtotal), Discount: money.Cents(row.Discount), Total: money.Cents(row.Total),
 		Lines: make([]storedLine, len(items)),
 	}
 	for i, it := range items {
-		o.Lines[i] = storedLine{ProductID: it.ProductID, Quantity: it.Quantity, UnitPrice: money.Cents(it.UnitPrice)}
+		o.Lines[i] = storedLine{ProductID: it.ProductID, Quantity: it.Quantity, UnitPrice: money.Cents(it.UnitPrice), Name: it.Name, Category: it.Category}
 	}
 	return o, nil
 }

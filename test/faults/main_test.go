@@ -1,9 +1,10 @@
 //go:build faults
 
 // Package faults runs the server binary through the usual failures under
-// load: SIGTERM, a PostgreSQL restart, PostgreSQL unreachable at start, bad
-// coupon files, and two instances sharing one database. The database is the
-// judge: every order a client saw as 200 is stored, none twice.
+// load: SIGTERM, SIGKILL, a PostgreSQL restart, a PostgreSQL failover to a
+// promoted standby, PostgreSQL unreachable at start, bad coupon files, and
+// two instances sharing one database. The database is the judge: every
+// order a client saw as 200 is stored, none twice.
 package faults
 
 import (
