@@ -196,8 +196,12 @@ func expandFiles(s string) ([]string, error) {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
 		}
-		if info, err := os.Stat(f); err != nil || !info.IsDir() {
-			out = append(out, f)
+		info, err := os.Stat(f)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no coupon file or directory %s", f)
+		}
+		if err != nil || !info.IsDir() {
+			out = append(out, f) // the build names what is wrong with it
 			continue
 		}
 		gz, err := filepath.Glob(filepath.Join(f, "*.gz"))

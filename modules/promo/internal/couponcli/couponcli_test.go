@@ -177,3 +177,17 @@ func TestBuildRefusesAnIndexOfOtherFiles(t *testing.T) {
 		t.Errorf("rebuild for new versions of the same files: %v", err)
 	}
 }
+
+func TestMissingFilesAreNamed(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "real-0.01")
+	for _, cmd := range []string{"build", "check"} {
+		args := []string{cmd, "--files", missing}
+		if cmd == "check" {
+			args = append(args, "HAPPYHRS")
+		}
+		_, _, err := run(t, Defaults{}, args...)
+		if ExitCode(err) != 2 || !strings.Contains(err.Error(), "no coupon file or directory "+missing) {
+			t.Errorf("%s --files MISSING: %v", cmd, err)
+		}
+	}
+}
