@@ -59,9 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // appOptions is the composition root: platform, the modules, then the HTTP
-// server, whose start hook must run after every module's.
+// server, whose start hook must run after every module's. It is the whole
+// application, so a section no package declares is an error.
 func appOptions(src *config.Source) fx.Option {
-	return fx.Options(platform.Options(src), modules.All, httpserver.Module)
+	return fx.Options(platform.Options(src), modules.All, httpserver.Module, config.Whole)
 }
 
 // explain returns the configuration's own error when err holds one, so an
@@ -117,7 +118,7 @@ func configCmd(args []string, stdout, stderr io.Writer) int {
 	// Building the graph decodes and checks every section and runs every
 	// constructor, without starting anything.
 	var report config.Report
-	err = fx.New(appOptions(src), fx.NopLogger, fx.Populate(&report)).Err()
+	err = fx.New(appOptions(src), config.WithChecks, fx.NopLogger, fx.Populate(&report)).Err()
 	if args[0] == "print" {
 		fmt.Fprintf(stdout, "# environment: %s\n", src.Env())
 		for _, kv := range src.Effective() {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,7 +38,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"help"}, 0, "usage: minikart"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"migrate"}, 1, "usage: minikart migrate"},
-		{[]string{"config", "print"}, 0, "ordering.api_keys = ******"},
+		{[]string{"config", "print"}, 0, "auth.api_keys = ******"},
 		{[]string{"config", "validate"}, 0, "is valid"},
 		{[]string{"config", "explode"}, 1, "unknown config command"},
 	}
@@ -86,7 +88,7 @@ func runWith(t *testing.T, env map[string]string, args ...string) (int, string, 
 func TestUnknownVariableStopsValidateAndServe(t *testing.T) {
 	for _, cmd := range [][]string{{"config", "validate"}, {"serve"}} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
-			code, _, errOut := runWith(t, map[string]string{"MINIKART_SERVER_PROT": "9000"}, cmd...)
+			code, _, errOut := runWith(t, map[string]string{"MINIKART_SERVER_PROT": "9000", "MINIKART_SERVER_PORT": "0"}, cmd...)
 			want := "MINIKART_SERVER_PROT is not a configuration variable; did you mean MINIKART_SERVER_PORT (server.port)?"
 			if code != 1 || !strings.Contains(errOut, want) {
 				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
@@ -158,7 +160,7 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 		{"a directory for a coupon file", map[string]string{"MINIKART_PROMO_FILES": "data/coupons/couponbase1.gz,data"},
 			`promo.files[1]: "data" cannot be read: is a directory`},
 		{"production without keys", map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db"},
-			"ordering.api_keys: at least one api key is required"},
+			"auth.api_keys: at least one api key is required"},
 		{"production without a database", map[string]string{"MINIKART_ENV": "production", "API_KEY": "k"},
 			"database.url: is required"},
 	}
@@ -170,6 +172,18 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("with every other problem", func(t *testing.T) {
+		code, _, errOut := runWith(t, map[string]string{
+			"MINIKART_PROMO_FILES": "data/coupons/couponbase1.gz,data/coupons/missing.gz",
+			"MINIKART_SERVER_PROT": "1",
+			"MINIKART_LOG_LEVEL":   "loud",
+		}, "config", "validate")
+		for _, want := range []string{"promo.files[1]", "MINIKART_SERVER_PROT", "log.level"} {
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+		}
+	})
 	t.Run("an operator command runs before the files exist", func(t *testing.T) {
 		dir := t.TempDir()
 		code, _, errOut := runWith(t, map[string]string{"MINIKART_PROMO_FILES": dir + "/couponbase1.gz," + dir + "/couponbase2.gz"},
@@ -183,7 +197,7 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 func TestProductionWarnsAboutTheDemoKey(t *testing.T) {
 	env := map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db", "API_KEY": "secret-one,apitest"}
 	code, out, errOut := runWith(t, env, "config", "validate")
-	want := `warning: ordering.api_keys: production accepts the published demo key "apitest"`
+	want := `warning: auth.api_keys: production accepts the published demo key "apitest"`
 	if code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "is valid") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, out, errOut, want)
 	}
@@ -212,4 +226,26 @@ func TestHelpListsContributedCommands(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})
+}
+
+func TestMisspelledYAMLNamesTheClosestKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"default.yaml", "development.yaml"} {
+		b, err := os.ReadFile(filepath.Join("configs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "development.yaml" {
+			b = append(b, "sever:\n  port: 8081\npromo:\n  min_fils: 1\n"...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := runWith(t, map[string]string{"MINIKART_CONFIG_DIR": dir}, "config", "validate")
+	for _, want := range []string{"sever: unknown section; did you mean server?", "promo.min_fils: unknown key; did you mean promo.min_files?"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+		}
+	}
 }

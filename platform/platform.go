@@ -1,7 +1,7 @@
 // Package platform assembles the shared infrastructure every module runs on:
-// configuration, logging, metrics and the database. The HTTP server is added
+// configuration, logging, metrics, api-key authentication and the database. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
-// (the database ping, the coupon set) finish before traffic is accepted.
+// (the database ping, the data a module loads) finish before traffic is accepted.
 package platform
 
 import (
@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/admin"
+	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/log"
@@ -45,6 +46,7 @@ func Options(src *config.Source) fx.Option {
 		log.WithLogger,
 		metrics.Module,
 		admin.Module,
+		auth.Module,
 		db.Module,
 	}
 	// fx takes its timeouts before the graph exists; when the app section is
@@ -59,8 +61,11 @@ func Options(src *config.Source) fx.Option {
 // section's own values (the files it names, the rules of production) and
 // logs their warnings. The server includes it; operator commands do not, so
 // that a command can write the files the configuration names.
-var Checks = fx.Invoke(func(r config.Report, l zerolog.Logger) {
-	for _, w := range r.Warnings {
-		l.Warn().Str("component", "config").Msg(w)
-	}
-})
+var Checks = fx.Options(
+	config.WithChecks,
+	fx.Invoke(func(r config.Report, l zerolog.Logger) {
+		for _, w := range r.Warnings {
+			l.Warn().Str("component", "config").Msg(w)
+		}
+	}),
+)

@@ -29,7 +29,7 @@ func load(t *testing.T, overrides map[string]any) *config.Source {
 // build builds the platform's graph, as the application does, and returns
 // its error.
 func build(src *config.Source) error {
-	return fx.New(fx.NopLogger, Options(src), Checks).Err()
+	return fx.New(fx.NopLogger, Options(src)).Err()
 }
 
 func TestAppConfigRejectsEveryBadKey(t *testing.T) {

@@ -81,7 +81,7 @@ func TestRateLimits(t *testing.T) {
 		"ordering.rate_limit.enabled":             true,
 		"ordering.rate_limit.requests_per_second": 0.01,
 		"ordering.rate_limit.burst":               1,
-		"ordering.api_keys":                       []string{"apitest", "other"},
+		"auth.api_keys":                           []string{"apitest", "other"},
 	})
 	ip := func(n int) string { return fmt.Sprintf("203.0.113.%d", n) }
 	for i := range 3 {

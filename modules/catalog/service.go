@@ -58,6 +58,15 @@ type snapshot struct {
 	taken    time.Time
 	// generation is the service's generation when the read began.
 	generation uint64
+	// lastList is listJSON as last localised, with the base it was made
+	// for: nearly every request comes by the same origin, and gets it
+	// without a copy. One entry, so no Host header can grow it.
+	lastList atomic.Pointer[localised]
+}
+
+type localised struct {
+	base string
+	body []byte
 }
 
 // maxCachedProducts bounds the snapshot: a larger catalogue is read from
@@ -165,7 +174,16 @@ func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total 
 	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
 		return nil, 0, false, err
 	}
-	return s.localise(ctx, sn.listJSON), len(sn.list), true, nil
+	if s.imageBase != "" {
+		return sn.listJSON, len(sn.list), true, nil
+	}
+	base := s.baseFor(ctx)
+	if l := sn.lastList.Load(); l != nil && l.base == base {
+		return l.body, len(sn.list), true, nil
+	}
+	body = bytes.ReplaceAll(sn.listJSON, []byte(s.originToken), []byte(base))
+	sn.lastList.Store(&localised{base: base, body: body})
+	return body, len(sn.list), true, nil
 }
 
 // renderedProduct returns the JSON of one product when the cache is on.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"minikart/platform/httpserver"
 )
 
 func TestCacheServesReadsWithinTTL(t *testing.T) {
@@ -148,5 +151,22 @@ func TestAReadOverlappingAnInvalidationIsNotFresh(t *testing.T) {
 	}
 	if len(st.pages) != 2 {
 		t.Errorf("%d reads, want 2: the snapshot read across an invalidation was reused", len(st.pages))
+	}
+}
+
+func TestRenderedListPerOrigin(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
+	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
+		ctx := httpserver.WithOrigin(context.Background(), origin)
+		all, _, _ := s.List(ctx, Page{Limit: 1000})
+		want, _ := json.Marshal(all)
+		body, _, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+		if err != nil || !ok || string(body) != string(want) {
+			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
+		}
+		if !strings.Contains(string(body), origin+"/api/images/") {
+			t.Errorf("renderedList for %s links elsewhere: %s", origin, body)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"minikart/platform/db"
 )
 
 // productRow is a products row. Either ImageSlug names a built-in set of
@@ -34,11 +36,18 @@ const productColumns = `id, name, category, price_cents, COALESCE(image_slug, ''
 	COALESCE(image_thumbnail, '') AS image_thumbnail, COALESCE(image_mobile, '') AS image_mobile,
 	COALESCE(image_tablet, '') AS image_tablet, COALESCE(image_desktop, '') AS image_desktop`
 
-type store struct{ db *sqlx.DB }
+// store reads the catalogue's listing (List, Get) through read, which may be
+// a standby a moment behind, and the products an order is priced with
+// (ByIDs) through db, the primary, so a price is never older than the write
+// it feeds.
+type store struct {
+	db   *sqlx.DB
+	read db.ReadDB
+}
 
 var _ productStore = (*store)(nil)
 
-func newStore(db *sqlx.DB) *store { return &store{db: db} }
+func newStore(primary *sqlx.DB, read db.ReadDB) *store { return &store{db: primary, read: read} }
 
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
@@ -58,7 +67,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 		LIMIT $1 OFFSET $2`
 	const qCount = `SELECT count(*) FROM products WHERE removed_at IS NULL`
 	var page []listRow
-	if err := st.db.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
+	if err := st.read.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	rows := make([]productRow, len(page))
@@ -69,7 +78,7 @@ func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
 		return rows, page[0].Total, nil
 	}
 	var total int
-	if err := st.db.GetContext(ctx, &total, qCount); err != nil {
+	if err := st.read.GetContext(ctx, &total, qCount); err != nil {
 		return nil, 0, fmt.Errorf("count products: %w", err)
 	}
 	return rows, total, nil
@@ -82,7 +91,7 @@ func (st *store) Get(ctx context.Context, id int64) (productRow, error) {
 		FROM products
 		WHERE id = $1 AND removed_at IS NULL`
 	var row productRow
-	if err := st.db.GetContext(ctx, &row, q, id); err != nil {
+	if err := st.read.GetContext(ctx, &row, q, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return row, ErrProductNotFound
 		}

@@ -2,8 +2,6 @@ package ordering
 
 import (
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"minikart/platform/config"
@@ -12,50 +10,25 @@ import (
 
 // Config is the ordering section.
 type Config struct {
-	// APIKeys lists the accepted api_key values; several allow rotation
-	// without downtime. Secrets: set them through the environment.
-	APIKeys      []string `mapstructure:"api_keys"`
-	MaxItems     int      `mapstructure:"max_items"`
-	MaxQuantity  int      `mapstructure:"max_quantity"`
-	MaxBodyBytes int64    `mapstructure:"max_body_bytes"`
+	// RequireAPIKey refuses POST /api/order without an api key (401); when
+	// false such an order is placed anonymously. Reading an order always
+	// takes the key that placed it.
+	RequireAPIKey bool  `mapstructure:"require_api_key"`
+	MaxItems      int   `mapstructure:"max_items"`
+	MaxQuantity   int   `mapstructure:"max_quantity"`
+	MaxBodyBytes  int64 `mapstructure:"max_body_bytes"`
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
 	// IdempotencyPurgeInterval is how often expired keys are deleted.
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
-	// RateLimit applies per api key to the order routes.
+	// RateLimit applies per api key id (per client IP for anonymous
+	// orders) to the order routes.
 	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
 }
 
-// demoKeys are api keys published with the project (the development and
-// test configurations, the README): anyone can send them.
-var demoKeys = []string{"apitest"}
-
-// Check warns when production accepts a published demo key.
-func (c Config) Check(env string) error {
-	if env != config.Production {
-		return nil
-	}
-	var errs []error
-	for _, k := range c.APIKeys {
-		if slices.Contains(demoKeys, strings.TrimSpace(k)) {
-			errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q: anyone can place orders with it; set a secret key through MINIKART_ORDERING_API_KEYS or API_KEY", strings.TrimSpace(k)))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Validate checks the keys and limits.
+// Validate checks the limits.
 func (c Config) Validate() error {
 	var errs []error
-	keys := 0
-	for _, k := range c.APIKeys {
-		if strings.TrimSpace(k) != "" {
-			keys++
-		}
-	}
-	if keys == 0 {
-		errs = append(errs, config.Invalid("api_keys", "at least one api key is required (set MINIKART_ORDERING_API_KEYS or API_KEY)"))
-	}
 	if c.MaxItems < 1 || c.MaxItems > 10000 {
 		errs = append(errs, config.Invalid("max_items", "must be between 1 and 10000, got %d", c.MaxItems))
 	}

@@ -1,7 +1,6 @@
 package ordering
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		value any
 		want  string
 	}{
-		{"ordering.api_keys", []string{}, "ordering.api_keys: at least one api key is required"},
-		{"ordering.api_keys", []string{" ", ""}, "ordering.api_keys: at least one api key is required"},
 		{"ordering.max_items", 0, "ordering.max_items: must be between 1 and 10000, got 0"},
 		{"ordering.max_items", 10001, "ordering.max_items: must be between 1 and 10000, got 10001"},
 		{"ordering.max_quantity", 0, "ordering.max_quantity: must be between 1 and 1000000, got 0"},
@@ -42,30 +39,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		var c Config
-		if err := src.Decode("ordering", &c); err != nil || len(c.APIKeys) != 1 {
+		if err := src.Decode("ordering", &c); err != nil || !c.RequireAPIKey {
 			t.Errorf("config %+v, err %v", c, err)
 		}
 	})
-}
-
-func TestCheckWarnsAboutTheDemoKeyInProduction(t *testing.T) {
-	tests := []struct {
-		env  string
-		keys []string
-		warn bool
-	}{
-		{config.Production, []string{"s3cret", " apitest "}, true},
-		{config.Production, []string{"s3cret"}, false},
-		{config.Development, []string{"apitest"}, false},
-		{config.Test, []string{"apitest"}, false},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s %q", tt.env, tt.keys), func(t *testing.T) {
-			err := Config{APIKeys: tt.keys}.Check(tt.env)
-			var fe *config.FieldError
-			if got := errors.As(err, &fe) && fe.Warning && fe.Key == "api_keys" && strings.Contains(fe.Msg, `"apitest"`); got != tt.warn || (!tt.warn && err != nil) {
-				t.Errorf("Check = %v, want a warning: %t", err, tt.warn)
-			}
-		})
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"minikart/platform/apperr"
+	"minikart/platform/auth"
 )
 
 // FuzzDecodeOrder checks that any body either decodes into an order that
@@ -103,14 +104,14 @@ func FuzzIdempotencyKey(f *testing.F) {
 		c, _ := gin.CreateTestContext(httptest.NewRecorder())
 		c.Request = httptest.NewRequest(http.MethodPost, "/api/order", nil)
 		c.Request.Header[IdempotencyHeader] = []string{key}
-		c.Set(principalKey, "p")
+		c.Request = c.Request.WithContext(auth.WithPrincipal(c.Request.Context(), auth.Principal{ID: "p"}))
 		idem, err := idempotencyFrom(c)
 		visible := len(key) >= 1 && len(key) <= 255
 		for i := 0; visible && i < len(key); i++ {
 			visible = key[i] >= '!' && key[i] <= '~'
 		}
 		switch {
-		case visible && (err != nil || idem.Key != key || idem.Scope != "p"):
+		case visible && (err != nil || idem.Key != key || idem.Scope != "key:p"):
 			t.Fatalf("rejected or altered visible key %q: %+v %v", key, idem, err)
 		case !visible && err == nil:
 			t.Fatalf("accepted %q", key)

@@ -33,7 +33,10 @@ type PlaceOrder struct {
 
 // storedOrder is an order as the store writes and reads it.
 type storedOrder struct {
-	ID         uuid.UUID
+	ID uuid.UUID
+	// KeyID is the id of the api key that placed the order, "" for an
+	// anonymous order. Only that key id reads the order.
+	KeyID      string
 	CouponCode string
 	Subtotal   money.Cents
 	Discount   money.Cents
@@ -70,7 +73,7 @@ type Placed struct {
 }
 
 // Idempotency identifies a client's retry-safe request: Key as sent in the
-// Idempotency-Key header (empty for none), Scope the api key's identity.
+// Idempotency-Key header (empty for none), Scope the caller's identity.
 type Idempotency struct {
 	Scope string
 	Key   string

@@ -5,6 +5,8 @@ package ordering
 
 import (
 	"context"
+	_ "embed"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,13 +14,21 @@ import (
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
+	"minikart/platform/apidoc"
+	"minikart/platform/apperr"
+	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 )
 
+// apiDoc is the ordering module's part of the API document.
+//
+//go:embed openapi.yaml
+var apiDoc []byte
+
 // Module is the ordering fx module.
 var Module = fx.Module("ordering",
-	config.Section[Config]("ordering", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys")),
+	config.Section[Config]("ordering"),
 	fx.Provide(fx.Private,
 		fx.Annotate(newStore, fx.As(new(orderStore))),
 		func(s *catalog.Service) productLookup { return s },
@@ -29,6 +39,20 @@ var Module = fx.Module("ordering",
 		NewService,
 		httpserver.AsRoutes(newHandler),
 	),
+	httpserver.AsCORS(httpserver.CORS{
+		RequestHeaders: []string{auth.Header, IdempotencyHeader},
+		ExposedHeaders: []string{ReplayedHeader},
+		Methods:        []string{http.MethodGet, http.MethodPost},
+	}),
+	apidoc.Provide(apidoc.Fragment{
+		Name: "ordering",
+		YAML: apiDoc,
+		Errors: []*apperr.Error{
+			ErrInvalidJSON, ErrMissingField, ErrInvalidField, ErrInvalidQuantity, ErrTooManyItems,
+			ErrInvalidIdempotencyKey, ErrProductNotFound, ErrOrderNotFound,
+			ErrIdempotencyKeyReused, ErrIdempotencyKeyInProgress,
+		},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "ordering").Logger()
 	}),

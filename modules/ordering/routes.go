@@ -2,40 +2,63 @@ package ordering
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"minikart/platform/auth"
 	"minikart/platform/httpserver"
 	"minikart/platform/ratelimit"
 )
 
 type handler struct {
-	s         *Service
-	keys      []string
-	maxBody   int64
-	rateLimit ratelimit.Config
+	s          *Service
+	auth       *auth.Authenticator
+	requireKey bool
+	maxBody    int64
+	rateLimit  ratelimit.Config
 }
 
-func newHandler(s *Service, c Config) *handler {
-	return &handler{s: s, keys: c.APIKeys, maxBody: c.MaxBodyBytes, rateLimit: c.RateLimit}
+func newHandler(s *Service, a *auth.Authenticator, c Config) *handler {
+	return &handler{s: s, auth: a, requireKey: c.RequireAPIKey, maxBody: c.MaxBodyBytes, rateLimit: c.RateLimit}
 }
 
-// Register maps the order routes, all behind the api key; both forms of
-// each path are served directly, since proxies forward them with or
-// without a trailing slash and a redirect would turn a POST into a GET.
+// Register maps the order routes. Placing an order takes an api key unless
+// require_api_key is off; reading one always does. Both forms of each path
+// are served directly, since proxies forward them with or without a
+// trailing slash and a redirect would turn a POST into a GET.
 func (h *handler) Register(r gin.IRouter) {
-	g := r.Group("/order", requireAPIKey(h.keys),
-		ratelimit.Middleware(h.rateLimit, func(c *gin.Context) string { return c.GetString(principalKey) }))
-	g.POST("", h.place)
-	g.POST("/", h.place)
-	g.GET("/:orderId", h.get)
-	g.GET("/:orderId/", h.get)
+	place, read := h.auth.Required(), h.auth.Required()
+	if !h.requireKey {
+		place = h.auth.Optional()
+	}
+	limit := ratelimit.Middleware(h.rateLimit, caller)
+	g := r.Group("/order")
+	g.POST("", place, limit, h.place)
+	g.POST("/", place, limit, h.place)
+	g.GET("/:orderId", read, limit, h.get)
+	g.GET("/:orderId/", read, limit, h.get)
+}
+
+// keyID is the id of the api key that authenticated the request, "" for an
+// anonymous one.
+func keyID(c *gin.Context) string {
+	p, _ := auth.PrincipalFrom(c.Request.Context())
+	return p.ID
+}
+
+// caller names the client for rate limits and idempotency scopes: its api
+// key id, or its IP for an anonymous request. The prefixes keep the two
+// namespaces apart.
+func caller(c *gin.Context) string {
+	if id := keyID(c); id != "" {
+		return "key:" + id
+	}
+	return "ip:" + c.ClientIP()
 }
 
 func (h *handler) place(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.maxBody))
+	body, err := httpserver.ReadBody(c, h.maxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if !errors.As(err, &tooLarge) {
@@ -54,13 +77,13 @@ func (h *handler) place(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	placed, err := h.s.Place(c.Request.Context(), req, idem)
+	placed, err := h.s.Place(c.Request.Context(), keyID(c), req, idem)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	if placed.Replayed {
-		c.Header("Idempotent-Replayed", "true")
+		c.Header(ReplayedHeader, "true")
 	}
 	httpserver.RawJSON(c, http.StatusOK, placed.Body)
 }
@@ -68,8 +91,12 @@ func (h *handler) place(c *gin.Context) {
 // IdempotencyHeader lets a client retry POST /api/order safely.
 const IdempotencyHeader = "Idempotency-Key"
 
+// ReplayedHeader marks an answer replayed for a retried Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
 // idempotencyFrom reads and checks the Idempotency-Key header: 1 to 255
-// visible ASCII characters. Keys are scoped to the api key that sent them.
+// visible ASCII characters. Keys are scoped to the caller that sent them:
+// its api key id, or its IP when anonymous.
 func idempotencyFrom(c *gin.Context) (Idempotency, error) {
 	vals := c.Request.Header.Values(IdempotencyHeader)
 	if len(vals) == 0 {
@@ -83,7 +110,7 @@ func idempotencyFrom(c *gin.Context) (Idempotency, error) {
 	if !ok {
 		return Idempotency{}, ErrInvalidIdempotencyKey
 	}
-	return Idempotency{Scope: c.GetString(principalKey), Key: key}, nil
+	return Idempotency{Scope: caller(c), Key: key}, nil
 }
 
 func (h *handler) get(c *gin.Context) {
@@ -92,7 +119,7 @@ func (h *handler) get(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	o, err := h.s.Get(c.Request.Context(), id)
+	o, err := h.s.Get(c.Request.Context(), keyID(c), id)
 	if err != nil {
 		_ = c.Error(err)
 		return

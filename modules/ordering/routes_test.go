@@ -14,8 +14,19 @@ import (
 	"github.com/rs/zerolog"
 
 	"minikart/modules/promo"
+	"minikart/platform/auth"
 	"minikart/platform/httpserver"
 )
+
+// testAuth accepts the key apitest as id demo and other as id pos.
+func testAuth(t *testing.T) *auth.Authenticator {
+	t.Helper()
+	a, err := auth.New(auth.Config{APIKeys: []string{"demo:apitest", "pos:other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
 
 // newTestEngine serves routes through the real engine and error middleware.
 func newTestEngine(t *testing.T, routes httpserver.Routes) *gin.Engine {
@@ -82,7 +93,7 @@ func TestPlaceRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeOrders{}
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), tt.promo, st, testOrderConfig, testMetrics(t)), testOrderConfig))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), tt.promo, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
 			rec := serve(e, http.MethodPost, tt.path, tt.body, tt.header)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body.String())
@@ -102,7 +113,7 @@ func TestPlaceRoute(t *testing.T) {
 func TestPlaceRouteAnswersTheContractShape(t *testing.T) {
 	st := &fakeOrders{}
 	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 234}}
-	e := newTestEngine(t, newHandler(NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t)), testOrderConfig))
+	e := newTestEngine(t, newHandler(NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
 	rec := serve(e, http.MethodPost, "/api/order", `{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":2}]}`, withKey)
 	if rec.Code != http.StatusOK || len(st.created) != 1 {
 		t.Fatalf("status %d, body %s", rec.Code, rec.Body.String())
@@ -117,7 +128,7 @@ func TestPlaceRouteAnswersTheContractShape(t *testing.T) {
 
 func TestGetRoute(t *testing.T) {
 	id := uuid.New()
-	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {ID: id, Subtotal: 650, Total: 650, Lines: []storedLine{{ProductID: 1, Quantity: 1, UnitPrice: 650}}}}}
+	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {ID: id, KeyID: "demo", Subtotal: 650, Total: 650, Lines: []storedLine{{ProductID: 1, Quantity: 1, UnitPrice: 650}}}}}
 	tests := []struct {
 		name   string
 		path   string
@@ -131,10 +142,11 @@ func TestGetRoute(t *testing.T) {
 		{"an id that is no UUID", "/api/order/42", withKey, 400, "INVALID_PARAMETER"},
 		{"a UUID without dashes", "/api/order/" + strings.ReplaceAll(id.String(), "-", ""), withKey, 400, "INVALID_PARAMETER"},
 		{"no api key", "/api/order/" + id.String(), nil, 401, "UNAUTHORIZED"},
+		{"another key's order", "/api/order/" + id.String(), http.Header{"Api_key": {"other"}}, 404, "ORDER_NOT_FOUND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t)), testOrderConfig))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
 			rec := serve(e, http.MethodGet, tt.path, "", tt.header)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body.String())
@@ -143,6 +155,75 @@ func TestGetRoute(t *testing.T) {
 				if got := errorCode(t, rec); got != tt.code {
 					t.Errorf("code = %s, want %s", got, tt.code)
 				}
+			}
+		})
+	}
+}
+
+func TestAnonymousOrders(t *testing.T) {
+	const good = `{"items":[{"productId":"1","quantity":2}]}`
+	open := testOrderConfig
+	open.RequireAPIKey = false
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		status int
+		code   string
+		keyID  string
+	}{
+		{"an order without a key", http.MethodPost, "/api/order", nil, 200, "", ""},
+		{"an order with a key", http.MethodPost, "/api/order/", withKey, 200, "", "demo"},
+		{"an order with a wrong key", http.MethodPost, "/api/order", http.Header{"Api_key": {"nope"}}, 403, "FORBIDDEN", ""},
+		{"reading without a key", http.MethodGet, "/api/order/" + uuid.NewString(), nil, 401, "UNAUTHORIZED", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &fakeOrders{}
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t)), testAuth(t), open))
+			body := ""
+			if tt.method == http.MethodPost {
+				body = good
+			}
+			rec := serve(e, tt.method, tt.path, body, tt.header)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body.String())
+			}
+			if tt.code != "" {
+				if got := errorCode(t, rec); got != tt.code {
+					t.Errorf("code = %s, want %s", got, tt.code)
+				}
+				return
+			}
+			if len(st.created) != 1 || st.created[0].KeyID != tt.keyID {
+				t.Errorf("stored %+v, want one order of key id %q", st.created, tt.keyID)
+			}
+		})
+	}
+}
+
+func TestIdempotencyScopes(t *testing.T) {
+	open := testOrderConfig
+	open.RequireAPIKey = false
+	tests := []struct {
+		name   string
+		header http.Header
+		scope  string
+	}{
+		{"a key: its id", http.Header{"Api_key": {"apitest"}, "Idempotency-Key": {"k1"}}, "key:demo"},
+		{"anonymous: the client IP", http.Header{"Idempotency-Key": {"k1"}}, "ip:192.0.2.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &fakeOrders{}
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t)), testAuth(t), open))
+			rec := serve(e, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":1}]}`, tt.header)
+			if rec.Code != 200 || len(st.idem) != 1 || st.idem[0] == nil {
+				t.Fatalf("status %d, records %v", rec.Code, st.idem)
+			}
+			if st.idem[0].scope != tt.scope {
+				t.Errorf("scope %q, want %q", st.idem[0].scope, tt.scope)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,14 +26,15 @@ type productLookup interface {
 // a redemption inside the order's transaction.
 type promoApplier interface {
 	Apply(ctx context.Context, code string, lines []promo.Line) (promo.Quote, error)
-	Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error
+	Redeem(ctx context.Context, tx sqlx.ExtContext, code string, prior promo.PriorUses) error
 }
 
 // orderStore persists orders.
 type orderStore interface {
 	Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) (replay []byte, err error)
-	Get(ctx context.Context, id uuid.UUID) (storedOrder, error)
+	Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrder, error)
 	PurgeExpiredKeys(ctx context.Context) (int64, error)
+	CouponUses(ctx context.Context, tx sqlx.ExtContext, code string, except uuid.UUID) (int64, error)
 }
 
 // Service places and reads orders.
@@ -57,15 +57,17 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *me
 }
 
 // Place prices req with current catalogue prices and the coupon's discount,
-// and stores it with the coupon's redemption in one transaction. Money is
+// and stores it, owned by keyID ("" for an anonymous order), with the
+// coupon's redemption in one transaction. Money is
 // integer cents throughout; the total never goes below zero. With an
 // Idempotency-Key, a repeat of the same request returns the first response
 // (Replayed) and stores nothing; concurrent repeats wait for the first.
-func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (Placed, error) {
+func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem Idempotency) (Placed, error) {
 	o, err := s.price(ctx, req)
 	if err != nil {
 		return Placed{}, err
 	}
+	o.stored.KeyID = keyID
 	body, err := json.Marshal(o.view)
 	if err != nil {
 		return Placed{}, fmt.Errorf("encode order: %w", err)
@@ -73,14 +75,16 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (
 	var rec *idempotencyRecord
 	if idem.Key != "" {
 		rec = &idempotencyRecord{
-			scope: idem.Scope, key: idem.Key, requestHash: requestHash(req),
+			scope: idem.Scope, key: idem.Key, requestHash: requestHash(o.stored),
 			response: body, ttl: s.idemTTL,
 		}
 	}
 	var redeem func(context.Context, sqlx.ExtContext) error
 	if o.limited {
 		redeem = func(ctx context.Context, tx sqlx.ExtContext) error {
-			return s.promos.Redeem(ctx, tx, o.stored.CouponCode)
+			return s.promos.Redeem(ctx, tx, o.stored.CouponCode, func(ctx context.Context, tx sqlx.ExtContext) (int64, error) {
+				return s.store.CouponUses(ctx, tx, o.stored.CouponCode, o.stored.ID)
+			})
 		}
 	}
 	replay, err := s.store.Create(ctx, o.stored, rec, redeem)
@@ -95,13 +99,17 @@ func (s *Service) Place(ctx context.Context, req PlaceOrder, idem Idempotency) (
 	return Placed{Body: body}, nil
 }
 
-// requestHash identifies a request by its meaning, not its bytes: the
-// same items and coupon hash alike whatever the JSON spacing or extras.
-func requestHash(req PlaceOrder) []byte {
+// requestHash identifies a request by its meaning, not its bytes: it hashes
+// the priced order's canonical values, so the same items and coupon hash
+// alike whatever the JSON spacing, extra fields, the spelling of a product
+// id ("04" is product 4) or of the code (promo's canonical Quote.Code).
+// Items stay in their order: an order is a list (its response lists the
+// items as sent), so the same items in another order are another request.
+func requestHash(o storedOrder) []byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "coupon=%s\n", strings.ToUpper(req.CouponCode))
-	for _, it := range req.Items {
-		fmt.Fprintf(h, "item=%q,%d\n", it.ProductID, it.Quantity)
+	fmt.Fprintf(h, "coupon=%s\n", o.CouponCode)
+	for _, l := range o.Lines {
+		fmt.Fprintf(h, "item=%q,%d\n", strconv.FormatInt(l.ProductID, 10), l.Quantity)
 	}
 	return h.Sum(nil)
 }
@@ -158,11 +166,16 @@ func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
 	return priced{stored: o, view: s.view(o, found), limited: limited}, nil
 }
 
-// Get returns a stored order. Its products show the name, category and
-// unit price the order was placed at, so it reads as sold after the menu
-// changes; the pictures are today's.
-func (s *Service) Get(ctx context.Context, id uuid.UUID) (Order, error) {
-	o, err := s.store.Get(ctx, id)
+// Get returns a stored order placed with the api key id keyID; an order
+// of another key, or an anonymous one, is ErrOrderNotFound, so ids of
+// others' orders cannot even be confirmed. Its products show the name,
+// category and unit price the order was placed at, so it reads as sold
+// after the menu changes; the pictures are today's.
+func (s *Service) Get(ctx context.Context, keyID string, id uuid.UUID) (Order, error) {
+	if keyID == "" {
+		return Order{}, ErrOrderNotFound
+	}
+	o, err := s.store.Get(ctx, id, keyID)
 	if err != nil {
 		return Order{}, err
 	}

@@ -54,7 +54,7 @@ func (f *fakePromo) Apply(_ context.Context, code string, lines []promo.Line) (p
 	return f.quote, f.err
 }
 
-func (f *fakePromo) Redeem(_ context.Context, _ sqlx.ExtContext, code string) error {
+func (f *fakePromo) Redeem(_ context.Context, _ sqlx.ExtContext, code string, _ promo.PriorUses) error {
 	f.redeemed = append(f.redeemed, code)
 	return f.redeemErr
 }
@@ -85,12 +85,16 @@ func (f *fakeOrders) Create(ctx context.Context, o storedOrder, idem *idempotenc
 
 func (f *fakeOrders) PurgeExpiredKeys(context.Context) (int64, error) { return 0, nil }
 
-func (f *fakeOrders) Get(_ context.Context, id uuid.UUID) (storedOrder, error) {
+func (f *fakeOrders) CouponUses(context.Context, sqlx.ExtContext, string, uuid.UUID) (int64, error) {
+	return 0, nil
+}
+
+func (f *fakeOrders) Get(_ context.Context, id uuid.UUID, keyID string) (storedOrder, error) {
 	if f.err != nil {
 		return storedOrder{}, f.err
 	}
 	o, ok := f.byID[id]
-	if !ok {
+	if !ok || o.KeyID != keyID {
 		return storedOrder{}, ErrOrderNotFound
 	}
 	return o, nil
@@ -103,7 +107,7 @@ func newCatalog() *fakeProducts {
 	}}
 }
 
-var testOrderConfig = Config{APIKeys: []string{"apitest"}, MaxItems: 5, MaxQuantity: 10, MaxBodyBytes: 1024}
+var testOrderConfig = Config{RequireAPIKey: true, MaxItems: 5, MaxQuantity: 10, MaxBodyBytes: 1024}
 
 func TestPlacePricesTheOrder(t *testing.T) {
 	tests := []struct {
@@ -243,7 +247,7 @@ func TestPlacePropagatesFailures(t *testing.T) {
 func TestGetShowsTheSoldPrices(t *testing.T) {
 	id := uuid.New()
 	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {
-		ID: id, CouponCode: "HAPPYHRS", Subtotal: 2400, Discount: 432, Total: 1968,
+		ID: id, KeyID: "shop-web", CouponCode: "HAPPYHRS", Subtotal: 2400, Discount: 432, Total: 1968,
 		Lines: []storedLine{
 			{ProductID: 1, Quantity: 2, UnitPrice: 500},
 			{ProductID: 3, Quantity: 1, UnitPrice: 900},
@@ -252,7 +256,7 @@ func TestGetShowsTheSoldPrices(t *testing.T) {
 	}}}
 	products := newCatalog() // product 1 now costs 6.50, product 3 is gone
 	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
-	o, err := s.Get(context.Background(), id)
+	o, err := s.Get(context.Background(), "shop-web", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +280,7 @@ func TestGetShowsTheSoldPrices(t *testing.T) {
 
 func TestGetPropagatesNotFound(t *testing.T) {
 	s := NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t))
-	if _, err := s.Get(context.Background(), uuid.New()); !errors.Is(err, ErrOrderNotFound) {
+	if _, err := s.Get(context.Background(), "shop-web", uuid.New()); !errors.Is(err, ErrOrderNotFound) {
 		t.Errorf("err = %v, want ErrOrderNotFound", err)
 	}
 }
@@ -293,7 +297,7 @@ func testMetrics(t *testing.T) *metrics {
 // place calls Service.Place without an Idempotency-Key and decodes the
 // response body it returns.
 func place(s *Service, req PlaceOrder) (Order, error) {
-	placed, err := s.Place(context.Background(), req, Idempotency{})
+	placed, err := s.Place(context.Background(), "shop-web", req, Idempotency{})
 	if err != nil {
 		return Order{}, err
 	}
@@ -335,7 +339,7 @@ func TestPlaceRedeemsOnlyLimitedCoupons(t *testing.T) {
 func TestGetShowsTheSoldNames(t *testing.T) {
 	id := uuid.New()
 	st := &fakeOrders{byID: map[uuid.UUID]storedOrder{id: {
-		ID: id, Subtotal: 1400, Total: 1400,
+		ID: id, KeyID: "shop-web", Subtotal: 1400, Total: 1400,
 		Lines: []storedLine{
 			{ProductID: 1, Quantity: 1, UnitPrice: 500, Name: "Plain Waffle", Category: "Breakfast"},
 			{ProductID: 3, Quantity: 1, UnitPrice: 900, Name: "Retired Macaron", Category: "Macaron"},
@@ -343,7 +347,7 @@ func TestGetShowsTheSoldNames(t *testing.T) {
 	}}}
 	products := newCatalog() // product 1 is now "Waffle with Berries"; product 3 is gone
 	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
-	o, err := s.Get(context.Background(), id)
+	o, err := s.Get(context.Background(), "shop-web", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +363,7 @@ func TestGetShowsTheSoldNames(t *testing.T) {
 func TestPlaceStoresTheNamesItSold(t *testing.T) {
 	st := &fakeOrders{}
 	s := NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t))
-	if _, err := s.Place(context.Background(), PlaceOrder{Items: []Item{{"1", 1}}}, Idempotency{}); err != nil {
+	if _, err := s.Place(context.Background(), "shop-web", PlaceOrder{Items: []Item{{"1", 1}}}, Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(st.created) != 1 {
@@ -367,5 +371,40 @@ func TestPlaceStoresTheNamesItSold(t *testing.T) {
 	}
 	if l := st.created[0].Lines[0]; l.Name != "Waffle with Berries" || l.Category != "Waffle" {
 		t.Errorf("stored line %+v, want the name and category as sold", l)
+	}
+}
+
+func TestRequestHashIsCanonical(t *testing.T) {
+	base := storedOrder{CouponCode: "HAPPYHRS", Lines: []storedLine{{ProductID: 4, Quantity: 2}, {ProductID: 1, Quantity: 1}}}
+	hash := func(req PlaceOrder, quoted string) []byte {
+		t.Helper()
+		pr, st := &fakePromo{quote: promo.Quote{Code: quoted}}, &fakeOrders{}
+		products := &fakeProducts{byID: map[int64]catalog.Product{1: {ID: "1", Price: 100}, 4: {ID: "4", Price: 400}}}
+		s := NewService(products, pr, st, testOrderConfig, testMetrics(t))
+		if _, err := s.Place(context.Background(), "shop-web", req, Idempotency{Scope: "key:shop-web", Key: "k"}); err != nil {
+			t.Fatal(err)
+		}
+		return st.idem[0].requestHash
+	}
+	want := requestHash(base)
+	tests := []struct {
+		name   string
+		req    PlaceOrder
+		quoted string
+		same   bool
+	}{
+		{"as stored", PlaceOrder{Items: []Item{{"4", 2}, {"1", 1}}, CouponCode: "HAPPYHRS"}, "HAPPYHRS", true},
+		{"product ids with leading zeros", PlaceOrder{Items: []Item{{"04", 2}, {"001", 1}}, CouponCode: "HAPPYHRS"}, "HAPPYHRS", true},
+		{"the code as promo canonicalises it", PlaceOrder{Items: []Item{{"4", 2}, {"1", 1}}, CouponCode: "happyhrs"}, "HAPPYHRS", true},
+		{"the items in another order", PlaceOrder{Items: []Item{{"1", 1}, {"4", 2}}, CouponCode: "HAPPYHRS"}, "HAPPYHRS", false},
+		{"another quantity", PlaceOrder{Items: []Item{{"4", 3}, {"1", 1}}, CouponCode: "HAPPYHRS"}, "HAPPYHRS", false},
+		{"no coupon", PlaceOrder{Items: []Item{{"4", 2}, {"1", 1}}}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hash(tt.req, tt.quoted); reflect.DeepEqual(got, want) != tt.same {
+				t.Errorf("same hash = %t, want %t", !tt.same, tt.same)
+			}
+		})
 	}
 }

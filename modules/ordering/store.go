@@ -37,8 +37,8 @@ const qCreate = `
 		WHERE idempotency_keys.expires_at <= now()
 		RETURNING true
 	), ord AS (
-		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents)
-		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint
+		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id)
+		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint, NULLIF($17::text, '')
 		WHERE $11::text IS NULL OR EXISTS (SELECT FROM claim)
 		RETURNING id
 	), items AS (
@@ -67,7 +67,7 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 		names[i], categories[i] = l.Name, l.Category
 	}
 	args := []any{o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
-		positions, products, quantities, prices, nil, nil, nil, nil, nil, names, categories}
+		positions, products, quantities, prices, nil, nil, nil, nil, nil, names, categories, o.KeyID}
 	if idem != nil {
 		args[9], args[10], args[11], args[12], args[13] = idem.scope, idem.key, idem.requestHash, idem.response, idem.ttl.Seconds()
 	}
@@ -127,6 +127,17 @@ func (st *store) replay(ctx context.Context, q sqlx.QueryerContext, idem *idempo
 	return existing.Response, nil
 }
 
+// CouponUses counts the orders stored with the canonical coupon code, but
+// the order except, inside tx (the transaction that is placing except).
+func (st *store) CouponUses(ctx context.Context, tx sqlx.ExtContext, code string, except uuid.UUID) (int64, error) {
+	const q = `SELECT count(*) FROM orders WHERE coupon_code = $1 AND id <> $2`
+	var n int64
+	if err := sqlx.GetContext(ctx, tx, &n, q, code, except); err != nil {
+		return 0, fmt.Errorf("count orders with coupon %q: %w", code, err)
+	}
+	return n, nil
+}
+
 // PurgeExpiredKeys deletes idempotency keys past their expiry.
 func (st *store) PurgeExpiredKeys(ctx context.Context) (int64, error) {
 	const q = `DELETE FROM idempotency_keys WHERE expires_at <= now()`
@@ -143,6 +154,7 @@ type orderRow struct {
 	Subtotal   int64          `db:"subtotal_cents"`
 	Discount   int64          `db:"discount_cents"`
 	Total      int64          `db:"total_cents"`
+	KeyID      sql.NullString `db:"api_key_id"`
 }
 
 type itemRow struct {
@@ -153,12 +165,13 @@ type itemRow struct {
 	Category  string `db:"product_category"`
 }
 
-// Get reads an order and its items in position order, or ErrOrderNotFound.
-func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
+// Get reads an order placed with the api key id keyID and its items in
+// position order, or ErrOrderNotFound.
+func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrder, error) {
 	const qOrder = `
-		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents
+		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id
 		FROM orders
-		WHERE id = $1`
+		WHERE id = $1 AND api_key_id = $2`
 	const qItems = `
 		SELECT product_id, quantity, unit_price_cents,
 		       COALESCE(product_name, '') AS product_name, COALESCE(product_category, '') AS product_category
@@ -166,7 +179,7 @@ func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
 		WHERE order_id = $1
 		ORDER BY position`
 	var row orderRow
-	if err := st.db.GetContext(ctx, &row, qOrder, id); err != nil {
+	if err := st.db.GetContext(ctx, &row, qOrder, id, keyID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return storedOrder{}, ErrOrderNotFound
 		}
@@ -177,7 +190,7 @@ func (st *store) Get(ctx context.Context, id uuid.UUID) (storedOrder, error) {
 		return storedOrder{}, fmt.Errorf("get items of order %s: %w", id, err)
 	}
 	o := storedOrder{
-		ID: row.ID, CouponCode: row.CouponCode.String,
+		ID: row.ID, KeyID: row.KeyID.String, CouponCode: row.CouponCode.String,
 		Subtotal: money.Cents(row.Subtotal), Discount: money.Cents(row.Discount), Total: money.Cents(row.Total),
 		Lines: make([]storedLine, len(items)),
 	}

@@ -15,7 +15,7 @@ func newCouponsCommand(c Config) cli.Command {
 	return cli.Command{
 		Name:    "coupons",
 		Usage:   "generate|build|check",
-		Summary: "make test coupon files, build the coupon index ahead of a deploy, or check a code against it (coupons help for the flags)",
+		Summary: "make test coupon files, build the index, check a code (coupons help)",
 		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err := couponcli.Run(ctx, args, couponcli.Defaults{Files: c.Files, MinFiles: c.MinFiles, IndexPath: c.IndexPath, Decoder: c.Decoder}, stdout, stderr)
 			if err != nil && couponcli.ExitCode(err) == 2 {

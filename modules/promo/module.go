@@ -6,6 +6,8 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
+	"minikart/platform/apidoc"
+	"minikart/platform/apperr"
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
@@ -22,6 +24,12 @@ var Module = fx.Module("promo",
 		health.AsCheck(newCheck),
 		cli.AsCommand(newCouponsCommand),
 	),
+	// Promo has no routes of its own; the codes are those ordering answers
+	// with when an order carries a coupon.
+	apidoc.Provide(apidoc.Fragment{
+		Name:   "promo",
+		Errors: []*apperr.Error{ErrInvalidPromoLength, ErrInvalidPromoCode, ErrPromoExhausted, ErrPromoUnavailable},
+	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "promo").Logger()
 	}),

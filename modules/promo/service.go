@@ -107,16 +107,22 @@ func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, er
 	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, nil
 }
 
+// PriorUses counts, inside tx, the orders already stored with a code, not
+// counting the one being placed.
+type PriorUses func(ctx context.Context, tx sqlx.ExtContext) (int64, error)
+
 // Redeem records one use of a code inside the caller's transaction (tx),
 // enforcing the code's max_redemptions; ErrPromoExhausted past it. code is
 // the canonical Quote.Code that Apply returned. Codes without a limit cost
-// nothing here.
-func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string) error {
+// nothing here. The first redemption of a code under a limit starts its
+// counter from prior, so a limit configured after the code was in use
+// counts the orders that used it before; later ones only bump the counter.
+func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string, prior PriorUses) error {
 	r := s.rules.forCode(code)
 	if r.maxRedemptions == 0 {
 		return nil
 	}
-	return redeem(ctx, tx, code, r.maxRedemptions)
+	return redeem(ctx, tx, code, r.maxRedemptions, prior)
 }
 
 func lengthDetail(n int) apperr.Detail {

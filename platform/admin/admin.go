@@ -1,6 +1,8 @@
-// Package admin serves the Go profiler (net/http/pprof) on a listener of its
-// own, off by default. Keeping it off the public port means a profile can be
-// taken under real load without exposing it to the clients causing that load.
+// Package admin serves the operator listener: GET /metrics and, when asked,
+// the Go profiler (net/http/pprof), on a port of its own that is private
+// (loopback by default). Keeping them off the public port means business
+// figures stay private and a profile can be taken under real load without
+// exposing it to the clients causing that load.
 package admin
 
 import (
@@ -13,10 +15,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
 	"minikart/platform/config"
+	"minikart/platform/metrics"
 )
 
 // Config is the admin section.
@@ -24,6 +28,8 @@ type Config struct {
 	Enabled bool   `mapstructure:"enabled"`
 	Host    string `mapstructure:"host"`
 	Port    int    `mapstructure:"port"`
+	// PProf serves the profiler under /debug/pprof/ as well.
+	PProf bool `mapstructure:"pprof"`
 }
 
 // Validate checks the port, and only when the listener is wanted.
@@ -56,17 +62,20 @@ type Server struct {
 
 // NewServer listens in OnStart, so a port in use fails start-up like the
 // public server does, and closes in OnStop.
-func NewServer(lc fx.Lifecycle, c Config, log zerolog.Logger) *Server {
+func NewServer(lc fx.Lifecycle, c Config, reg *prometheus.Registry, log zerolog.Logger) *Server {
 	s := &Server{}
 	if !c.Enabled {
 		return s
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /metrics", metrics.HTTPHandler(reg))
+	if c.PProf {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	// No write timeout: a CPU profile or trace streams for as long as asked.
 	s.srv = &http.Server{
 		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),

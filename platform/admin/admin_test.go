@@ -6,25 +6,44 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
+
+	"minikart/platform/metrics"
 )
 
 func TestServer(t *testing.T) {
+	get := func(t *testing.T, url string) (int, string) {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
 	tests := []struct {
 		name    string
 		cfg     Config
 		serving bool
+		pprof   bool
 	}{
-		{"disabled by default", Config{Host: "127.0.0.1", Port: 0}, false},
-		{"enabled", Config{Enabled: true, Host: "127.0.0.1", Port: 0}, true},
+		{"disabled by default", Config{Host: "127.0.0.1", Port: 0}, false, false},
+		{"enabled: metrics only", Config{Enabled: true, Host: "127.0.0.1", Port: 0}, true, false},
+		{"enabled with the profiler", Config{Enabled: true, Host: "127.0.0.1", Port: 0, PProf: true}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			reg := metrics.NewRegistry()
+			orders := prometheus.NewCounter(prometheus.CounterOpts{Name: "orders_placed_total", Help: "Orders placed."})
+			reg.MustRegister(orders)
+			orders.Add(2)
 			var s *Server
 			app := fxtest.New(t,
-				fx.Supply(tt.cfg, zerolog.Nop()),
+				fx.Supply(tt.cfg, zerolog.Nop(), reg),
 				fx.Provide(NewServer),
 				fx.Populate(&s),
 			)
@@ -36,14 +55,15 @@ func TestServer(t *testing.T) {
 				}
 				return
 			}
-			res, err := http.Get("http://" + s.Addr() + "/debug/pprof/")
-			if err != nil {
-				t.Fatal(err)
+			if status, body := get(t, "http://"+s.Addr()+"/metrics"); status != http.StatusOK || !strings.Contains(body, "orders_placed_total 2") {
+				t.Errorf("GET /metrics = %d %.200s", status, body)
 			}
-			defer res.Body.Close()
-			body, _ := io.ReadAll(res.Body)
-			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
-				t.Fatalf("GET /debug/pprof/ = %d %.200s", res.StatusCode, body)
+			status, body := get(t, "http://"+s.Addr()+"/debug/pprof/")
+			if tt.pprof && (status != http.StatusOK || !strings.Contains(body, "goroutine")) {
+				t.Errorf("GET /debug/pprof/ = %d %.200s", status, body)
+			}
+			if !tt.pprof && status != http.StatusNotFound {
+				t.Errorf("GET /debug/pprof/ without pprof = %d, want 404", status)
 			}
 		})
 	}

@@ -26,6 +26,9 @@ const (
 	RateLimited
 	Unavailable
 	Timeout
+	// ClientClosed is a request whose client went away before the answer:
+	// nobody reads it, and it is no fault of the server's.
+	ClientClosed
 )
 
 // Detail names one field that failed validation.
@@ -99,6 +102,7 @@ var (
 	ErrForbidden          = New(Forbidden, "FORBIDDEN", "api key not accepted")
 	ErrServiceUnavailable = New(Unavailable, "SERVICE_UNAVAILABLE", "service temporarily unavailable, retry later")
 	ErrTimeout            = New(Timeout, "TIMEOUT", "the request took too long")
+	ErrClientClosed       = New(ClientClosed, "CLIENT_CLOSED_REQUEST", "the client closed the request")
 	ErrBodyTooLarge       = New(TooLarge, "BODY_TOO_LARGE", "request body too large")
 	ErrHeaderTooLarge     = New(HeaderTooLarge, "HEADER_TOO_LARGE", "request headers too large")
 )

@@ -12,10 +12,10 @@ import (
 
 // Command is one `minikart <Name> …` command.
 type Command struct {
-	// Name is the word after minikart, such as "coupons".
+	// Name is the word after minikart, such as "migrate".
 	Name string
 	// Usage is the arguments shown after the name in `minikart help`,
-	// such as "generate|build|check".
+	// such as "up|down|version".
 	Usage string
 	// Summary is one line for `minikart help`.
 	Summary string

@@ -134,9 +134,9 @@ func fileReader(dir string) func(name string) ([]byte, error) {
 // Env returns the environment name (development, test or production).
 func (s *Source) Env() string { return s.env }
 
-// genericSecrets are masked by Effective in every section; a section names
-// its other secret keys with the Secret option.
-var genericSecrets = []string{"password", "secret", "token"}
+// genericSecrets are masked by Effective in every section, so a secret is
+// hidden even when its section forgot to declare it with the Secret option.
+var genericSecrets = []string{"password", "secret", "token", "api_key"}
 
 // Effective returns every key with its effective value (files, environment
 // and overrides), secrets masked and passwords removed from URLs, sorted by

@@ -361,16 +361,27 @@ func (c levelSection) Validate() error {
 	return OneOf("level", c.Level, "debug", "info")
 }
 
-// check builds a graph of the given sections over src, as the application
-// does, and returns the whole-configuration report.
-func check(src *Source, sections ...fx.Option) (Report, error) {
+// check builds a graph of the given sections over src and returns the
+// configuration's error.
+func check(src *Source, sections ...fx.Option) error {
+	return build(src, fx.Options(sections...), fx.Invoke(func(checked) {}))
+}
+
+// report builds a graph of the given sections over src and returns the
+// whole-configuration report, which only the application asks for.
+func report(src *Source, sections ...fx.Option) (Report, error) {
 	var r Report
-	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(sections...), fx.Populate(&r)).Err()
+	err := build(src, WithChecks, fx.Options(sections...), fx.Populate(&r))
+	return r, err
+}
+
+func build(src *Source, opts ...fx.Option) error {
+	err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(opts...)).Err()
 	var ce *Error
 	if errors.As(err, &ce) {
-		return r, ce
+		return ce
 	}
-	return r, err
+	return err
 }
 
 func TestGraphReportsEveryBadKey(t *testing.T) {
@@ -383,7 +394,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = check(src, sections...)
+		err = check(src, sections...)
 		want := "config: 3 problems:\n" +
 			`  log.level: "loud" is not one of debug, info` + "\n" +
 			"  server.port: must be greater than 0, got 0\n" +
@@ -397,7 +408,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = check(src, sections...)
+		err = check(src, sections...)
 		if err == nil || !strings.Contains(err.Error(), "log.level") || !strings.Contains(err.Error(), "server.extra: unknown key") {
 			t.Errorf("err = %v", err)
 		}
@@ -413,7 +424,7 @@ func TestGraphReportsEveryBadKey(t *testing.T) {
 			t.Errorf("Section = %+v, %v", got, err)
 		}
 		first := src.sections["log"]
-		if _, err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
+		if err := check(src, Section[levelSection]("log")); err != nil || src.sections["log"] != first {
 			t.Errorf("the section was decoded again (err %v)", err)
 		}
 	})
@@ -424,7 +435,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
 	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
-	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": ""}})
+	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": "", "server.api_key": "undeclared-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,6 +454,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		{"database.password", "******"},
 		{"access.keys", "******"},
 		{"server.token", "(unset)"},
+		{"server.api_key", "******"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
 	}
@@ -455,7 +467,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}
 	t.Run("no secret appears anywhere", func(t *testing.T) {
 		for k, v := range got {
-			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two"} {
+			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two", "undeclared-key"} {
 				if strings.Contains(v, secret) {
 					t.Errorf("%s = %q shows %q", k, v, secret)
 				}

@@ -136,12 +136,10 @@ func (s *Source) decode(sp spec, out any) *decoded {
 	s.applyEnv(d)
 	s.override(key, d.settings)
 
-	md := &mapstructure.Metadata{}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           out,
 		TagName:          "mapstructure",
 		WeaklyTypedInput: true,
-		Metadata:         md,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
@@ -163,9 +161,9 @@ func (s *Source) decode(sp spec, out any) *decoded {
 		d.problems.errs = append(d.problems.errs, fmt.Sprintf("%s.%s: expected %s, got %s",
 			key, strings.Join(path, "."), describe(typeAt(d.typ, path)), show(valueAt(d.settings, path))))
 	}
-	sort.Strings(md.Unused)
-	for _, u := range md.Unused {
-		path := keyPath(u)
+	// mapstructure lists unused keys only when nothing failed to decode;
+	// find them from the type so they are reported with the rest.
+	for _, path := range unknownKeys(d.typ, d.settings) {
 		msg := fmt.Sprintf("%s.%s: unknown key", key, strings.Join(path, "."))
 		if near := closest(path[len(path)-1], fieldNames(typeAt(d.typ, path[:len(path)-1]))); near != "" {
 			msg += fmt.Sprintf("; did you mean %s?", strings.Join(append(append([]string{key}, path[:len(path)-1]...), near), "."))
@@ -178,7 +176,43 @@ func (s *Source) decode(sp spec, out any) *decoded {
 	return d
 }
 
-// keyPath splits a mapstructure field name ("rules.codes[happyhrs].discount",
+// unknownKeys returns the paths in settings that no field of t reads,
+// sorted.
+func unknownKeys(t reflect.Type, settings any) [][]string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	m, ok := settings.(map[string]any)
+	if !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out [][]string
+	for _, k := range keys {
+		var sub reflect.Type
+		switch t.Kind() {
+		case reflect.Struct:
+			if sub = fieldType(t, k); sub == nil {
+				out = append(out, []string{k})
+				continue
+			}
+		case reflect.Map:
+			sub = t.Elem()
+		default:
+			continue
+		}
+		for _, p := range unknownKeys(sub, m[k]) {
+			out = append(out, append([]string{k}, p...))
+		}
+	}
+	return out
+}
+
+// keyPath splits a mapstructure field name ("rules.codes[abc].discount",
 // "files[0]") into key segments, keeping list indexes on their key.
 func keyPath(name string) []string {
 	var out []string

@@ -154,7 +154,7 @@ func TestUnknownVariablesStopTheGraph(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := check(loadTree(t, tt.env), treeSections...)
+			err := check(loadTree(t, tt.env), treeSections...)
 			for _, want := range tt.want {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("err = %v\nwant it to contain %q", err, want)
@@ -165,10 +165,34 @@ func TestUnknownVariablesStopTheGraph(t *testing.T) {
 	t.Run("the variables that choose the files are known", func(t *testing.T) {
 		src := loadTree(t, map[string]string{"MINIKART_ENV": "development"})
 		t.Setenv("MINIKART_CONFIG_DIR", t.TempDir())
-		if _, err := check(src, treeSections...); err != nil {
+		if err := check(src, treeSections...); err != nil {
 			t.Error(err)
 		}
 	})
+}
+
+// untyped declares a section the test does not look into, each in its own
+// module since they share a type.
+func untyped(key string) fx.Option {
+	return fx.Module(key, Section[map[string]any](key))
+}
+
+func TestUnknownSectionsInFilesNameTheClosestSection(t *testing.T) {
+	clearEnv(t)
+	dir := writeConfigs(t, map[string]string{"development.yaml": "sever:\n  port: 8081\n"})
+	src, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = check(src, Whole, Section[serverSection]("server"), Section[levelSection]("log"),
+		untyped("database"), untyped("access"), untyped("store"), untyped("app"))
+	want := "config: sever: unknown section; did you mean server?"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if err := check(src, Section[serverSection]("server")); err != nil {
+		t.Errorf("a graph of some sections: %v", err)
+	}
 }
 
 func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
@@ -180,7 +204,7 @@ func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
 		"MINIKART_SERVER_HOST":                           "example.com",
 		"MINIKART_RULES_CODES_HAPPYHRS_MAX_USES":         "many",
 	})
-	_, err := check(src, treeSections...)
+	err := check(src, treeSections...)
 	want := "config: 6 problems:\n" +
 		`  rules.codes.happyhrs.max_uses: expected a whole number, got "many"` + "\n" +
 		`  server.port: expected a whole number, got "abc"` + "\n" +
@@ -195,6 +219,8 @@ func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
 
 func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
 	clearEnv(t)
+	// A value that does not decode must not hide the unknown keys.
+	t.Setenv("MINIKART_SERVER_PORT", "abc")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "server:\n  prot: 8081\n  tiemout: 1s\n"})
 	src, err := Load(Options{Dir: dir})
 	if err != nil {
@@ -202,7 +228,8 @@ func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
 	}
 	var s serverSection
 	err = src.Decode("server", &s)
-	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?"} {
+	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?",
+		`server.port: expected a whole number, got "abc"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to contain %q", err, want)
 		}
@@ -252,7 +279,7 @@ func TestReportRunsEveryCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := check(src, Section[filesSection]("files"))
+			r, err := report(src, Section[filesSection]("files"))
 			if (err == nil) != (tt.wantErr == "") || (err != nil && err.Error() != tt.wantErr) {
 				t.Errorf("err = %v, want %q", err, tt.wantErr)
 			}

@@ -45,11 +45,12 @@ func Peek[T any](s *Source, key string, opts ...SectionOption) (T, bool) {
 // declaration is a section's entry in the config.sections group.
 type declaration struct{ key string }
 
-// checked proves that the whole configuration decoded and validated.
-type checked struct{}
+// checked proves that the whole configuration decoded and validated, and
+// holds the warnings found on the way.
+type checked struct{ warnings []string }
 
-// Report is the outcome of the checks that need more than a section's own
-// values (Checker): the warnings to show an operator.
+// Report is what an operator should see about a valid configuration: the
+// warnings of every section, its Checker's included.
 type Report struct {
 	// Warnings name the full key and what deserves attention.
 	Warnings []string
@@ -59,10 +60,25 @@ type Report struct {
 // *Source; every Section depends on the check.
 var Module = fx.Options(
 	fx.Provide(
-		fx.Annotate(newChecked, fx.ParamTags(``, `group:"config.sections"`)),
-		fx.Annotate(newReport, fx.ParamTags(``, ``, `group:"config.sections"`)),
+		fx.Annotate(newChecked, fx.ParamTags(``, `group:"config.sections"`, `optional:"true"`, `optional:"true"`)),
+		newReport,
 	),
 )
+
+// Whole marks a graph as the whole application: a top-level key of the
+// files that no declared section reads is then an error too. A graph of a
+// few sections (a test's) leaves it out.
+var Whole = fx.Supply(&whole{})
+
+type whole struct{}
+
+// WithChecks runs every section's Checker in the check, so a file the
+// configuration names that cannot be read is reported with every other
+// problem. Start-up and `config validate` include it; an operator command
+// does not, as it may have to write those files before they exist.
+var WithChecks = fx.Supply(&withChecks{})
+
+type withChecks struct{}
 
 // sections returns the declared sections, decoded, sorted by key.
 func (s *Source) declared(decls []declaration) []*decoded {
@@ -80,26 +96,47 @@ func (s *Source) declared(decls []declaration) []*decoded {
 	return out
 }
 
-func newChecked(s *Source, decls []declaration) (checked, error) {
+func newChecked(s *Source, decls []declaration, w *whole, c *withChecks) (checked, error) {
 	ds := s.declared(decls)
 	var p problems
 	p.errs = s.unknownVariables(ds)
+	if w != nil {
+		p.errs = append(p.errs, s.unknownSections(ds)...)
+	}
 	for _, d := range ds {
 		p.merge(d.problems)
-	}
-	return checked{}, p.err()
-}
-
-// newReport runs every section's Checker. Only start-up and `config
-// validate` ask for the Report: an operator command may have to write the
-// files the configuration names before they exist.
-func newReport(s *Source, _ checked, decls []declaration) (Report, error) {
-	var p problems
-	for _, d := range s.declared(decls) {
-		p.warnings = append(p.warnings, d.problems.warnings...)
-		if c, ok := d.value.(Checker); ok {
-			p.add(d.spec.key, c.Check(s.env), nil)
+		// A Checker looks at a section only once its values are sound.
+		if ch, ok := d.value.(Checker); ok && c != nil && len(d.problems.errs) == 0 {
+			p.add(d.spec.key, ch.Check(s.env), nil)
 		}
 	}
-	return Report{Warnings: p.warnings}, p.err()
+	return checked{warnings: p.warnings}, p.err()
+}
+
+// unknownSections reports every top-level key of the files (or the
+// overrides) that no declared section reads, naming the closest section.
+func (s *Source) unknownSections(ds []*decoded) []string {
+	known := make([]string, 0, len(ds))
+	declared := map[string]bool{}
+	for _, d := range ds {
+		known = append(known, d.spec.key)
+		declared[d.spec.key] = true
+	}
+	var out []string
+	for _, key := range topKeys(s.v, s.overrides) {
+		if declared[key] {
+			continue
+		}
+		msg := key + ": unknown section"
+		if near := closest(key, known); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// newReport hands out the warnings of a graph that runs the checks.
+func newReport(c checked, _ *withChecks) Report {
+	return Report{Warnings: c.warnings}
 }

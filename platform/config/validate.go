@@ -13,8 +13,8 @@ type Validator interface{ Validate() error }
 
 // Checker is implemented by a section with checks beyond its own values:
 // files it names, rules that depend on the environment (development, test or
-// production). Check runs where the whole configuration is checked, at
-// start-up and by `config validate`, after every section decoded cleanly.
+// production). Check runs where the graph includes WithChecks (start-up and
+// `config validate`), once the section's own values are valid.
 // A FieldError made with Warn is reported without stopping anything.
 type Checker interface{ Check(env string) error }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -17,8 +18,8 @@ import (
 func newMigrateCommand(pool *pgxpool.Pool, c Config, log zerolog.Logger) cli.Command {
 	return cli.Command{
 		Name:    "migrate",
-		Usage:   "up|down|version",
-		Summary: "apply, roll back one, or show database migrations",
+		Usage:   "up|down|version|force N",
+		Summary: "apply, roll back one, show, or (after repairing a failed one) mark migrations",
 		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			defer pool.Close()
 			if err := runMigrate(ctx, args, pool, c, log.Output(stderr), stdout); err != nil {
@@ -31,11 +32,20 @@ func newMigrateCommand(pool *pgxpool.Pool, c Config, log zerolog.Logger) cli.Com
 }
 
 func runMigrate(ctx context.Context, args []string, pool *pgxpool.Pool, c Config, log zerolog.Logger, stdout io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: minikart migrate up|down|version")
+	force := len(args) == 2 && args[0] == "force"
+	if len(args) != 1 && !force {
+		return errors.New("usage: minikart migrate up|down|version|force N")
 	}
-	if args[0] != "up" && args[0] != "down" && args[0] != "version" {
-		return fmt.Errorf("unknown migrate command %q (want up, down or version)", args[0])
+	if !force && args[0] != "up" && args[0] != "down" && args[0] != "version" {
+		return fmt.Errorf("unknown migrate command %q (want up, down, version or force N)", args[0])
+	}
+	forceTo := 0
+	if force {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < -1 {
+			return fmt.Errorf("migrate force: %q is not a version (a number, or -1 for none)", args[1])
+		}
+		forceTo = n
 	}
 	if err := PingWithRetry(ctx, pool, c.StartDeadline, log); err != nil {
 		return err
@@ -49,7 +59,12 @@ func runMigrate(ctx context.Context, args []string, pool *pgxpool.Pool, c Config
 	case "up":
 		err = mg.Up()
 	case "down":
-		err = mg.Down()
+		if err = mg.Down(); errors.Is(err, ErrNothingToRollBack) {
+			fmt.Fprintln(stdout, "nothing to roll back: no migration is applied (version 0)")
+			return nil
+		}
+	case "force":
+		err = mg.Force(forceTo)
 	}
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 	}{
 		{"database.url", "", "database.url: is required"},
 		{"database.url", "postgres://app:s3cret@db:notaport/minikart", "database.url: is not a valid PostgreSQL URL"},
+		{"database.read_url", "postgres://app:s3cret@db:notaport/minikart", "database.read_url: is not a valid PostgreSQL URL"},
 		{"database.max_conns", 0, "database.max_conns: must be at least 1, got 0"},
 		{"database.min_conns", -1, "database.min_conns: must be between 0 and max_conns (16), got -1"},
 		{"database.min_conns", 17, "database.min_conns: must be between 0 and max_conns (16), got 17"},

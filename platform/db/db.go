@@ -1,12 +1,14 @@
 // Package db provides the PostgreSQL pool (pgxpool) and, over the same pool,
-// the *sqlx.DB the module stores use. It pings with retry at start, runs the
-// migrations when configured to, and closes the pool at stop.
+// the *sqlx.DB the module stores use, plus ReadDB for reads that may be
+// served by a standby. It pings with retry at start, runs the migrations
+// when configured to, and closes the pools at stop.
 package db
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,6 +27,7 @@ import (
 // Config is the database section.
 type Config struct {
 	URL             string        `mapstructure:"url"`
+	ReadURL         string        `mapstructure:"read_url"`
 	MaxConns        int32         `mapstructure:"max_conns"`
 	MinConns        int32         `mapstructure:"min_conns"`
 	MaxConnLifetime time.Duration `mapstructure:"max_conn_lifetime"`
@@ -42,6 +45,9 @@ func (c Config) Validate() error {
 	} else if _, err := pgxpool.ParseConfig(c.URL); err != nil {
 		errs = append(errs, config.Invalid("url", "is not a valid PostgreSQL URL"))
 	}
+	if _, err := pgxpool.ParseConfig(c.ReadURL); c.ReadURL != "" && err != nil {
+		errs = append(errs, config.Invalid("read_url", "is not a valid PostgreSQL URL"))
+	}
 	if c.MaxConns < 1 {
 		errs = append(errs, config.Invalid("max_conns", "must be at least 1, got %d", c.MaxConns))
 	}
@@ -57,16 +63,18 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Module provides *pgxpool.Pool and *sqlx.DB.
+// Module provides *pgxpool.Pool, *sqlx.DB and ReadDB.
 var Module = fx.Module("db",
 	config.Section[Config]("database", config.Alias("url", "DATABASE_URL")),
 	fx.Provide(
 		NewPool,
 		NewSQLX,
+		NewReadDB,
 		health.AsCheck(newCheck),
+		health.AsCheck(newSchemaCheck),
 		cli.AsCommand(newMigrateCommand),
 	),
-	fx.Invoke(registerPoolMetrics),
+	fx.Invoke(registerPrimaryPoolMetrics),
 )
 
 // NewPool builds the pool without connecting; the start hook pings it with
@@ -84,7 +92,16 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 				return err
 			}
 			if c.MigrateOnStart {
-				return MigrateUp(ctx, pool, log)
+				if err := MigrateUp(ctx, pool, log); err != nil {
+					return err
+				}
+			}
+			got, want, err := checkSchema(ctx, pool)
+			if err != nil {
+				return err
+			}
+			if got > want {
+				log.Warn().Uint("schema_version", got).Uint("binary_version", want).Msg("database schema is newer than this binary")
 			}
 			return nil
 		},
@@ -98,10 +115,15 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 
 // Open builds a pool from c without connecting.
 func Open(c Config) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(c.URL)
+	return open(c.URL, "database.url", c)
+}
+
+// open builds a pool on url with c's pool settings; key names url in errors.
+func open(url, key string, c Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx errors can quote the URL, password included: never wrap them.
-		return nil, errors.New("database.url: invalid PostgreSQL URL")
+		return nil, errors.New(key + ": invalid PostgreSQL URL")
 	}
 	pc.MaxConns = c.MaxConns
 	pc.MinConns = c.MinConns
@@ -118,6 +140,43 @@ func Open(c Config) (*pgxpool.Pool, error) {
 // NewSQLX exposes the pool as *sqlx.DB through pgx's database/sql driver.
 func NewSQLX(pool *pgxpool.Pool) *sqlx.DB {
 	return sqlx.NewDb(stdlib.OpenDBFromPool(pool), "pgx")
+}
+
+// ReadDB serves reads that may lag the primary by a moment (listings a
+// module chooses to serve from standbys). With database.read_url set it is a pool of its own, typically on
+// standbys (target_session_attrs=prefer-standby); otherwise it is the
+// primary's *sqlx.DB. Anything that feeds a write reads through *sqlx.DB
+// instead.
+type ReadDB struct {
+	*sqlx.DB
+	// pool is the read pool; nil when reads share the primary's.
+	pool *pgxpool.Pool
+}
+
+// NewReadDB opens the read pool when database.read_url is set: pinged with
+// retry at start, closed at stop, its statistics exported as db_read_pool_*.
+func NewReadDB(lc fx.Lifecycle, c Config, primary *sqlx.DB, reg prometheus.Registerer, log zerolog.Logger) (ReadDB, error) {
+	if c.ReadURL == "" {
+		return ReadDB{DB: primary}, nil
+	}
+	pool, err := open(c.ReadURL, "database.read_url", c)
+	if err != nil {
+		return ReadDB{}, err
+	}
+	if err := registerPoolMetrics(reg, "db_read_pool_", pool); err != nil {
+		return ReadDB{}, err
+	}
+	log = log.With().Str("component", "db").Str("pool", "read").Logger()
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			return PingWithRetry(ctx, pool, c.StartDeadline, log)
+		},
+		OnStop: func(context.Context) error {
+			pool.Close()
+			return nil
+		},
+	})
+	return ReadDB{DB: NewSQLX(pool), pool: pool}, nil
 }
 
 // PingWithRetry pings until the database answers, backing off exponentially
@@ -146,7 +205,11 @@ func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Durati
 	}
 }
 
-func newCheck(pool *pgxpool.Pool) health.Check {
+// newCheck probes the primary and, when there is one, the read pool. A read
+// pool that does not answer only degrades the server: writes still work, and
+// every instance shares the replicas, so taking them all out of rotation
+// would only add the writes to what is lost.
+func newCheck(pool *pgxpool.Pool, read ReadDB) health.Check {
 	return health.Check{
 		Name: "database",
 		Probe: func(ctx context.Context) health.Result {
@@ -155,22 +218,33 @@ func newCheck(pool *pgxpool.Pool) health.Check {
 			if err := pool.Ping(ctx); err != nil {
 				return health.Result{Status: health.Unavailable, Error: "database not reachable"}
 			}
+			if read.pool != nil {
+				if err := read.pool.Ping(ctx); err != nil {
+					return health.Result{Status: health.Degraded, Error: "read database not reachable"}
+				}
+			}
 			return health.Result{Status: health.OK}
 		},
 	}
 }
 
-// registerPoolMetrics exports the pool's statistics as gauges and counters.
-func registerPoolMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) error {
+// registerPrimaryPoolMetrics exports the primary pool's statistics.
+func registerPrimaryPoolMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) error {
+	return registerPoolMetrics(reg, "db_pool_", pool)
+}
+
+// registerPoolMetrics exports a pool's statistics as gauges and counters
+// whose names start with prefix.
+func registerPoolMetrics(reg prometheus.Registerer, prefix string, pool *pgxpool.Pool) error {
 	gauge := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "db_pool_" + name, Help: help},
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: prefix + name, Help: help},
 			func() float64 { return f(pool.Stat()) })
 	}
 	counter := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "db_pool_" + name, Help: help},
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: prefix + name, Help: help},
 			func() float64 { return f(pool.Stat()) })
 	}
-	return metrics.Register(reg, "pool",
+	return metrics.Register(reg, strings.TrimSuffix(prefix, "_"),
 		gauge("acquired_conns", "Connections currently in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
 		gauge("idle_conns", "Idle connections in the pool.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
 		gauge("total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),

@@ -47,10 +47,26 @@ func (mg *Migrator) Up() error {
 	return nil
 }
 
+// ErrNothingToRollBack is Down's answer when no migration is applied.
+var ErrNothingToRollBack = errors.New("nothing to roll back")
+
 // Down rolls back the most recent migration.
 func (mg *Migrator) Down() error {
+	if _, _, err := mg.m.Version(); errors.Is(err, migrate.ErrNilVersion) {
+		return ErrNothingToRollBack
+	}
 	if err := mg.m.Steps(-1); err != nil {
 		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// Force records version as applied and clean, without running anything:
+// the way out of a dirty schema once what the failed migration left has
+// been repaired by hand. -1 records that no migration is applied.
+func (mg *Migrator) Force(version int) error {
+	if err := mg.m.Force(version); err != nil {
+		return fmt.Errorf("migrate force %d: %w", version, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 
@@ -15,9 +16,9 @@ import (
 // Status is the state of one check.
 type Status string
 
-// Check states. Loading means not ready yet but expected to become ready.
-// Degraded means working, but not as configured (a module still serves its
-// previous state); it keeps the server ready and healthy.
+// Check states. Degraded means serving with a part impaired (the server is
+// still healthy enough to take traffic); Loading means not ready yet but
+// expected to become ready; Unavailable means a dependency is down.
 const (
 	OK          Status = "ok"
 	Degraded    Status = "degraded"
@@ -25,11 +26,27 @@ const (
 	Unavailable Status = "unavailable"
 )
 
-// Result is the outcome of one probe.
+// Result is the outcome of one probe: its state and, unless OK, what is
+// wrong.
 type Result struct {
-	Status Status `json:"status"`
-	Error  string `json:"error,omitempty"`
+	Status Status
+	Error  string
 }
+
+// String is how a report shows the result: "ok", or the state and what is
+// wrong ("unavailable: database not reachable").
+func (r Result) String() string {
+	switch {
+	case r.Status == OK:
+		return string(OK)
+	case r.Error == "":
+		return string(r.Status)
+	}
+	return string(r.Status) + ": " + r.Error
+}
+
+// MarshalJSON renders the result as its String.
+func (r Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 
 // Check is a named probe of one dependency. Probe must be safe to call
 // concurrently and honour ctx.
@@ -42,6 +59,21 @@ type Check struct {
 func AsCheck(ctor any) any {
 	return fx.Annotate(ctor, fx.ResultTags(`group:"health_checks"`))
 }
+
+// State is the verdict over every check.
+type State string
+
+// Verdicts: healthy when every check is OK, degraded when some are degraded
+// and none worse (both answer 200 and count as ready), unhealthy otherwise
+// (503).
+const (
+	Healthy   State = "healthy"
+	Impaired  State = "degraded"
+	Unhealthy State = "unhealthy"
+)
+
+// Serving reports whether the state takes traffic.
+func (s State) Serving() bool { return s != Unhealthy }
 
 // Handler serves /livez, /readyz and /health.
 type Handler struct{ checks []Check }
@@ -58,8 +90,8 @@ func NewHandler(p Params) *Handler { return &Handler{checks: p.Checks} }
 // Register mounts the three routes.
 func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/livez", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", func(c *gin.Context) { h.serve(c, "ready", "ready", "not_ready") })
-	r.GET("/health", func(c *gin.Context) { h.serve(c, "ok", "degraded", "unavailable") })
+	r.GET("/readyz", h.readyz)
+	r.GET("/health", h.health)
 }
 
 type report struct {
@@ -67,9 +99,8 @@ type report struct {
 	Checks map[string]Result `json:"checks"`
 }
 
-// Run probes every check concurrently and reports whether all are OK or
-// degraded.
-func (h *Handler) Run(ctx context.Context) (map[string]Result, bool) {
+// Run probes every check concurrently and gives the verdict over them.
+func (h *Handler) Run(ctx context.Context) (map[string]Result, State) {
 	results := make(map[string]Result, len(h.checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -82,24 +113,38 @@ func (h *Handler) Run(ctx context.Context) (map[string]Result, bool) {
 		})
 	}
 	wg.Wait()
-	healthy := true
+	state := Healthy
 	for _, r := range results {
-		healthy = healthy && (r.Status == OK || r.Status == Degraded)
+		switch r.Status {
+		case OK:
+		case Degraded:
+			if state == Healthy {
+				state = Impaired
+			}
+		default:
+			state = Unhealthy
+		}
 	}
-	return results, healthy
+	return results, state
 }
 
-func (h *Handler) serve(c *gin.Context, good, degraded, bad string) {
-	results, healthy := h.Run(c.Request.Context())
-	if healthy {
-		status := good
-		for _, r := range results {
-			if r.Status == Degraded {
-				status = degraded
-			}
-		}
-		c.JSON(http.StatusOK, report{Status: status, Checks: results})
-		return
+func (h *Handler) health(c *gin.Context) {
+	results, state := h.Run(c.Request.Context())
+	c.JSON(statusCode(state), report{Status: string(state), Checks: results})
+}
+
+func (h *Handler) readyz(c *gin.Context) {
+	results, state := h.Run(c.Request.Context())
+	verdict := "ready"
+	if !state.Serving() {
+		verdict = "not_ready"
 	}
-	c.JSON(http.StatusServiceUnavailable, report{Status: bad, Checks: results})
+	c.JSON(statusCode(state), report{Status: verdict, Checks: results})
+}
+
+func statusCode(s State) int {
+	if s.Serving() {
+		return http.StatusOK
+	}
+	return http.StatusServiceUnavailable
 }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"minikart/platform/config"
 	"minikart/platform/ratelimit"
@@ -27,9 +30,13 @@ type Config struct {
 	// PublicURL is the address clients reach the server by
 	// ("https://shop.example"), for the absolute links answers hold; empty
 	// takes it from each request (see Origin).
-	PublicURL string           `mapstructure:"public_url"`
-	CORS      CORSConfig       `mapstructure:"cors"`
-	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
+	PublicURL string `mapstructure:"public_url"`
+	// PublicMetrics serves GET /metrics on this (public) listener as well as
+	// on the admin listener. Off in production: the metrics carry business
+	// figures (revenue, orders) and pool statistics.
+	PublicMetrics bool             `mapstructure:"public_metrics"`
+	CORS          CORSConfig       `mapstructure:"cors"`
+	RateLimit     ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.
@@ -52,6 +59,19 @@ func (c Config) Validate() error {
 	for i, o := range c.CORS.AllowedOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
 			errs = append(errs, config.Invalid(fmt.Sprintf("cors.allowed_origins[%d]", i), "%q is not an origin such as https://shop.example, or *", o))
+		}
+	}
+	if c.CORS.AllowCredentials && slices.Contains(c.CORS.AllowedOrigins, "*") {
+		errs = append(errs, config.Invalid("cors.allow_credentials", `cannot be true while allowed_origins has "*": list the origins that may send credentials`))
+	}
+	for _, h := range [...]struct {
+		key   string
+		names []string
+	}{{"cors.allowed_headers", c.CORS.AllowedHeaders}, {"cors.exposed_headers", c.CORS.ExposedHeaders}} {
+		for i, n := range h.names {
+			if !httpguts.ValidHeaderFieldName(n) {
+				errs = append(errs, config.Invalid(fmt.Sprintf("%s[%d]", h.key, i), "%q is not a header name", n))
+			}
 		}
 	}
 	errs = append(errs,

@@ -41,6 +41,9 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"server.public_url", "https://sh<op>.example", `server.public_url: must be empty or an absolute http or https URL`},
 		{"server.cors.allowed_origins", []string{"shop.example"}, `server.cors.allowed_origins[0]: "shop.example" is not an origin`},
 		{"server.cors.allowed_origins", []string{"https://shop.example/cart"}, `server.cors.allowed_origins[0]: "https://shop.example/cart" is not an origin`},
+		{"server.cors", map[string]any{"allowed_origins": []string{"*"}, "allow_credentials": true}, `server.cors.allow_credentials: cannot be true while allowed_origins has "*"`},
+		{"server.cors.allowed_headers", []string{"X-Ok", "bad header"}, `server.cors.allowed_headers[1]: "bad header" is not a header name`},
+		{"server.cors.exposed_headers", []string{"a:b"}, `server.cors.exposed_headers[0]: "a:b" is not a header name`},
 		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 0, "burst": 10}, "server.rate_limit.requests_per_second: must be greater than 0, got 0"},
 		{"server.rate_limit", map[string]any{"enabled": true, "requests_per_second": 5, "burst": 0}, "server.rate_limit.burst: must be greater than 0, got 0"},
 	}
@@ -68,6 +71,7 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 		{"a public URL", map[string]any{"server.public_url": "https://shop.example"}},
 		{"a public URL with a path prefix", map[string]any{"server.public_url": "https://shop.example:8443/kart/"}},
 		{"exact origins", map[string]any{"server.cors.allowed_origins": []string{"https://shop.example", "http://localhost:3000/"}}},
+		{"credentials with exact origins", map[string]any{"server.cors": map[string]any{"allowed_origins": []string{"https://shop.example"}, "allow_credentials": true}}},
 		{"a disabled rate limit needs no numbers", map[string]any{"server.rate_limit": map[string]any{"enabled": false, "requests_per_second": 0, "burst": 0}}},
 	}
 	for _, tt := range tests {

@@ -13,9 +13,15 @@ import (
 	"minikart/platform/db"
 )
 
+// StatusClientClosedRequest is nginx's status for a request whose client
+// hung up before the answer; logs and metrics carry it, no client sees it.
+const StatusClientClosedRequest = 499
+
 // statusOf is the one place where error kinds become HTTP statuses.
 func statusOf(k apperr.Kind) int {
 	switch k {
+	case apperr.ClientClosed:
+		return StatusClientClosedRequest
 	case apperr.Invalid:
 		return http.StatusBadRequest
 	case apperr.Unauthorized:
@@ -67,8 +73,7 @@ func classify(err error) (*apperr.Error, bool) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.ErrTimeout, true
 	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads this answer.
-		return apperr.ErrServiceUnavailable, false
+		return apperr.ErrClientClosed, false
 	case db.Unavailable(err):
 		return apperr.ErrServiceUnavailable.WithRetryAfter(2), true
 	}
@@ -79,6 +84,12 @@ func classify(err error) (*apperr.Error, bool) {
 // logged with their full chain; the client sees only INTERNAL_ERROR.
 func WriteError(c *gin.Context, err error) {
 	ae, logIt := classify(err)
+	if clientGone(c) {
+		// Whatever the work failed with (a cancelled query, a connection
+		// pgx closed, a transaction database/sql rolled back), its cause is
+		// the client hanging up.
+		ae, logIt = apperr.ErrClientClosed, false
+	}
 	status := statusOf(ae.Kind)
 	if logIt {
 		l := zerolog.Ctx(c.Request.Context())
@@ -89,6 +100,12 @@ func WriteError(c *gin.Context, err error) {
 		ev.Err(err).Int("status", status).Str("path", c.Request.URL.Path).Msg("request failed")
 	}
 	respond(c, ae)
+}
+
+// clientGone reports whether the request's context ended because the
+// client closed the connection, rather than by the request deadline.
+func clientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
 }
 
 // respond writes ae as the standard JSON error body, without logging.

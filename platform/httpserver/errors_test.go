@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"minikart/platform/apperr"
@@ -77,6 +78,7 @@ func TestStatusOfEveryKind(t *testing.T) {
 		{apperr.RateLimited, http.StatusTooManyRequests},
 		{apperr.Unavailable, http.StatusServiceUnavailable},
 		{apperr.Timeout, http.StatusGatewayTimeout},
+		{apperr.ClientClosed, StatusClientClosedRequest},
 		{apperr.Kind(99), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
@@ -122,6 +124,7 @@ func TestClassify(t *testing.T) {
 		{"an application error keeps its code", fmt.Errorf("x: %w", apperr.ErrForbidden), 403, "FORBIDDEN", ""},
 		{"a body over the limit", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, "BODY_TOO_LARGE", ""},
 		{"a passed deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 504, "TIMEOUT", ""},
+		{"a cancelled context", fmt.Errorf("query: %w", context.Canceled), 499, "CLIENT_CLOSED_REQUEST", ""},
 		{"a network error", fmt.Errorf("query: %w", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset")}), 503, "SERVICE_UNAVAILABLE", "2"},
 		{"a bad driver connection", fmt.Errorf("query: %w", driver.ErrBadConn), 503, "SERVICE_UNAVAILABLE", "2"},
 		{"a connection exception (class 08)", fmt.Errorf("query: %w", &pgconn.PgError{Code: "08006", Message: "connection failure"}), 503, "SERVICE_UNAVAILABLE", "2"},
@@ -215,5 +218,48 @@ func TestDetailsAreSent(t *testing.T) {
 	if rec.Code != 400 || body.Error != "INVALID_PARAMETER" || len(body.Details) != 2 ||
 		body.Details[0] != (apperr.Detail{Field: "limit", Message: "must be positive", Value: "-1"}) || body.Details[1].Field != "offset" {
 		t.Errorf("status %d, body %+v", rec.Code, body)
+	}
+}
+
+func TestClientClosedIsNotAServerError(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: 5 * time.Second},
+		Log:        zerolog.New(&logs),
+		Registerer: reg,
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.POST("/work", func(c *gin.Context) {
+				<-c.Request.Context().Done()
+				// What a driver reports when its query is cut short.
+				_ = c.Error(fmt.Errorf("insert: %w", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("use of closed connection")}))
+			})
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, hangUp := context.WithCancel(context.Background())
+	hangUp()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/work", nil).WithContext(ctx))
+
+	if rec.Code != StatusClientClosedRequest {
+		t.Errorf("status = %d, want 499", rec.Code)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
+		t.Fatalf("want one log line, got %q: %v", logs.String(), err)
+	}
+	if line["level"] != "info" || line["status"] != float64(499) || line["message"] != "request" {
+		t.Errorf("log line = %v, want the request at info with status 499", line)
+	}
+	want := `
+# HELP http_requests_total HTTP requests by method, route template and status.
+# TYPE http_requests_total counter
+http_requests_total{method="POST",route="/api/work",status="499"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "http_requests_total"); err != nil {
+		t.Error(err)
 	}
 }

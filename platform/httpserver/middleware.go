@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -20,10 +21,31 @@ import (
 // CorrelationHeader carries the id that ties a request to its log lines.
 const CorrelationHeader = "X-Correlation-ID"
 
-const correlationKey = "correlation_id"
+// Header names as net/http keys them, for the headers set on every answer
+// straight into the header map: the shared one-value slices below then cost
+// no allocation per request (nobody writes into a header value slice, and
+// Add appends past their capacity).
+const (
+	correlationKey = "X-Correlation-Id"
+	nosniffKey     = "X-Content-Type-Options"
+	cacheKey       = "Cache-Control"
+	contentTypeKey = "Content-Type"
+	lengthKey      = "Content-Length"
+)
+
+var (
+	nosniff         = []string{"nosniff"}[:1:1]
+	noStore         = []string{"no-store"}[:1:1]
+	jsonContentType = []string{"application/json; charset=utf-8"}[:1:1]
+)
 
 // CorrelationID returns the request's correlation id.
-func CorrelationID(c *gin.Context) string { return c.GetString(correlationKey) }
+func CorrelationID(c *gin.Context) string {
+	if rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope); ok {
+		return rs.id
+	}
+	return ""
+}
 
 // recovery turns a panic into a logged INTERNAL_ERROR answer. The panic is
 // logged here, once, with its stack.
@@ -43,43 +65,115 @@ func recovery(c *gin.Context) {
 	c.Next()
 }
 
-// correlation honours a valid incoming X-Correlation-ID (a UUID) or makes a
-// new one, echoes it, and puts a logger carrying it in the request context.
-func correlation(base zerolog.Logger) gin.HandlerFunc {
+type scopeKey struct{}
+
+// requestScope is the context node the outermost middleware adds to every
+// request: the correlation id and the request's origin, answered by Value,
+// in one allocation (rather than a context value, a gin key and a header
+// slice each).
+type requestScope struct {
+	context.Context
+	uuid    uuid.UUID
+	id      string
+	header  [1]string
+	req     *http.Request
+	origins *originResolver
+	// clientIP is gin's ClientIP, worked out once for the rate limit and
+	// the log line (each call allocates).
+	clientIP string
+}
+
+// clientIP returns the request's client IP as gin tells it (forwarded
+// headers believed only from trusted proxies), computed once per request.
+func clientIP(c *gin.Context) string {
+	rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope)
+	if !ok {
+		return c.ClientIP()
+	}
+	if rs.clientIP == "" {
+		rs.clientIP = c.ClientIP()
+	}
+	return rs.clientIP
+}
+
+// Value answers the scope itself and the origin (worked out only when a
+// handler asks), and defers every other key to the parent.
+func (rs *requestScope) Value(key any) any {
+	switch key.(type) {
+	case scopeKey:
+		return rs
+	case originKey:
+		return rs.origins.of(rs.req)
+	}
+	return rs.Context.Value(key)
+}
+
+// scope opens every request: it honours a valid incoming X-Correlation-ID
+// (a UUID) or makes a new one, echoes it, puts a logger carrying it and the
+// request's origin in the context, and bounds the request's work by
+// timeout: stores and services see the deadline through the context and give
+// up, and the answer is a JSON 504. The request is copied once for all of
+// it.
+func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader(CorrelationHeader)
-		if parsed, err := uuid.Parse(id); err == nil && len(id) == 36 {
-			id = parsed.String()
-		} else {
-			id = uuid.NewString()
+		rs := &requestScope{Context: c.Request.Context(), req: c.Request, origins: origins}
+		var in string
+		if v := c.Request.Header[correlationKey]; len(v) > 0 {
+			in = v[0]
 		}
-		c.Set(correlationKey, id)
-		c.Header(CorrelationHeader, id)
-		l := base.With().Str("correlation_id", id).Logger()
-		c.Request = c.Request.WithContext(l.WithContext(c.Request.Context()))
+		if parsed, err := uuid.Parse(in); err == nil && len(in) == 36 {
+			rs.uuid = parsed
+		} else {
+			rs.uuid = newUUID()
+		}
+		rs.id = rs.uuid.String()
+		rs.header[0] = rs.id
+		c.Writer.Header()[correlationKey] = rs.header[:]
+		l := base.With().Str("correlation_id", rs.id).Logger()
+		ctx := withLazyDeadline(l.WithContext(rs), timeout)
+		defer ctx.release()
+		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
 }
 
-// requestLog writes one line per request.
-func requestLog(c *gin.Context) {
+// newUUID is a random (version 4) UUID, read straight into its array.
+func newUUID() uuid.UUID {
+	var u uuid.UUID
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return u
+}
+
+// observe writes one log line and records the metrics of every request.
+// A client that hung up is logged at info with 499, like any answer below
+// 500.
+func (m *httpMetrics) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	elapsed := time.Since(start)
 	status := c.Writer.Status()
+	route := c.FullPath()
 	l := zerolog.Ctx(c.Request.Context())
 	ev := l.Info()
 	if status >= 500 {
 		ev = l.Error()
 	}
-	route := c.FullPath()
 	ev.Str("method", c.Request.Method).
 		Str("path", c.Request.URL.Path).
 		Str("route", route).
 		Int("status", status).
-		Float64("duration_ms", float64(time.Since(start).Microseconds())/1000).
+		Float64("duration_ms", float64(elapsed.Microseconds())/1000).
 		Int("bytes", c.Writer.Size()).
-		Str("client_ip", c.ClientIP()).
+		Str("client_ip", clientIP(c)).
 		Msg("request")
+	method := methodLabel(c.Request.Method)
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(method, route, statusLabel(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 }
 
 // httpMetrics records request counts and latency by route template, so ids
@@ -103,32 +197,37 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 	return m, metrics.Register(reg, "http", m.requests, m.duration)
 }
 
-func (m *httpMetrics) handler(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
+// Every label value comes from a closed set, so no request, however odd,
+// adds a series: a method outside the standard ones is OTHER, a path no
+// route matched is "unmatched", a status outside 100-599 is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
 	}
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	return "OTHER"
 }
 
-// deadline bounds each request's work: stores and services see the deadline
-// through the context and give up, and the answer is a JSON 504.
-func deadline(d time.Duration) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
-		defer cancel()
-		c.Request = c.Request.WithContext(ctx)
-		c.Next()
+func statusLabel(s int) string {
+	if s < 100 || s > 599 {
+		return "other"
 	}
+	return statusLabels[s]
 }
+
+// statusLabels spells every status once, so labelling costs nothing.
+var statusLabels = func() (t [600]string) {
+	for s := 100; s < len(t); s++ {
+		t[s] = strconv.Itoa(s)
+	}
+	return t
+}()
 
 // securityHeaders are sent on every response.
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	h[nosniffKey] = nosniff
+	h[cacheKey] = noStore
 	c.Next()
 }

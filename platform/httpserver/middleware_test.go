@@ -3,8 +3,10 @@ package httpserver
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +207,44 @@ http_requests_total{method="GET",route="unmatched",status="404"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "http_requests_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestOddMethodsAddNoSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: time.Second},
+		Log:        zerolog.Nop(),
+		Registerer: reg,
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/item/:id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 50 {
+		method := make([]byte, 201)
+		for j := range method {
+			method[j] = byte('A' + rng.IntN(26))
+		}
+		path := "/api/item/" + strconv.Itoa(i)
+		if i%2 == 1 {
+			path = "/api/" + string(method)
+		}
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(string(method), path, nil))
+	}
+	want := `
+# HELP http_requests_total HTTP requests by method, route template and status.
+# TYPE http_requests_total counter
+http_requests_total{method="OTHER",route="unmatched",status="404"} 25
+http_requests_total{method="OTHER",route="unmatched",status="405"} 25
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "http_requests_total"); err != nil {
+		t.Error(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "http_request_duration_seconds"); err != nil || n != 1 {
+		t.Errorf("duration series = %d (%v), want 1", n, err)
 	}
 }

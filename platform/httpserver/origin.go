@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // APIPath is the public contract's base path, under which every module's
@@ -142,10 +140,4 @@ func validHost(h string) bool {
 		}
 	}
 	return true
-}
-
-// origin puts the request's origin in its context for Origin.
-func (o originResolver) middleware(c *gin.Context) {
-	c.Request = c.Request.WithContext(WithOrigin(c.Request.Context(), o.of(c.Request)))
-	c.Next()
 }

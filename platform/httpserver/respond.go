@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -19,7 +20,14 @@ func JSON(c *gin.Context, status int, v any) {
 }
 
 // RawJSON answers an already encoded JSON body with its Content-Length.
+// It writes the headers into the map itself: gin's Data would allocate a
+// renderer and a content-type slice per answer.
 func RawJSON(c *gin.Context, status int, body []byte) {
-	c.Header("Content-Length", strconv.Itoa(len(body)))
-	c.Data(status, "application/json; charset=utf-8", body)
+	h := c.Writer.Header()
+	h[contentTypeKey] = jsonContentType
+	h[lengthKey] = []string{strconv.Itoa(len(body))}
+	c.Status(status)
+	if c.Request.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
+		_, _ = c.Writer.Write(body)
+	}
 }

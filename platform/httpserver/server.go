@@ -42,19 +42,24 @@ func AsRootRoutes(ctor any) any {
 	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"root_routes"`))
 }
 
-// Module provides the engine and the server and starts serving. Include it
-// after the modules whose start hooks must finish before traffic arrives.
+// Module provides the engine, the server and the API document assembled
+// from the modules' fragments, checks that the document describes exactly
+// the routes, and starts serving. Include it after the modules whose start
+// hooks must finish before traffic arrives.
 var Module = fx.Module("httpserver",
 	config.Section[Config]("server", config.Alias("port", "SERVER_PORT")),
 	fx.Provide(
 		NewEngine,
 		NewServer,
 		AsRootRoutes(health.NewHandler),
-		AsRootRoutes(metrics.NewHandler),
+		AsRootRoutes(func(c Config, reg *prometheus.Registry) *metrics.Handler {
+			return metrics.NewHandler(reg, c.PublicMetrics)
+		}),
+		apidoc.Assemble,
 		AsRootRoutes(apidoc.NewHandler),
 		cli.AsCommand(newHealthcheckCommand),
 	),
-	fx.Invoke(func(*Server) {}),
+	fx.Invoke(apidoc.CheckServed, func(*Server) {}),
 )
 
 // EngineParams are NewEngine's dependencies.
@@ -65,13 +70,19 @@ type EngineParams struct {
 	Registerer prometheus.Registerer
 	Routes     []Routes `group:"routes"`
 	RootRoutes []Routes `group:"root_routes"`
+	// CORS are the modules' declarations of the headers and methods their
+	// routes use across origins.
+	CORS []CORS `group:"cors"`
 }
 
-// NewEngine builds the gin engine: correlation id → request log → metrics →
-// security headers → recovery → deadline → error mapping → CORS → header
-// limit → per-IP rate limit, then the routes.
+// NewEngine builds the gin engine: request scope (correlation id, origin,
+// deadline) → request log and metrics → security headers → recovery → error
+// mapping → CORS headers → per-IP rate limit → header limit → preflight
+// answer, then the routes.
 // Recovery sits inside the request log and the metrics so that a panicking
 // request is still logged and counted, with the 500 it was answered with.
+// The rate limit sits before the preflight answer, so preflights count
+// against it, and after the CORS headers, so a 429 stays readable.
 func NewEngine(p EngineParams) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	m, err := newHTTPMetrics(p.Registerer)
@@ -91,10 +102,11 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	e.Use(correlation(p.Log), origins.middleware, requestLog, m.handler, securityHeaders, recovery,
-		deadline(p.Config.RequestTimeout), errorMiddleware,
-		cors(p.Config.CORS), headerLimit(p.Config.MaxHeaderBytes),
-		ratelimit.Middleware(p.Config.RateLimit, (*gin.Context).ClientIP))
+	cors := newCORS(p.Config.CORS, p.CORS)
+	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout), m.observe, securityHeaders, recovery,
+		errorMiddleware, cors.headers,
+		ratelimit.Middleware(p.Config.RateLimit, clientIP),
+		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
 	for _, r := range p.RootRoutes {
@@ -141,7 +153,7 @@ type Server struct {
 func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Server {
 	s := &Server{srv: &http.Server{
 		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Handler:           e,
+		Handler:           headAsGet(e),
 		ReadTimeout:       c.ReadTimeout,
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		WriteTimeout:      c.WriteTimeout,
@@ -186,4 +198,19 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// headAsGet answers HEAD like GET on every GET route (gin routes HEAD
+// separately): the request is routed as GET, and net/http, which still sees
+// the client's HEAD, sends the headers (Content-Length, ETag, Cache-Control)
+// and drops the body.
+func headAsGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			get := *r
+			get.Method = http.MethodGet
+			r = &get
+		}
+		h.ServeHTTP(w, r)
+	})
 }

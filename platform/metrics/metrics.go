@@ -1,15 +1,19 @@
 // Package metrics provides the Prometheus registry every module registers its
-// collectors with, and serves it at GET /metrics.
+// collectors with, and serves it at GET /metrics: on the admin listener, and
+// on the public port too where server.public_metrics allows it.
 package metrics
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
+
+	"minikart/platform/apperr"
 )
 
 // Module provides a fresh registry per application, so several apps in one
@@ -31,15 +35,35 @@ func NewRegistry() *prometheus.Registry {
 	return r
 }
 
-// Handler serves the registry in the Prometheus exposition format.
-type Handler struct{ reg *prometheus.Registry }
+// HTTPHandler serves reg in the Prometheus exposition format. A collector
+// that fails is left out of the answer (and counted in
+// promhttp_metric_handler_errors_total) rather than failing the scrape
+// with a plain-text error.
+func HTTPHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, Registry: reg})
+}
 
-// NewHandler returns the /metrics handler for reg.
-func NewHandler(reg *prometheus.Registry) *Handler { return &Handler{reg: reg} }
+// Handler mounts GET /metrics on the public router, when public.
+type Handler struct {
+	reg    *prometheus.Registry
+	public bool
+}
 
-// Register mounts GET /metrics.
+// NewHandler returns the /metrics route for reg; with public false it
+// mounts nothing (the admin listener serves the metrics instead).
+func NewHandler(reg *prometheus.Registry, public bool) *Handler {
+	return &Handler{reg: reg, public: public}
+}
+
+// Register mounts GET /metrics. Where metrics are not public it answers the
+// server's JSON 404, as for any path it does not serve, so the route (and the
+// document that describes it) is the same in every environment.
 func (h *Handler) Register(r gin.IRouter) {
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{})))
+	if !h.public {
+		r.GET("/metrics", func(c *gin.Context) { _ = c.Error(apperr.ErrNotFound) })
+		return
+	}
+	r.GET("/metrics", gin.WrapH(HTTPHandler(h.reg)))
 }
 
 // Register registers every collector with reg, naming the owner in the

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"minikart/platform/apperr"
 	"minikart/platform/metrics"
 )
 
@@ -19,7 +21,7 @@ func TestHandlerServesTheRegistry(t *testing.T) {
 	orders.Add(3)
 
 	e := gin.New()
-	metrics.NewHandler(reg).Register(e)
+	metrics.NewHandler(reg, true).Register(e)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 
@@ -42,5 +44,23 @@ func TestRegistriesAreIndependent(t *testing.T) {
 	}
 	if err := metrics.NewRegistry().Register(c()); err != nil {
 		t.Errorf("a second registry refused the same collector: %v", err)
+	}
+}
+
+func TestPrivateHandlerServesNoMetrics(t *testing.T) {
+	reg := metrics.NewRegistry()
+	e := gin.New()
+	var recorded []error
+	e.Use(func(c *gin.Context) {
+		c.Next()
+		for _, err := range c.Errors {
+			recorded = append(recorded, err.Err)
+		}
+	})
+	metrics.NewHandler(reg, false).Register(e)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if len(recorded) != 1 || !errors.Is(recorded[0], apperr.ErrNotFound) || strings.Contains(w.Body.String(), "go_goroutines") {
+		t.Errorf("private /metrics recorded %v and wrote %q; want NOT_FOUND for the error middleware and no metrics", recorded, w.Body.String())
 	}
 }

@@ -274,9 +274,19 @@ func assertExactlyOnce(t *testing.T, dbURL string, rc *retryingClients) (stored,
 			fifty++
 		}
 	}
-	for key := range byKey {
+	keyOf := make(map[string]string, len(byKey))
+	for key, id := range byKey {
 		if !asked[key] {
 			t.Errorf("key %s is stored but no client sent it", key)
+		}
+		if other, dup := keyOf[id]; dup {
+			t.Errorf("order %s belongs to keys %s and %s", id, other, key)
+		}
+		keyOf[id] = key
+	}
+	for _, r := range orderRows {
+		if _, ok := keyOf[r.ID]; !ok {
+			t.Errorf("order %s belongs to no key: no client asked for it", r.ID)
 		}
 	}
 	if len(orderRows) != len(rc.keys) || len(byKey) != len(rc.keys) {

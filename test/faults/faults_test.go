@@ -166,29 +166,7 @@ func TestBadCouponFilesAtStart(t *testing.T) {
 
 func TestTwoInstancesShareKeysAndCouponLimit(t *testing.T) {
 	_, dbURL := startCluster(t)
-	// A config directory whose test overlay limits FIFTYOFF to 5 orders.
-	cfgDir := t.TempDir()
-	def, err := os.ReadFile(filepath.Join(repoRoot(), "configs", "default.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testYAML, err := os.ReadFile(filepath.Join(repoRoot(), "configs", "test.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	limit := "  rules:\n    codes:\n      FIFTYOFF:\n        discount: 50%\n        max_redemptions: 5\n"
-	overlay := string(testYAML)
-	if strings.Contains(overlay, "\npromo:\n") {
-		overlay = strings.Replace(overlay, "\npromo:\n", "\npromo:\n"+limit, 1)
-	} else {
-		overlay += "promo:\n" + limit
-	}
-	if err := os.WriteFile(filepath.Join(cfgDir, "default.yaml"), def, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(cfgDir, "test.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgDir := limitedCouponConfig(t, 5)
 	var servers []*server
 	for range 2 {
 		env, port := baseEnv(t, dbURL)

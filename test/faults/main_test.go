@@ -1,9 +1,10 @@
 //go:build faults
 
 // Package faults runs the server binary through the usual failures under
-// load: SIGTERM, a PostgreSQL restart, PostgreSQL unreachable at start, bad
-// coupon files, and two instances sharing one database. The database is the
-// judge: every order a client saw as 200 is stored, none twice.
+// load: SIGTERM, SIGKILL, a PostgreSQL restart, a PostgreSQL failover to a
+// promoted standby, PostgreSQL unreachable at start, bad coupon files, and
+// two instances sharing one database. The database is the judge: every
+// order a client saw as 200 is stored, none twice.
 package faults
 
 import (
@@ -12,9 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
+
+	"minikart/test/internal/harness"
 )
 
 // binary is the server, built once with the race detector.
@@ -43,7 +45,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// repoRoot is the repository root; the tests run in their package
+// directory, inside it.
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	root, err := harness.RepoRoot()
+	if err != nil {
+		panic(err)
+	}
+	return root
 }

@@ -37,6 +37,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"minikart/test/internal/harness"
 )
 
 // options are the command line, with environment fallbacks for make.
@@ -48,6 +50,8 @@ type options struct {
 	maxRequests int
 	out         string
 	profile     bool
+	// soak runs the soak (soakTest) instead of the steps, for duration.
+	soak bool
 }
 
 func main() {
@@ -61,7 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := loadTest(ctx, o, stdout, stderr); err != nil {
+	test := loadTest
+	if o.soak {
+		test = soakTest
+	}
+	if err := test(ctx, o, stdout, stderr); err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "loadtest: interrupted; the server and the database are stopped")
 			return 130
@@ -82,6 +90,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.many, "many", 200, "concurrent clients of the many-clients step")
 	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "most requests one step sends")
 	fs.StringVar(&o.out, "out", "loadtest-report", "report path without extension: writes .json and .svg")
+	fs.BoolVar(&o.soak, "soak", false, "soak instead: mixed load at half the saturated rate for -duration, sampling the server's resources every 10 s (make soak)")
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU profiles of the saturation steps to <out>-<step>.cpu.prof (env LOADTEST_PROFILE)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -101,7 +110,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}

@@ -53,8 +53,9 @@ func (s *stack) stop() error {
 
 // startStack targets BASE_URL when it is set, and otherwise builds the
 // server, starts it on a throwaway PostgreSQL (or the one DATABASE_URL
-// names) and waits until it is ready.
-func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack, error) {
+// names) with extraEnv added to its environment, and waits until it is
+// ready.
+func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv ...string) (*stack, error) {
 	if base := os.Getenv("BASE_URL"); base != "" {
 		if err := loopbackOnly(base); err != nil {
 			return nil, err
@@ -124,7 +125,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 		"MINIKART_SERVER_HOST=127.0.0.1",
 		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
 		"MINIKART_DATABASE_MIGRATE_ON_START=true",
-		"MINIKART_ORDERING_API_KEYS="+apiKey,
+		"MINIKART_AUTH_API_KEYS="+apiKey,
 		"MINIKART_PROMO_INDEX_PATH=",
 		// The load comes from one IP and one api key: per-instance rate
 		// limits would measure the limiter, not the service.
@@ -133,7 +134,9 @@ func startStack(ctx context.Context, root, work string, logw io.Writer) (*stack,
 		"MINIKART_ADMIN_ENABLED=true",
 		"MINIKART_ADMIN_HOST=127.0.0.1",
 		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
+		"MINIKART_ADMIN_PPROF=true",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C reaches only the load test,
 	// which then stops the server in order (draining, then the database).
@@ -234,23 +237,4 @@ func loopbackOnly(raw string) error {
 		return nil
 	}
 	return fmt.Errorf("BASE_URL %q: only loopback addresses may be loaded", raw)
-}
-
-// repoRoot finds the module root by walking up to go.mod, so the tool runs
-// from any directory inside the repository.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

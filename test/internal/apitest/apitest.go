@@ -1,7 +1,7 @@
 // Package apitest gives integration tests an HTTP client that checks every
-// request it sends and every response it receives against the server's
-// OpenAPI document, so an undocumented field, status or header fails the test
-// that met it.
+// request it sends and every response it receives against the OpenAPI
+// document the server under test serves, so an undocumented field, status or
+// header fails the test that met it.
 //
 //	client := apitest.NewClient(t, baseURL)
 //	resp, err := client.Get(baseURL + "/api/product")
@@ -32,22 +32,21 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	"minikart/platform/apidoc"
 )
 
 // NewClient returns a client whose transport validates each exchange with
-// baseURL's server against the document and reports every mismatch with
-// tb.Errorf. Send deliberately invalid requests through Raw.
+// baseURL's server against the document that server serves at
+// apidoc.YAMLPath and reports every mismatch with tb.Errorf. Send
+// deliberately invalid requests through Raw.
 func NewClient(tb testing.TB, baseURL string) *http.Client {
 	tb.Helper()
-	v, err := validatorFor()
-	if err != nil {
-		tb.Fatalf("apitest: %v", err)
-	}
 	base, err := url.Parse(baseURL)
 	if err != nil || base.Host == "" {
 		tb.Fatalf("apitest: base URL %q is not an absolute URL", baseURL)
+	}
+	v, err := validatorFor()
+	if err != nil {
+		tb.Fatalf("apitest: %v", err)
 	}
 	return &http.Client{
 		Transport: &transport{tb: tb, host: base.Host, base: http.DefaultTransport, validator: v},
@@ -193,22 +192,60 @@ type validator struct {
 	options *openapi3filter.Options
 }
 
-var validatorFor = sync.OnceValues(func() (*validator, error) {
-	doc, err := apidoc.Document()
-	if err != nil {
-		return nil, err
-	}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("build openapi router: %w", err)
-	}
-	// Metrics and the documentation page are text, product pictures binary;
-	// kin-openapi decodes only structured bodies by itself. The string
-	// schemas then check them.
+// validators holds one validator per distinct document: most servers under
+// test serve the same one.
+var validators = struct {
+	sync.Mutex
+	byDoc map[string]*validator
+}{byDoc: map[string]*validator{}}
+
+// registerDecoders lets kin-openapi read metrics and the documentation
+// page, which are text, and product pictures, which are binary; it decodes
+// only structured bodies by itself. The string schemas then check them.
+var registerDecoders = sync.OnceFunc(func() {
 	for _, ct := range []string{"text/plain", "text/html", "image/jpeg", "image/png", "image/webp", "image/gif"} {
 		if openapi3filter.RegisteredBodyDecoder(ct) == nil {
 			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 		}
+	}
+})
+
+// validatorFor fetches the document baseURL's server serves and returns the
+// validator over it.
+func validatorFor() (*validator, error) {
+	registerDecoders()
+	// The document is the one the application assembles, built in process:
+	// fetching it from the server under test would spend a request of the
+	// client's rate-limit budget before the test sends its first.
+	doc, err := appDocument()
+	if err != nil {
+		return nil, fmt.Errorf("api document: %w", err)
+	}
+	spec := doc.YAML()
+	validators.Lock()
+	defer validators.Unlock()
+	if v, ok := validators.byDoc[string(spec)]; ok {
+		return v, nil
+	}
+	v, err := newValidator(spec)
+	if err != nil {
+		return nil, err
+	}
+	validators.byDoc[string(spec)] = v
+	return v, nil
+}
+
+func newValidator(spec []byte) (*validator, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load api document: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("validate api document: %w", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("build openapi router: %w", err)
 	}
 	options := &openapi3filter.Options{
 		IncludeResponseStatus: true,
@@ -227,7 +264,7 @@ var validatorFor = sync.OnceValues(func() (*validator, error) {
 		return msg
 	})
 	return &validator{doc: doc, router: router, options: options}, nil
-})
+}
 
 // checkError validates an error body against the document's Error schema.
 func (v *validator) checkError(resp *http.Response, body []byte) error {

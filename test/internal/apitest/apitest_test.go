@@ -77,11 +77,7 @@ func fakeServer(t *testing.T, listProducts gin.HandlerFunc) *httptest.Server {
 	r.GET("/metrics", func(c *gin.Context) {
 		c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte("up 1\n"))
 	})
-	h, err := apidoc.NewHandler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Register(r)
+	apidoc.NewHandler(AppDocument(t)).Register(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return srv

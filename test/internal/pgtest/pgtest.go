@@ -5,6 +5,7 @@ package pgtest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -19,7 +20,14 @@ import (
 )
 
 // InstallHint tells a developer how to get what the harness needs.
-const InstallHint = "install PostgreSQL (Debian: apt-get install -y postgresql) or set DATABASE_URL to a server the tests may create databases on"
+const InstallHint = "install PostgreSQL (Debian: " + InstallCommand + ") or set DATABASE_URL to a server the tests may create databases on"
+
+// InstallCommand installs the PostgreSQL server binaries on Debian and Ubuntu.
+const InstallCommand = "apt-get install -y postgresql"
+
+// DefaultDevPort is the port a checkout's persistent cluster takes when it
+// is free at initialisation; another checkout's cluster gets a free one.
+const DefaultDevPort = 55432
 
 // Cluster is a running local PostgreSQL cluster.
 type Cluster struct {
@@ -92,14 +100,36 @@ func throwawayDir() (string, error) {
 	return os.MkdirTemp(parent, "minikart-pg-")
 }
 
+// DevDir is where the persistent cluster of the checkout at root lives:
+// outside the checkout, under /var/tmp, because the server runs as the
+// postgres user when we are root and cannot enter a checkout in a private
+// (0700) directory; one per checkout path and user, so that checkouts and
+// users never share a cluster.
+func DevDir(root string) string {
+	parent := "/var/tmp"
+	if st, err := os.Stat(parent); err != nil || !st.IsDir() {
+		parent = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(root))
+	return filepath.Join(parent, fmt.Sprintf("minikart-devdb-%d-%x", os.Geteuid(), sum[:6]))
+}
+
 // StartPersistent starts (initialising on first use) the cluster kept in
-// dir on port, or reuses it when it already runs.
-func StartPersistent(ctx context.Context, dir string, port int) (*Cluster, error) {
+// dir, or reuses it when it already runs. Its port is chosen at
+// initialisation (DefaultDevPort when free) and kept in dir.
+func StartPersistent(ctx context.Context, dir string) (*Cluster, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the cluster directory: %w", err)
+	}
+	port, err := readPort(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		port, err = choosePort(dir)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return start(ctx, dir, port, false, nil)
@@ -107,7 +137,7 @@ func StartPersistent(ctx context.Context, dir string, port int) (*Cluster, error
 
 // Existing returns a handle on the persistent cluster in dir without
 // starting it, to stop it.
-func Existing(dir string, port int) (*Cluster, error) {
+func Existing(dir string) (*Cluster, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -116,7 +146,37 @@ func Existing(dir string, port int) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	port, err := readPort(dir)
+	if err != nil {
+		return nil, err
+	}
 	return &Cluster{Dir: dir, Port: port, bin: bin}, nil
+}
+
+const portFile = "port"
+
+func readPort(dir string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, portFile))
+	if err != nil {
+		return 0, err
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w (remove %s to start afresh)", filepath.Join(dir, portFile), err, dir)
+	}
+	return port, nil
+}
+
+// choosePort takes DefaultDevPort when nothing listens on it, else a free
+// port, and records the choice in dir.
+func choosePort(dir string) (int, error) {
+	port := DefaultDevPort
+	if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+		l.Close()
+	} else if port, err = FreePort(); err != nil {
+		return 0, err
+	}
+	return port, os.WriteFile(filepath.Join(dir, portFile), []byte(strconv.Itoa(port)+"\n"), 0o644)
 }
 
 func start(ctx context.Context, dir string, port int, throwaway bool, settings []string) (*Cluster, error) {
@@ -127,6 +187,9 @@ func start(ctx context.Context, dir string, port int, throwaway bool, settings [
 	c := &Cluster{Dir: dir, Port: port, bin: bin, throwaway: throwaway, settings: settings}
 	data := filepath.Join(dir, "data")
 	if err := c.chownForServer(dir); err != nil {
+		return nil, err
+	}
+	if err := c.reachable(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -340,6 +403,21 @@ func (c *Cluster) chownForServer(dir string) error {
 		}
 		return os.Lchown(p, uid, gid)
 	})
+}
+
+// reachable checks, when we are root, that the postgres user can write the
+// cluster's directory, and says what to do when it cannot: the server runs
+// as postgres and must traverse every parent directory.
+func (c *Cluster) reachable(ctx context.Context) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if out, err := c.run(ctx, "test", "-w", c.Dir, "-a", "-x", c.Dir); err != nil {
+		return fmt.Errorf("PostgreSQL runs as the postgres user, which cannot enter %s (%v %s): "+
+			"let others search each parent directory (chmod o+x) or use another place (TMPDIR for test clusters)",
+			c.Dir, err, strings.TrimSpace(out))
+	}
+	return nil
 }
 
 // FreePort asks the kernel for a free TCP port on 127.0.0.1.
