@@ -142,11 +142,11 @@ func NewSQLX(pool *pgxpool.Pool) *sqlx.DB {
 	return sqlx.NewDb(stdlib.OpenDBFromPool(pool), "pgx")
 }
 
-// ReadDB serves reads that may lag the primary by a moment (the catalogue's
+// ReadDB serves reads that may lag the primary by a moment (a public
 // listing). With database.read_url set it is a pool of its own, typically on
 // standbys (target_session_attrs=prefer-standby); otherwise it is the
-// primary's *sqlx.DB. Anything that feeds a write, such as an order's
-// prices, reads through *sqlx.DB instead.
+// primary's *sqlx.DB. Anything that feeds a write, such as the values a
+// stored total is computed from, reads through *sqlx.DB instead.
 type ReadDB struct {
 	*sqlx.DB
 	// pool is the read pool; nil when reads share the primary's.
