@@ -1,13 +1,18 @@
 # syntax=docker/dockerfile:1
-# Build: a static binary (migrations, configs and the API document are
-# embedded). Run: non-root, with the configs and sample coupon data beside it,
-# and Debian's isal (igzip) for fast coupon decoding.
+# Build: `make build`, the same command and flags as outside Docker; with
+# libisal-dev installed it links ISA-L's in-process gzip decoder (migrations,
+# configs and the API document are embedded). Run: non-root, with the configs
+# and sample coupon data beside it, and Debian's isal (libisal2 for the linked
+# decoder, igzip as its fallback). test/deploy_test.go checks this file against
+# the Makefile and builds the same layout.
 FROM golang:1.26-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libisal-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/minikart .
+RUN make build BIN=/out/minikart
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates isal \

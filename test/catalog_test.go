@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	_ "image/jpeg" // decodes the served pictures
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -254,4 +255,33 @@ func TestImageLinksFollowPublicURLAndTrustedProxies(t *testing.T) {
 			t.Errorf("from an untrusted peer: %q", p.Image.Thumbnail)
 		}
 	})
+}
+
+// TestHeadAnswersLikeGet: caches, CDNs and link checkers ask with HEAD; they
+// get GET's status and headers without the body.
+func TestHeadAnswersLikeGet(t *testing.T) {
+	a := startApp(t, nil)
+	for _, path := range []string{"/api/images/image-waffle-thumbnail.jpg", "/api/product/1", "/health"} {
+		get, err := http.Get(a.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(get.Body)
+		get.Body.Close()
+		head, err := http.Head(a.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest, _ := io.ReadAll(head.Body)
+		head.Body.Close()
+		if head.StatusCode != get.StatusCode || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") ||
+			head.Header.Get("ETag") != get.Header.Get("ETag") || len(rest) != 0 {
+			t.Errorf("HEAD %s = %d %q etag %q with %d body bytes; GET = %d %q etag %q",
+				path, head.StatusCode, head.Header.Get("Content-Type"), head.Header.Get("ETag"), len(rest),
+				get.StatusCode, get.Header.Get("Content-Type"), get.Header.Get("ETag"))
+		}
+		if cl := head.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(body)) {
+			t.Errorf("HEAD %s Content-Length %s, GET body %d bytes", path, cl, len(body))
+		}
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -32,6 +31,7 @@ import (
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
 	"minikart/test/internal/apitest"
+	"minikart/test/internal/harness"
 )
 
 // migrator lets pgtestdb build its template database with the project's
@@ -96,8 +96,11 @@ func newDatabaseWith(t *testing.T, m pgtestdb.Migrator) string {
 
 // repoPath resolves a path relative to the repository root.
 func repoPath(rel string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", rel)
+	root, err := harness.RepoRoot()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Join(root, rel)
 }
 
 // sampleCoupons are the committed sample coupon files.

@@ -153,7 +153,7 @@ type Server struct {
 func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Server {
 	s := &Server{srv: &http.Server{
 		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Handler:           e,
+		Handler:           headAsGet(e),
 		ReadTimeout:       c.ReadTimeout,
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		WriteTimeout:      c.WriteTimeout,
@@ -198,4 +198,19 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// headAsGet answers HEAD like GET on every GET route (gin routes HEAD
+// separately): the request is routed as GET, and net/http, which still sees
+// the client's HEAD, sends the headers (Content-Length, ETag, Cache-Control)
+// and drops the body.
+func headAsGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			get := *r
+			get.Method = http.MethodGet
+			r = &get
+		}
+		h.ServeHTTP(w, r)
+	})
 }

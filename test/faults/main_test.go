@@ -13,9 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
+
+	"minikart/test/internal/harness"
 )
 
 // binary is the server, built once with the race detector.
@@ -44,7 +45,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// repoRoot is the repository root; the tests run in their package
+// directory, inside it.
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	root, err := harness.RepoRoot()
+	if err != nil {
+		panic(err)
+	}
+	return root
 }

@@ -37,6 +37,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"minikart/test/internal/harness"
 )
 
 // options are the command line, with environment fallbacks for make.
@@ -108,7 +110,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/jmoiron/sqlx"
+
+	"minikart/test/internal/harness"
 )
 
 // soakEvery is how often the soak samples the server.
@@ -46,7 +48,7 @@ type resources struct {
 // value at minute 2, pool connections over the pool's maximum, products
 // growing, or the other tables growing faster than the orders they store.
 func soakTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}

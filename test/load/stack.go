@@ -238,22 +238,3 @@ func loopbackOnly(raw string) error {
 	}
 	return fmt.Errorf("BASE_URL %q: only loopback addresses may be loaded", raw)
 }
-
-// repoRoot finds the module root by walking up to go.mod, so the tool runs
-// from any directory inside the repository.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
