@@ -239,6 +239,9 @@ func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger, worker
 	s.live, s.failed = st.Fingerprint, ""
 	s.problem.Store(nil)
 	s.metrics.observeLoad(set, st, s.generation)
+	if st.IndexRebuilt {
+		log.Warn().Str("index", c.IndexPath).Str("reason", st.IndexReason).Msg("coupon index not usable for these files; rebuilt it")
+	}
 	if st.IndexError != "" {
 		// The set is good; only the next start will have to build again.
 		log.Warn().Str("index", c.IndexPath).Str("error", st.IndexError).Msg("coupon index not written")

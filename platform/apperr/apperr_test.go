@@ -10,7 +10,7 @@ import (
 	"minikart/platform/apperr"
 )
 
-var errCouponExpired = apperr.New(apperr.Unprocessable, "COUPON_EXPIRED", "coupon has expired")
+var errTokenExpired = apperr.New(apperr.Unprocessable, "TOKEN_EXPIRED", "token has expired")
 
 func TestIs(t *testing.T) {
 	tests := []struct {
@@ -19,13 +19,13 @@ func TestIs(t *testing.T) {
 		target error
 		want   bool
 	}{
-		{"the declared error itself", errCouponExpired, errCouponExpired, true},
-		{"a copy made by WithDetails", errCouponExpired.WithDetails(apperr.Detail{Field: "code"}), errCouponExpired, true},
-		{"a copy made by Withf", errCouponExpired.Withf("coupon %s expired", "X"), errCouponExpired, true},
-		{"a wrapped copy", fmt.Errorf("redeem: %w", errCouponExpired.WithRetryAfter(3)), errCouponExpired, true},
-		{"another code", apperr.ErrNotFound, errCouponExpired, false},
-		{"same kind, other code", apperr.New(apperr.Unprocessable, "COUPON_USED", "used"), errCouponExpired, false},
-		{"a plain error target", errCouponExpired, errors.New("COUPON_EXPIRED: coupon has expired"), false},
+		{"the declared error itself", errTokenExpired, errTokenExpired, true},
+		{"a copy made by WithDetails", errTokenExpired.WithDetails(apperr.Detail{Field: "code"}), errTokenExpired, true},
+		{"a copy made by Withf", errTokenExpired.Withf("token %s expired", "X"), errTokenExpired, true},
+		{"a wrapped copy", fmt.Errorf("spend: %w", errTokenExpired.WithRetryAfter(3)), errTokenExpired, true},
+		{"another code", apperr.ErrNotFound, errTokenExpired, false},
+		{"same kind, other code", apperr.New(apperr.Unprocessable, "TOKEN_USED", "used"), errTokenExpired, false},
+		{"a plain error target", errTokenExpired, errors.New("TOKEN_EXPIRED: token has expired"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,10 +38,10 @@ func TestIs(t *testing.T) {
 
 func TestCopiesLeaveTheDeclaredErrorAlone(t *testing.T) {
 	details := []apperr.Detail{{Field: "a", Message: "bad"}}
-	withDetails := errCouponExpired.WithDetails(details...)
+	withDetails := errTokenExpired.WithDetails(details...)
 	details[0].Field = "changed"
-	withMessage := errCouponExpired.Withf("expired on %s", "2026-01-01")
-	withRetry := errCouponExpired.WithRetryAfter(7)
+	withMessage := errTokenExpired.Withf("expired on %s", "2026-01-01")
+	withRetry := errTokenExpired.WithRetryAfter(7)
 
 	t.Run("WithDetails copies the details", func(t *testing.T) {
 		if len(withDetails.Details) != 1 || withDetails.Details[0].Field != "a" {
@@ -49,7 +49,7 @@ func TestCopiesLeaveTheDeclaredErrorAlone(t *testing.T) {
 		}
 	})
 	t.Run("Withf sets the message", func(t *testing.T) {
-		if withMessage.Message != "expired on 2026-01-01" || withMessage.Code != "COUPON_EXPIRED" {
+		if withMessage.Message != "expired on 2026-01-01" || withMessage.Code != "TOKEN_EXPIRED" {
 			t.Errorf("got %q %q", withMessage.Code, withMessage.Message)
 		}
 	})
@@ -59,12 +59,12 @@ func TestCopiesLeaveTheDeclaredErrorAlone(t *testing.T) {
 		}
 	})
 	t.Run("the original is unchanged", func(t *testing.T) {
-		if errCouponExpired.Details != nil || errCouponExpired.Message != "coupon has expired" || errCouponExpired.RetryAfter != 0 {
-			t.Errorf("declared error changed: %+v", errCouponExpired)
+		if errTokenExpired.Details != nil || errTokenExpired.Message != "token has expired" || errTokenExpired.RetryAfter != 0 {
+			t.Errorf("declared error changed: %+v", errTokenExpired)
 		}
 	})
 	t.Run("Error shows code and message", func(t *testing.T) {
-		if got := withMessage.Error(); got != "COUPON_EXPIRED: expired on 2026-01-01" {
+		if got := withMessage.Error(); got != "TOKEN_EXPIRED: expired on 2026-01-01" {
 			t.Errorf("Error() = %q", got)
 		}
 	})
@@ -72,8 +72,8 @@ func TestCopiesLeaveTheDeclaredErrorAlone(t *testing.T) {
 
 func TestAs(t *testing.T) {
 	t.Run("finds the error through wrapping", func(t *testing.T) {
-		ae, ok := apperr.As(fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", errCouponExpired)))
-		if !ok || ae.Code != "COUPON_EXPIRED" {
+		ae, ok := apperr.As(fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", errTokenExpired)))
+		if !ok || ae.Code != "TOKEN_EXPIRED" {
 			t.Errorf("As = %v, %t", ae, ok)
 		}
 	})

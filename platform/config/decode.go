@@ -212,7 +212,7 @@ func unknownKeys(t reflect.Type, settings any) [][]string {
 	return out
 }
 
-// keyPath splits a mapstructure field name ("rules.codes[springsale].discount",
+// keyPath splits a mapstructure field name ("rules.codes[abc].discount",
 // "files[0]") into key segments, keeping list indexes on their key.
 func keyPath(name string) []string {
 	var out []string

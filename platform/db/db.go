@@ -142,11 +142,11 @@ func NewSQLX(pool *pgxpool.Pool) *sqlx.DB {
 	return sqlx.NewDb(stdlib.OpenDBFromPool(pool), "pgx")
 }
 
-// ReadDB serves reads that may lag the primary by a moment (a public
-// listing). With database.read_url set it is a pool of its own, typically on
+// ReadDB serves reads that may lag the primary by a moment (listings a
+// module chooses to serve from standbys). With database.read_url set it is a pool of its own, typically on
 // standbys (target_session_attrs=prefer-standby); otherwise it is the
-// primary's *sqlx.DB. Anything that feeds a write, such as the values a
-// stored total is computed from, reads through *sqlx.DB instead.
+// primary's *sqlx.DB. Anything that feeds a write reads through *sqlx.DB
+// instead.
 type ReadDB struct {
 	*sqlx.DB
 	// pool is the read pool; nil when reads share the primary's.
@@ -206,9 +206,9 @@ func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Durati
 }
 
 // newCheck probes the primary and, when there is one, the read pool. A read
-// pool that does not answer only degrades the server: orders still work, and
+// pool that does not answer only degrades the server: writes still work, and
 // every instance shares the replicas, so taking them all out of rotation
-// would only add the orders to what is lost.
+// would only add the writes to what is lost.
 func newCheck(pool *pgxpool.Pool, read ReadDB) health.Check {
 	return health.Check{
 		Name: "database",

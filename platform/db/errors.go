@@ -14,7 +14,7 @@ import (
 // cannot be reached, it went away mid-statement (a crash, or a failover's
 // hard stop), it is starting or shutting down, or the connection landed on
 // a server that has become a read-only standby. The client should retry
-// later; a retry of an idempotent request is safe even when the lost
+// later; a retry carrying an idempotency key is safe even when the lost
 // statement had committed.
 func Unavailable(err error) bool {
 	var ne net.Error

@@ -20,7 +20,7 @@ var (
 	ok       = health.Result{Status: health.OK}
 	loading  = health.Result{Status: health.Loading}
 	down     = health.Result{Status: health.Unavailable, Error: "database not reachable"}
-	degraded = health.Result{Status: health.Degraded, Error: "coupon refresh failed, serving the previous set"}
+	degraded = health.Result{Status: health.Degraded, Error: "refresh failed, serving the previous data"}
 )
 
 func TestRun(t *testing.T) {
@@ -30,11 +30,11 @@ func TestRun(t *testing.T) {
 		state  health.State
 	}{
 		{"no checks", nil, health.Healthy},
-		{"all ok", []health.Check{check("database", ok), check("coupons", ok)}, health.Healthy},
-		{"one degraded", []health.Check{check("database", ok), check("coupons", degraded)}, health.Impaired},
-		{"one loading", []health.Check{check("database", ok), check("coupons", loading)}, health.Unhealthy},
-		{"one unavailable", []health.Check{check("database", down), check("coupons", ok)}, health.Unhealthy},
-		{"degraded and unavailable", []health.Check{check("database", down), check("coupons", degraded)}, health.Unhealthy},
+		{"all ok", []health.Check{check("database", ok), check("widgets", ok)}, health.Healthy},
+		{"one degraded", []health.Check{check("database", ok), check("widgets", degraded)}, health.Impaired},
+		{"one loading", []health.Check{check("database", ok), check("widgets", loading)}, health.Unhealthy},
+		{"one unavailable", []health.Check{check("database", down), check("widgets", ok)}, health.Unhealthy},
+		{"degraded and unavailable", []health.Check{check("database", down), check("widgets", degraded)}, health.Unhealthy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,17 +69,17 @@ func TestRoutes(t *testing.T) {
 		report map[string]string
 	}{
 		{"health when all are ok", []health.Check{check("database", ok)}, "/health", 200, "healthy", map[string]string{"database": "ok"}},
-		{"health when degraded", []health.Check{check("database", ok), check("coupons", degraded)}, "/health", 200, "degraded",
-			map[string]string{"database": "ok", "coupons": "degraded: coupon refresh failed, serving the previous set"}},
-		{"health while loading", []health.Check{check("database", ok), check("coupons", loading)}, "/health", 503, "unhealthy",
-			map[string]string{"database": "ok", "coupons": "loading"}},
+		{"health when degraded", []health.Check{check("database", ok), check("widgets", degraded)}, "/health", 200, "degraded",
+			map[string]string{"database": "ok", "widgets": "degraded: refresh failed, serving the previous data"}},
+		{"health while loading", []health.Check{check("database", ok), check("widgets", loading)}, "/health", 503, "unhealthy",
+			map[string]string{"database": "ok", "widgets": "loading"}},
 		{"health with the database down", []health.Check{check("database", down)}, "/health", 503, "unhealthy",
 			map[string]string{"database": "unavailable: database not reachable"}},
 		{"readyz when all are ok", []health.Check{check("database", ok)}, "/readyz", 200, "ready", map[string]string{"database": "ok"}},
-		{"readyz when degraded", []health.Check{check("coupons", degraded)}, "/readyz", 200, "ready",
-			map[string]string{"coupons": "degraded: coupon refresh failed, serving the previous set"}},
-		{"readyz while loading", []health.Check{check("coupons", loading)}, "/readyz", 503, "not_ready", map[string]string{"coupons": "loading"}},
-		{"livez while loading", []health.Check{check("coupons", loading)}, "/livez", 200, "ok", nil},
+		{"readyz when degraded", []health.Check{check("widgets", degraded)}, "/readyz", 200, "ready",
+			map[string]string{"widgets": "degraded: refresh failed, serving the previous data"}},
+		{"readyz while loading", []health.Check{check("widgets", loading)}, "/readyz", 503, "not_ready", map[string]string{"widgets": "loading"}},
+		{"livez while loading", []health.Check{check("widgets", loading)}, "/livez", 200, "ok", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

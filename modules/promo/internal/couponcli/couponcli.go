@@ -56,13 +56,19 @@ const usage = `usage: coupons <command> [flags]
 commands:
   generate --profile real|dense --scale S --out DIR [--seed N]
       write synthetic couponbase1..3.gz and expected-valid.txt into DIR
-  build [--files a,b,c] [--index PATH] [--min-files N] [--decoder NAME] [--workers N]
-      decompress the coupon files, compute the valid codes, write the index
-  check CODE [--index PATH] [--files a,b,c] [--min-files N]
+  build [--files a,b,c|DIR] [--index PATH] [--min-files N] [--decoder NAME] [--workers N] [--force]
+      decompress the coupon files, compute the valid codes, write the index;
+      it refuses to replace an index that belongs to other files (--force)
+  check CODE [--files a,b,c|DIR] [--index PATH] [--min-files N]
       answer from the index whether CODE is valid; the index must match the
       files (run build first). Prints the verdict.
 
+  Files default to promo.files (MINIKART_PROMO_FILES), the index to
+  promo.index_path (MINIKART_PROMO_INDEX_PATH); files given with --files
+  get their own index, coupons.idx beside them, unless --index says where.
+
 exit status: 0 success or valid code, 1 code not valid, 2 error
+(of the command itself; "go run" turns every non-zero status into 1)
 `
 
 // Run executes one coupons subcommand. args excludes the program and the
@@ -143,34 +149,100 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "generated %s profile, %d lines in %d files, %d valid codes, into %s in %s\n",
 		*profile, lines, len(res.Files), res.ValidCount, dir, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "next, with these files:\n"+
+		"  coupons build --files %[1]s          (index %[2]s)\n"+
+		"  coupons check --files %[1]s CODE     (codes in %[3]s)\n"+
+		"  serve them:  MINIKART_PROMO_FILES=%[4]s MINIKART_PROMO_INDEX_PATH=%[2]s\n",
+		dir, filepath.Join(dir, "coupons.idx"), filepath.Join(dir, coupongen.ExpectedFile), strings.Join(res.Files, ","))
 	return nil
 }
 
-// setFlags registers the flags shared by build and check.
-func setFlags(fs *flag.FlagSet, d Defaults) (files *string, index *string, minFiles *int) {
-	files = fs.String("files", strings.Join(d.Files, ","), "comma-separated coupon files")
-	index = fs.String("index", d.IndexPath, "index file")
-	minFiles = fs.Int("min-files", d.MinFiles, "files a code must appear in (0 = 2)")
-	return files, index, minFiles
+// fileSet is the files and index that build and check work on.
+type fileSet struct {
+	files    []string
+	index    string
+	minFiles int
 }
 
-func splitFiles(s string) []string {
+// fileFlags registers the flags shared by build and check. The files come
+// from --files (a comma list; a directory stands for the .gz files in it)
+// or promo.files; the index from --index, else promo.index_path, except
+// that files named with --files get their own index beside them, so that
+// trying another set never replaces the configured set's index.
+func fileFlags(fs *flag.FlagSet, d Defaults) func() (fileSet, error) {
+	files := fs.String("files", strings.Join(d.Files, ","), "coupon files, comma-separated; a directory means its .gz files")
+	index := fs.String("index", d.IndexPath, "index file (default promo.index_path, or coupons.idx beside files given with --files)")
+	minFiles := fs.Int("min-files", d.MinFiles, "files a code must appear in (0 = 2)")
+	return func() (fileSet, error) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		paths, err := expandFiles(*files)
+		if err != nil {
+			return fileSet{}, err
+		}
+		fset := fileSet{files: paths, index: *index, minFiles: *minFiles}
+		if set["files"] && !set["index"] && len(paths) > 0 {
+			fset.index = filepath.Join(filepath.Dir(paths[0]), "coupons.idx")
+		}
+		return fset, nil
+	}
+}
+
+// expandFiles splits a comma list of files, replacing each directory by
+// the .gz files in it, in name order.
+func expandFiles(s string) ([]string, error) {
 	var out []string
 	for f := range strings.SplitSeq(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+		if f = strings.TrimSpace(f); f == "" {
+			continue
 		}
+		info, err := os.Stat(f)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no coupon file or directory %s", f)
+		}
+		if err != nil || !info.IsDir() {
+			out = append(out, f) // the build names what is wrong with it
+			continue
+		}
+		gz, err := filepath.Glob(filepath.Join(f, "*.gz"))
+		if err != nil {
+			return nil, err
+		}
+		if len(gz) == 0 {
+			return nil, fmt.Errorf("no .gz files in %s", f)
+		}
+		out = append(out, gz...) // Glob sorts
 	}
-	return out
+	return out, nil
+}
+
+// checkOwner refuses to replace an index that belongs to another set of
+// files: it names them and says how to give each set its own index.
+func checkOwner(fset fileSet) error {
+	owner, minFiles, err := couponset.IndexOwner(fset.index)
+	if err != nil {
+		return nil // no index yet, or not a readable one: nothing to lose
+	}
+	want := fset.minFiles
+	if want == 0 {
+		want = 2
+	}
+	if couponset.SameFiles(fset.files, owner) && minFiles == want {
+		return nil
+	}
+	return fmt.Errorf("index %s belongs to other files (%s, min files %d); give these files their own index with --index PATH "+
+		"(the server's is promo.index_path, MINIKART_PROMO_INDEX_PATH), or replace it with --force",
+		fset.index, strings.Join(owner, ", "), minFiles)
 }
 
 func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
 	fs := newFlagSet("build", stderr)
-	files, index, minFiles := setFlags(fs, d)
+	fileSet := fileFlags(fs, d)
 	decoder := fs.String("decoder", cmp.Or(d.Decoder, couponset.DecoderAuto), "gzip decoder: auto, isal, igzip, klauspost or gzip")
 	workers := fs.Int("workers", 0, "files decoded at once and join goroutines (0 = every processor)")
 	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
 	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
+	force := fs.Bool("force", false, "replace an index that belongs to other files")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -178,8 +250,17 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	if len(pos) > 0 {
 		return fmt.Errorf("build: unexpected argument %q", pos[0])
 	}
+	fset, err := fileSet()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	if fset.index != "" && !*force {
+		if err := checkOwner(fset); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+	}
 	o := couponset.Options{
-		Files: splitFiles(*files), MinFiles: *minFiles, IndexPath: *index,
+		Files: fset.files, MinFiles: fset.minFiles, IndexPath: fset.index,
 		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget, Workers: *workers,
 	}
 	rep := newReporter(stderr, "build", true)
@@ -213,7 +294,7 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 
 func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
-	files, index, minFiles := setFlags(fs, d)
+	fileSet := fileFlags(fs, d)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -222,14 +303,16 @@ func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("check: want exactly one code")
 	}
-	if *index == "" {
+	fset, err := fileSet()
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	if fset.index == "" {
 		return errors.New("check: no index configured (use --index)")
 	}
-	set, _, err := couponset.OpenIndex(couponset.Options{
-		Files: splitFiles(*files), MinFiles: *minFiles, IndexPath: *index,
-	})
+	set, _, err := couponset.OpenIndex(couponset.Options{Files: fset.files, MinFiles: fset.minFiles, IndexPath: fset.index})
 	if err != nil {
-		return fmt.Errorf("check: %w (run \"coupons build\" first)", err)
+		return fmt.Errorf("check: %w (run \"coupons build\" with the same --files and --index first)", err)
 	}
 	v := set.Lookup(pos[0])
 	fmt.Fprintf(stdout, "%s: %s\n", strings.TrimSpace(pos[0]), v)

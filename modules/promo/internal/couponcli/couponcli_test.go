@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minikart/modules/promo/internal/couponset"
 )
 
 func run(t *testing.T, d Defaults, args ...string) (string, string, error) {
@@ -120,5 +122,72 @@ func TestBuildUsesTheConfiguredDecoder(t *testing.T) {
 	d := Defaults{Files: files, MinFiles: 2, Decoder: "gzip"}
 	if out, _, err := run(t, d, "build", "--decoder", "klauspost"); err != nil || !strings.Contains(out, " with klauspost ") {
 		t.Errorf("--decoder over promo.decoder: %v\n%s", err, out)
+	}
+}
+
+func TestGeneratedDirectoryGetsItsOwnIndex(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir)
+	if err != nil || !strings.Contains(out, "coupons build --files "+dir) || !strings.Contains(out, "MINIKART_PROMO_FILES="+filepath.Join(dir, "couponbase1.gz")+",") {
+		t.Fatalf("generate does not say how to use its files: %v\n%s", err, out)
+	}
+	// The configured set and its index stay as they are.
+	configured := filepath.Join(t.TempDir(), "configured.idx")
+	d := Defaults{Files: []string{"/nonexistent/a.gz", "/nonexistent/b.gz"}, MinFiles: 2, IndexPath: configured}
+	out, _, err = run(t, d, "build", "--files", dir)
+	own := filepath.Join(dir, "coupons.idx")
+	if err != nil || !strings.Contains(out, "index "+own) {
+		t.Fatalf("build --files DIR: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, d, "check", "--files", dir, "BIRTHDAY"); err != nil {
+		t.Errorf("check --files DIR: %v", err)
+	}
+	if _, _, err := couponset.IndexOwner(configured); err == nil {
+		t.Error("building another set wrote the configured index")
+	}
+}
+
+func TestBuildRefusesAnIndexOfOtherFiles(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := filepath.Join(t.TempDir(), "shared.idx")
+	if _, _, err := run(t, Defaults{}, "build", "--files", a, "--index", idx); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx)
+	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "belongs to other files ("+filepath.Join(a, "couponbase1.gz")) || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("build over another set's index: %v", err)
+	}
+	_, _, err = run(t, Defaults{}, "check", "BIRTHDAY", "--files", b, "--index", idx)
+	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "built for other files") {
+		t.Errorf("check against another set's index: %v", err)
+	}
+	if _, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx, "--force"); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+	// New versions of the same files replace their own index without --force.
+	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--seed", "9", "--out", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx); err != nil {
+		t.Errorf("rebuild for new versions of the same files: %v", err)
+	}
+}
+
+func TestMissingFilesAreNamed(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "real-0.01")
+	for _, cmd := range []string{"build", "check"} {
+		args := []string{cmd, "--files", missing}
+		if cmd == "check" {
+			args = append(args, "HAPPYHRS")
+		}
+		_, _, err := run(t, Defaults{}, args...)
+		if ExitCode(err) != 2 || !strings.Contains(err.Error(), "no coupon file or directory "+missing) {
+			t.Errorf("%s --files MISSING: %v", cmd, err)
+		}
 	}
 }

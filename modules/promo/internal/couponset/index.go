@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -309,25 +310,18 @@ func decodeIndex(path string, data []byte, ids []fileID, minFiles, workers int) 
 		return nil, false, bad("checksum mismatch")
 	}
 	r := &indexReader{b: body[len(indexMagic):]}
-	if v := r.u32(); v != indexVersion {
-		return nil, false, bad(fmt.Sprintf("version %d, want %d", v, indexVersion))
+	m, got, err := readHeader(r)
+	if err != nil {
+		return nil, false, bad(err.Error())
 	}
-	if m := r.u32(); int(m) != minFiles {
+	if m != minFiles {
 		return nil, false, bad(fmt.Sprintf("built for min files %d, want %d", m, minFiles))
 	}
-	n := int(r.u32())
-	if n != len(ids) {
-		return nil, false, bad("built from other files")
+	if !samePaths(got, ids) {
+		return nil, false, bad("built for other files (" + pathList(got) + ")")
 	}
-	for _, id := range ids {
-		got := fileID{Path: string(r.bytes(int(r.u32())))}
-		got.Size, got.ModTime, got.Sample = int64(r.u64()), int64(r.u64()), r.u32()
-		if r.err != nil {
-			return nil, false, bad("truncated")
-		}
-		if got != id {
-			return nil, false, bad("built from other files or older versions of them")
-		}
+	if !slices.Equal(got, ids) {
+		return nil, false, bad("built from older versions of the files")
 	}
 	for pad := (8 - (len(body)-len(r.b))%8) % 8; pad > 0; pad-- {
 		if p := r.bytes(1); p == nil || p[0] != 0 {
@@ -372,6 +366,77 @@ func decodeIndex(path string, data []byte, ids []fileID, minFiles, workers int) 
 		}
 	}
 	return set, keep, nil
+}
+
+// readHeader reads the version, min files and file identities of an index.
+func readHeader(r *indexReader) (minFiles int, ids []fileID, err error) {
+	if v := r.u32(); v != indexVersion {
+		return 0, nil, fmt.Errorf("version %d, want %d", v, indexVersion)
+	}
+	minFiles = int(r.u32())
+	n := int(r.u32())
+	if r.err != nil || n > maxFiles {
+		return 0, nil, errors.New("malformed header")
+	}
+	for range n {
+		id := fileID{Path: string(r.bytes(int(r.u32())))}
+		id.Size, id.ModTime, id.Sample = int64(r.u64()), int64(r.u64()), r.u32()
+		if r.err != nil {
+			return 0, nil, errors.New("truncated")
+		}
+		ids = append(ids, id)
+	}
+	return minFiles, ids, nil
+}
+
+func samePaths(a, b []fileID) bool {
+	return slices.EqualFunc(a, b, func(x, y fileID) bool { return x.Path == y.Path })
+}
+
+func pathList(ids []fileID) string {
+	var p []string
+	for _, id := range ids {
+		p = append(p, id.Path)
+	}
+	return strings.Join(p, ", ")
+}
+
+// IndexOwner returns the files (absolute paths) and min files the index at
+// path was built for, from its header alone: no checksum is verified, so
+// the answer is only for telling an operator whose index it is. It fails
+// when there is no index or it is not one of ours.
+func IndexOwner(path string) (files []string, minFiles int, err error) {
+	m, err := mapIndex(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer m.release()
+	if len(m.data) < len(indexMagic) || string(m.data[:len(indexMagic)]) != indexMagic {
+		return nil, 0, fmt.Errorf("index %s: not an index file: %w", path, errIndex)
+	}
+	minFiles, ids, err := readHeader(&indexReader{b: m.data[len(indexMagic):]})
+	if err != nil {
+		return nil, 0, fmt.Errorf("index %s: %v: %w", path, err, errIndex)
+	}
+	for _, id := range ids {
+		files = append(files, id.Path)
+	}
+	return files, minFiles, nil
+}
+
+// SameFiles reports whether the files as given name the same paths as
+// owned, the absolute paths IndexOwner returns.
+func SameFiles(files, owned []string) bool {
+	if len(files) != len(owned) {
+		return false
+	}
+	for i, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil || abs != owned[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // littleEndian reports whether the index's byte order is the machine's, so

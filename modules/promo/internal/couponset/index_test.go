@@ -69,7 +69,7 @@ func TestIndex(t *testing.T) {
 		later := time.Now().Add(time.Hour)
 		os.Chtimes(files[1], later, later)
 		_, st := load(t, o)
-		if st.FromIndex || !st.IndexRebuilt || !strings.Contains(st.IndexReason, "other files") {
+		if st.FromIndex || !st.IndexRebuilt || !strings.Contains(st.IndexReason, "older versions of the files") {
 			t.Fatalf("stats = %+v", st)
 		}
 		_, st = load(t, o)
@@ -121,8 +121,12 @@ func TestIndex(t *testing.T) {
 		if _, _, err := Build(context.Background(), Options{Files: ofiles, IndexPath: idx}); err != nil {
 			t.Fatal(err)
 		}
+		owner, m, err := IndexOwner(idx)
+		if err != nil || m != 2 || !SameFiles(ofiles, owner) || SameFiles(files, owner) {
+			t.Errorf("IndexOwner = %v, %d, %v; want the foreign files", owner, m, err)
+		}
 		_, st := load(t, o)
-		if !st.IndexRebuilt || !strings.Contains(st.IndexReason, "other files") {
+		if !st.IndexRebuilt || !strings.Contains(st.IndexReason, "built for other files ("+ofiles[0]) {
 			t.Fatalf("stats = %+v", st)
 		}
 	})
