@@ -21,7 +21,6 @@ import (
 	"minikart/platform"
 	"minikart/platform/cli"
 	"minikart/platform/config"
-	"minikart/platform/httpserver"
 )
 
 func main() {
@@ -58,11 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return contributed(cmd, args, stdout, stderr)
 }
 
-// appOptions is the composition root: platform, the modules, then the HTTP
-// server, whose start hook must run after every module's. It is the whole
-// application, so a section no package declares is an error.
+// appOptions is the composition root: the application's graph, as a whole,
+// so a section no package declares is an error.
 func appOptions(src *config.Source) fx.Option {
-	return fx.Options(platform.Options(src), modules.All, httpserver.Module, config.Whole)
+	return modules.App(src, config.Whole)
 }
 
 // explain returns the configuration's own error when err holds one, so an

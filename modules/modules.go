@@ -8,6 +8,9 @@ import (
 	"minikart/modules/catalog"
 	"minikart/modules/ordering"
 	"minikart/modules/promo"
+	"minikart/platform"
+	"minikart/platform/config"
+	"minikart/platform/httpserver"
 )
 
 // All is every business module, in any order: they meet only through the
@@ -17,3 +20,11 @@ var All = fx.Options(
 	ordering.Module,
 	promo.Module,
 )
+
+// App is the application's graph for src, composed once for main and the
+// tests alike: the platform, every module, extra (a test's own module, fx
+// options of a test), then the HTTP server, whose start hook must run after
+// every module's.
+func App(src *config.Source, extra ...fx.Option) fx.Option {
+	return fx.Options(platform.Options(src), All, fx.Options(extra...), httpserver.Module)
+}

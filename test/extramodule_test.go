@@ -12,7 +12,6 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/modules"
-	"minikart/platform"
 	"minikart/platform/apidoc"
 	"minikart/platform/apperr"
 	"minikart/platform/auth"
@@ -245,7 +244,7 @@ func buildErr(t *testing.T, overrides map[string]any, extra fx.Option) error {
 	if err != nil {
 		return err
 	}
-	return fx.New(fx.NopLogger, platform.Options(src), modules.All, extra, httpserver.Module).Err()
+	return fx.New(fx.NopLogger, modules.App(src, extra)).Err()
 }
 
 func TestAModuleSectionIsValidatedLikeAnyOther(t *testing.T) {

@@ -25,7 +25,6 @@ import (
 
 	"minikart/migrations"
 	"minikart/modules"
-	"minikart/platform"
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/db"
@@ -157,11 +156,10 @@ func tryStartAppWith(t *testing.T, overrides map[string]any, extra ...fx.Option)
 	if err != nil {
 		return nil, err
 	}
-	plat := platform.Options(src)
 	var srv *httpserver.Server
 	var dbx *sqlx.DB
 	var engine *gin.Engine
-	app := fxtest.New(t, plat, modules.All, fx.Options(extra...), httpserver.Module, fx.Populate(&srv, &dbx, &engine))
+	app := fxtest.New(t, modules.App(src, extra...), fx.Populate(&srv, &dbx, &engine))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}
@@ -320,7 +318,7 @@ func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stder
 		t.Fatal(err)
 	}
 	var cs cli.Commands
-	if err := fx.New(fx.NopLogger, platform.Options(src), modules.All, httpserver.Module, fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(fx.NopLogger, modules.App(src), fx.Populate(&cs)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs.All {

@@ -17,10 +17,8 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/modules"
-	"minikart/platform"
 	"minikart/platform/cli"
 	"minikart/platform/config"
-	"minikart/platform/httpserver"
 )
 
 // catalogCmd runs `minikart catalog args…` against the database at dbURL,
@@ -34,7 +32,7 @@ func catalogCmd(t *testing.T, dbURL string, args ...string) (code int, stdout, s
 		t.Fatal(err)
 	}
 	var cs cli.Commands
-	if err := fx.New(platform.Options(src), modules.All, httpserver.Module, fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(modules.App(src), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs.All {

@@ -7,10 +7,8 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/modules"
-	"minikart/platform"
 	"minikart/platform/apidoc"
 	"minikart/platform/config"
-	"minikart/platform/httpserver"
 )
 
 // AppDocument returns the document the real application serves, for tests
@@ -34,6 +32,6 @@ var appDocument = sync.OnceValues(func() (*apidoc.Document, error) {
 		return nil, err
 	}
 	var doc *apidoc.Document
-	app := fx.New(platform.Options(src), modules.All, httpserver.Module, fx.Populate(&doc), fx.NopLogger)
+	app := fx.New(modules.App(src), fx.Populate(&doc), fx.NopLogger)
 	return doc, app.Err()
 })
