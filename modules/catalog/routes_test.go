@@ -8,14 +8,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"minikart/platform/apperr"
-	"minikart/platform/httpserver"
+	"minikart/platform/httpserver/servertest"
 )
 
 // fakeStore serves rows from memory and records the pages asked for.
@@ -81,16 +79,7 @@ func newFakeStore() *fakeStore {
 // error middleware, over st.
 func newTestEngine(t *testing.T, st productStore, c Config) *gin.Engine {
 	t.Helper()
-	e, err := httpserver.NewEngine(httpserver.EngineParams{
-		Config:     httpserver.Config{RequestTimeout: 5 * time.Second},
-		Log:        zerolog.Nop(),
-		Registerer: prometheus.NewRegistry(),
-		Routes:     []httpserver.Routes{newHandler(NewService(st, c))},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return servertest.Engine(t, zerolog.Nop(), newHandler(NewService(st, c)))
 }
 
 var testConfig = Config{ImageBaseURL: "https://img.example/public", MaxLimit: 2}

@@ -6,16 +6,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"minikart/modules/promo"
 	"minikart/platform/auth"
 	"minikart/platform/httpserver"
+	"minikart/platform/httpserver/servertest"
 )
 
 // testAuth accepts the key apitest as id demo and other as id pos.
@@ -31,16 +30,7 @@ func testAuth(t *testing.T) *auth.Authenticator {
 // newTestEngine serves routes through the real engine and error middleware.
 func newTestEngine(t *testing.T, routes httpserver.Routes) *gin.Engine {
 	t.Helper()
-	e, err := httpserver.NewEngine(httpserver.EngineParams{
-		Config:     httpserver.Config{RequestTimeout: 5 * time.Second},
-		Log:        zerolog.Nop(),
-		Registerer: prometheus.NewRegistry(),
-		Routes:     []httpserver.Routes{routes},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return servertest.Engine(t, zerolog.Nop(), routes)
 }
 
 func serve(e *gin.Engine, method, path, body string, header http.Header) *httptest.ResponseRecorder {

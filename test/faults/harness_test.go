@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -72,12 +71,10 @@ func (s *syncBuffer) String() string {
 // baseEnv is the environment of a server in test mode on a free port.
 func baseEnv(t *testing.T, dbURL string) (env []string, port int) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pgtest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	root := repoRoot()
 	files := []string{}
 	for i := 1; i <= 3; i++ {
