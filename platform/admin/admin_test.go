@@ -38,9 +38,9 @@ func TestServer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := metrics.NewRegistry()
-			orders := prometheus.NewCounter(prometheus.CounterOpts{Name: "orders_placed_total", Help: "Orders placed."})
-			reg.MustRegister(orders)
-			orders.Add(2)
+			widgets := prometheus.NewCounter(prometheus.CounterOpts{Name: "widgets_made_total", Help: "Widgets made."})
+			reg.MustRegister(widgets)
+			widgets.Add(2)
 			var s *Server
 			app := fxtest.New(t,
 				fx.Supply(tt.cfg, zerolog.Nop(), reg),
@@ -55,7 +55,7 @@ func TestServer(t *testing.T) {
 				}
 				return
 			}
-			if status, body := get(t, "http://"+s.Addr()+"/metrics"); status != http.StatusOK || !strings.Contains(body, "orders_placed_total 2") {
+			if status, body := get(t, "http://"+s.Addr()+"/metrics"); status != http.StatusOK || !strings.Contains(body, "widgets_made_total 2") {
 				t.Errorf("GET /metrics = %d %.200s", status, body)
 			}
 			status, body := get(t, "http://"+s.Addr()+"/debug/pprof/")

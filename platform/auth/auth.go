@@ -68,7 +68,7 @@ func (c Config) Check(env string) error {
 	for _, k := range keys {
 		for _, demo := range demoKeys {
 			if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
-				errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q (key id %q): anyone can place orders with it; set a secret key through MINIKART_AUTH_API_KEYS or API_KEY", demo, k.id))
+				errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q (key id %q): anyone can call the routes it guards; set a secret key through MINIKART_AUTH_API_KEYS or API_KEY", demo, k.id))
 			}
 		}
 	}

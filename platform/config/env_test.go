@@ -27,7 +27,7 @@ rules:
   default:
     discount: 10%
   codes:
-    HAPPYHRS:
+    SPRINGSALE:
       discount: 18%
     TWO_PARTS:
       discount: 5%
@@ -97,9 +97,9 @@ func TestEnvironmentSetsEveryKey(t *testing.T) {
 			map[string]string{"MINIKART_SERVER_RATE_LIMIT_REQUESTS_PER_SECOND": "7.5"},
 			func(s treeServer, _ rulesSection) bool { return s.RateLimit.RequestsPerSecond == 7.5 }},
 		{"a key the files leave out, in a map entry they hold",
-			map[string]string{"MINIKART_RULES_CODES_HAPPYHRS_MAX_USES": "5"},
+			map[string]string{"MINIKART_RULES_CODES_SPRINGSALE_MAX_USES": "5"},
 			func(_ treeServer, r rulesSection) bool {
-				return r.Codes["happyhrs"].MaxUses == 5 && r.Codes["happyhrs"].Discount == "18%"
+				return r.Codes["springsale"].MaxUses == 5 && r.Codes["springsale"].Discount == "18%"
 			}},
 		{"a map entry the files do not hold",
 			map[string]string{"MINIKART_RULES_CODES_NEWCODE1_DISCOUNT": "20%"},
@@ -202,11 +202,11 @@ func TestWrongTypesAreReportedWithEveryOtherBadKey(t *testing.T) {
 		"MINIKART_SERVER_RATE_LIMIT_REQUESTS_PER_SECOND": "lots",
 		"MINIKART_SERVER_RATE_LIMIT_ENABLED":             "maybe",
 		"MINIKART_SERVER_HOST":                           "example.com",
-		"MINIKART_RULES_CODES_HAPPYHRS_MAX_USES":         "many",
+		"MINIKART_RULES_CODES_SPRINGSALE_MAX_USES":       "many",
 	})
 	err := check(src, treeSections...)
 	want := "config: 6 problems:\n" +
-		`  rules.codes.happyhrs.max_uses: expected a whole number, got "many"` + "\n" +
+		`  rules.codes.springsale.max_uses: expected a whole number, got "many"` + "\n" +
 		`  server.port: expected a whole number, got "abc"` + "\n" +
 		`  server.read_timeout: expected a duration such as 500ms, 10s or 5m, got "soon"` + "\n" +
 		`  server.rate_limit.enabled: expected true or false, got "maybe"` + "\n" +

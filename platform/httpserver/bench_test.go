@@ -30,13 +30,13 @@ func BenchmarkMiddlewareChain(b *testing.B) {
 		Log:        zerolog.New(io.Discard).With().Timestamp().Str("service", "minikart").Logger(),
 		Registerer: prometheus.NewRegistry(),
 		Routes: []Routes{routeFunc(func(r gin.IRouter) {
-			r.GET("/product/:productId", func(c *gin.Context) { RawJSON(c, http.StatusOK, body) })
+			r.GET("/widget/:widgetId", func(c *gin.Context) { RawJSON(c, http.StatusOK, body) })
 		})},
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodGet, "/api/product/1", nil)
+	req := httptest.NewRequest(http.MethodGet, "/api/widget/1", nil)
 	req.RemoteAddr = "203.0.113.7:41234"
 	w := &discardWriter{h: http.Header{}}
 	b.ReportAllocs()

@@ -155,7 +155,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyConnectError(t *testing.T) {
-	e := newTestEngine(t, &bytes.Buffer{}, failWith(fmt.Errorf("list products: %w", connectError(t))))
+	e := newTestEngine(t, &bytes.Buffer{}, failWith(fmt.Errorf("list widgets: %w", connectError(t))))
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/fail", nil))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "2" {

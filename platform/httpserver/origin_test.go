@@ -39,7 +39,7 @@ func TestOrigin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/api/product", nil)
+			r := httptest.NewRequest("GET", "/api/widget", nil)
 			r.RemoteAddr, r.Host = tt.remote, tt.host
 			if tt.tls {
 				r.TLS = &tls.ConnectionState{}

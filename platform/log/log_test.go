@@ -66,13 +66,13 @@ func TestNewWritesJSON(t *testing.T) {
 func TestNewConsoleFormat(t *testing.T) {
 	var buf bytes.Buffer
 	l := New(Config{Level: "info", Format: "console", Service: "kart"}, &buf)
-	l.Info().Str("order", "42").Msg("placed")
+	l.Info().Str("widget", "42").Msg("placed")
 	// The console writer colours its fields; compare the plain text.
 	out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(buf.String(), "")
 	if json.Valid(bytes.TrimSpace(buf.Bytes())) {
 		t.Errorf("console output is JSON: %s", out)
 	}
-	for _, want := range []string{"INF", "placed", "service=kart", "order=42"} {
+	for _, want := range []string{"INF", "placed", "service=kart", "widget=42"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console output %q lacks %q", out, want)
 		}

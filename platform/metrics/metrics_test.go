@@ -16,7 +16,7 @@ import (
 
 func TestHandlerServesTheRegistry(t *testing.T) {
 	reg := metrics.NewRegistry()
-	orders := prometheus.NewCounter(prometheus.CounterOpts{Name: "orders_placed_total", Help: "Orders placed."})
+	orders := prometheus.NewCounter(prometheus.CounterOpts{Name: "widgets_made_total", Help: "Widgets made."})
 	reg.MustRegister(orders)
 	orders.Add(3)
 
@@ -28,7 +28,7 @@ func TestHandlerServesTheRegistry(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	for _, want := range []string{"orders_placed_total 3", "go_goroutines", "process_"} {
+	for _, want := range []string{"widgets_made_total 3", "go_goroutines", "process_"} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -37,7 +37,7 @@ func TestHandlerServesTheRegistry(t *testing.T) {
 
 func TestRegistriesAreIndependent(t *testing.T) {
 	c := func() prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Name: "orders_placed_total", Help: "Orders placed."})
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "widgets_made_total", Help: "Widgets made."})
 	}
 	if err := metrics.NewRegistry().Register(c()); err != nil {
 		t.Fatal(err)
