@@ -15,6 +15,7 @@ import (
 
 	"minikart/platform/auth"
 	"minikart/platform/httpserver"
+	"minikart/platform/httpserver/servertest"
 )
 
 // guarded mounts GET /api/secret behind a middleware and records the
@@ -46,15 +47,7 @@ func newAuthenticator(t *testing.T, keys ...string) *auth.Authenticator {
 
 func serve(t *testing.T, g *guarded, header http.Header) *httptest.ResponseRecorder {
 	t.Helper()
-	e, err := httpserver.NewEngine(httpserver.EngineParams{
-		Config:     httpserver.Config{RequestTimeout: 5 * time.Second},
-		Log:        zerolog.Nop(),
-		Registerer: prometheus.NewRegistry(),
-		Routes:     []httpserver.Routes{g},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := servertest.Engine(t, zerolog.Nop(), g)
 	req := httptest.NewRequest(http.MethodGet, "/api/secret", nil)
 	for k, v := range header {
 		req.Header[k] = v
