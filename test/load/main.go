@@ -327,6 +327,14 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s.json and %s.svg\n", o.out, o.out)
+	if st.pgLogPath != "" {
+		// Its checkpoints and autovacuum runs, with times, to set beside
+		// the timeline of a step with a spike.
+		if err := copyFile(st.pgLogPath, o.out+"-postgres.log"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s-postgres.log\n", o.out)
+	}
 	return nil
 }
 
@@ -355,4 +363,22 @@ func saveProfile(ctx context.Context, adminURL string, d time.Duration, path str
 		return err
 	}
 	return f.Close()
+}
+
+// copyFile copies the file at from to a new file at to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -38,7 +38,10 @@ type stack struct {
 	procs procs
 	// logPath is the server's log; empty when external.
 	logPath string
-	stops   []func() error
+	// pgLogPath is the log of the load test's own PostgreSQL, which
+	// stop removes; empty otherwise.
+	pgLogPath string
+	stops     []func() error
 }
 
 // stop runs the teardown steps, last started first.
@@ -97,6 +100,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		}
 		st.dbURL = cluster.URL("minikart_load")
 		st.procs.postmaster = postmasterPID(cluster.Dir)
+		st.pgLogPath = filepath.Join(cluster.Dir, "server.log")
 	}
 
 	port, err := pgtest.FreePort()
