@@ -49,8 +49,8 @@ type Options struct {
 	// MaxSetBytes, when positive, fails a build whose finished set would
 	// take more memory than this, with an error wrapping ErrOverBudget.
 	MaxSetBytes int64
-	// Workers bounds the CPU a build uses: at most this many files are
-	// decoded at once and the join and the index check run this many
+	// Workers bounds the CPU a build uses: at most this many goroutines
+	// decode and parse at once (the files take turns in steps of a read) and the join and the index check run this many
 	// goroutines. 0 means GOMAXPROCS.
 	Workers int
 }
@@ -307,19 +307,15 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	errs := make([]error, len(o.Files))
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
-	// A file waits for a worker before its decoder starts, so a build with
-	// fewer workers than files decodes them in turn.
-	sem := make(chan struct{}, o.Workers)
+	// Every file is decoded at once, and each step (one read and its
+	// parsing) holds one of Workers tokens. The files share the processors
+	// evenly: with three files on two cores, none is left to finish alone
+	// on one core while the other idles, and a build with fewer workers
+	// still uses no more than that many processors.
+	cpu := make(chan struct{}, o.Workers)
 	for i, path := range o.Files {
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], o.OnProgress)
+			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress)
 			decompressed[i] = n
 			if err != nil {
 				errs[i] = &FileError{Path: path, Err: err}
@@ -413,9 +409,10 @@ func joinOther(parsers []*fileParser, m int) []string {
 
 const readBuf = 1 << 20
 
-// ingest decompresses one file and feeds its lines to fp. It returns the
-// number of decompressed bytes.
-func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, onProgress func(Progress)) (int64, error) {
+// ingest decompresses one file and feeds its lines to fp, holding a token of
+// cpu for each read and its parsing. It returns the number of decompressed
+// bytes.
+func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress)) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -436,10 +433,13 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 			onProgress(Progress{File: path, CompressedRead: s.compressedPos(), CompressedTotal: size, Bytes: total, Lines: fp.lines, Done: done})
 		}
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
+	step := func() (bool, error) {
+		select {
+		case cpu <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
 		}
+		defer func() { <-cpu }()
 		n, rerr := s.r.Read(buf[fill:])
 		fill += n
 		total += int64(n)
@@ -453,15 +453,28 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 			buf = nb
 		}
 		if rerr == io.EOF {
-			break
+			return false, nil
 		}
 		if rerr != nil {
 			// The deferred close stops a child decoder still writing.
-			return total, rerr
+			return false, rerr
 		}
 		if onProgress != nil && time.Since(last) >= progressEvery {
 			last = time.Now()
 			report(false)
+		}
+		return true, nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		more, err := step()
+		if err != nil {
+			return total, err
+		}
+		if !more {
+			break
 		}
 	}
 	if err := s.wait(); err != nil {

@@ -9,7 +9,12 @@
 // rune by rune (as strings.ToUpper does); bytes that are not valid UTF-8 read
 // as U+FFFD.
 //
-// The build streams every file once, all files in parallel. Codes made only
+// The build streams every file once, all files at once, each read and its
+// parsing holding one of Options.Workers tokens so the files share the
+// processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
+// by the kernel in internal/vecparse (one compare finds the line end, two
+// validate every byte, two multiply-adds give the base-36 value); elsewhere
+// a portable parser does the same eight bytes at a time. Codes made only
 // of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact
 // string path. Packed codes go to per-(file, length) buckets that spill to

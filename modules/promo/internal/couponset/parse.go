@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"unsafe"
+
+	"minikart/modules/promo/internal/couponset/internal/vecparse"
 )
 
 // fileParser turns the decompressed lines of one file into packed values in
@@ -14,9 +16,78 @@ type fileParser struct {
 	lines   int64
 }
 
+// haveVector selects the vector kernel where the CPU has it; tests clear it
+// to reach the portable parser.
+var haveVector = vecparse.Available
+
 // parse consumes every complete line of p and returns how many bytes it
 // used; the caller keeps the rest for the next call.
 func (fp *fileParser) parse(p []byte) int {
+	if haveVector && len(p) >= 16 {
+		return fp.parseVector(p)
+	}
+	return fp.parseSWAR(p)
+}
+
+// The kernel's cursors have one slot per code length.
+var (
+	_ [vecparse.Lens - numLens]struct{}
+	_ [numLens - vecparse.Lens]struct{}
+)
+
+func loadCursors(c *vecparse.Cursors, bs *[numLens]*bucket) {
+	for l, b := range bs {
+		c.Ptr[l], c.N[l], c.Lim[l], c.Width[l] = unsafe.Pointer(unsafe.SliceData(b.buf)), b.n, b.limit, b.width
+	}
+}
+
+func storeCursors(c *vecparse.Cursors, bs *[numLens]*bucket) {
+	for l, b := range bs {
+		b.n = c.N[l]
+	}
+}
+
+// parseVector runs the vector kernel over p, handing it each line it does
+// not take and each bucket it fills, and finishes the last bytes with
+// parseSWAR.
+func (fp *fileParser) parseVector(p []byte) int {
+	base := unsafe.Pointer(unsafe.SliceData(p))
+	last := len(p) - 16
+	pos := 0
+	var cur vecparse.Cursors
+	loadCursors(&cur, &fp.buckets)
+	for pos <= last {
+		next, lines, stop := vecparse.Parse(base, pos, last, &cur)
+		fp.lines += int64(lines)
+		pos = next
+		if stop == vecparse.StopEnd {
+			break
+		}
+		storeCursors(&cur, &fp.buckets)
+		if stop == vecparse.StopFull {
+			for _, b := range fp.buckets {
+				if b.n > b.limit {
+					b.grow()
+				}
+			}
+		} else {
+			i := bytes.IndexByte(p[pos:], '\n')
+			if i < 0 {
+				break
+			}
+			fp.lines++
+			fp.slowLine(p[pos : pos+i])
+			pos += i + 1
+		}
+		loadCursors(&cur, &fp.buckets)
+	}
+	storeCursors(&cur, &fp.buckets)
+	return pos + fp.parseSWAR(p[pos:])
+}
+
+// parseSWAR is the portable parser: it consumes every complete line of p,
+// eight bytes at a time, and returns how many bytes it used.
+func (fp *fileParser) parseSWAR(p []byte) int {
 	pos := 0
 	lines := fp.lines
 	for {

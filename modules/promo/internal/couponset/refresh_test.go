@@ -41,7 +41,11 @@ func TestBuildLeavesTheRuntimeMemoryLimitAlone(t *testing.T) {
 	}
 }
 
-func TestWorkersBoundTheFilesDecodedAtOnce(t *testing.T) {
+// TestWorkersBoundTheDecodingAtOnce checks that with one worker no two
+// files are read and parsed at the same moment, and that the files still
+// take turns rather than wait for each other to finish: a build with fewer
+// workers than files keeps every worker busy until the last file ends.
+func TestWorkersBoundTheDecodingAtOnce(t *testing.T) {
 	defer func(d time.Duration) { progressEvery = d }(progressEvery)
 	progressEvery = 0 // a report after every read, so a file's decoding spans several
 	dir := t.TempDir()
@@ -54,33 +58,49 @@ func TestWorkersBoundTheFilesDecodedAtOnce(t *testing.T) {
 
 	type span struct{ first, last int }
 	var mu sync.Mutex
-	seq := 0
+	seq, active, most := 0, 0, 0
 	spans := map[string]*span{}
 	o := Options{Files: files, Workers: 1, Decoder: DecoderStd, OnProgress: func(p Progress) {
+		if p.Done {
+			return // the last report comes after the decoding
+		}
+		// Other reports are made while the step holds its token.
 		mu.Lock()
-		defer mu.Unlock()
+		active++
+		most = max(most, active)
 		seq++
 		if spans[p.File] == nil {
 			spans[p.File] = &span{first: seq}
 		}
 		spans[p.File].last = seq
+		mu.Unlock()
+		time.Sleep(200 * time.Microsecond) // long enough for the others to queue
+		mu.Lock()
+		active--
+		mu.Unlock()
 	}}
 	set, _ := mustBuild(t, o)
 	if got := codes(set); !slices.Equal(got, []string{"BIRTHDAY", "HAPPYHRS", "OVER9000"}) {
 		t.Errorf("codes = %v", got)
 	}
-	for _, a := range files {
-		for _, b := range files {
-			sa, sb := spans[a], spans[b]
-			if a != b && sa.first < sb.first && sb.first < sa.last {
-				t.Errorf("with one worker, %s started while %s was decoding", filepath.Base(b), filepath.Base(a))
-			}
-		}
+	if most != 1 {
+		t.Errorf("with one worker, %d files were decoding at the same moment", most)
 	}
 	for _, f := range files {
 		if s := spans[f]; s.last-s.first < 2 {
-			t.Fatalf("%s reported %d times, too few to see an overlap", filepath.Base(f), s.last-s.first+1)
+			t.Fatalf("%s reported %d times, too few to see turns", filepath.Base(f), s.last-s.first+1)
 		}
+	}
+	turns := 0
+	for _, a := range files {
+		for _, b := range files {
+			if sa, sb := spans[a], spans[b]; a != b && sa.first < sb.first && sb.first < sa.last {
+				turns++
+			}
+		}
+	}
+	if turns == 0 {
+		t.Errorf("the files were decoded one after the other, not in turns: %v", spans)
 	}
 }
 

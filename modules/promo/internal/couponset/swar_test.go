@@ -8,10 +8,30 @@ import (
 	"testing"
 )
 
-// TestParseFastPath checks the parser's packed fast path against its slow
+// TestParseFastPath checks the parser's packed fast paths (the vector
+// kernel where the CPU has it, and the portable SWAR parser) against its slow
 // path, which normalises through the reference rules, for lines of 8 to 10
 // bytes with every byte value in every position.
 func TestParseFastPath(t *testing.T) {
+	for _, vector := range vectorModes() {
+		t.Run(map[bool]string{true: "vector", false: "swar"}[vector], func(t *testing.T) {
+			defer func(v bool) { haveVector = v }(haveVector)
+			haveVector = vector
+			testParseFastPath(t)
+		})
+	}
+}
+
+// vectorModes lists the parsers this CPU can run: the portable one, and the
+// vector kernel when it is available.
+func vectorModes() []bool {
+	if haveVector {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+func testParseFastPath(t *testing.T) {
 	contents := func(fp *fileParser) ([numLens][]byte, []string) {
 		var bs [numLens][]byte
 		for l, b := range fp.buckets {
