@@ -67,6 +67,7 @@ func cpuBetween(a, b cpuMark, extraLoader float64) *CPU {
 		Loader:   (b.loader - a.loader + extraLoader) / wall,
 		Postgres: (b.postgres - a.postgres) / wall,
 		Idle:     (b.idle - a.idle) / wall,
+		Seconds:  wall,
 	}
 	c.Other = max((b.busy-a.busy)/wall-c.Server-c.Loader-c.Postgres, 0)
 	return c
@@ -135,11 +136,13 @@ func ticks(field string) float64 {
 	return v / clockTick
 }
 
-// roundCPU keeps two decimals, enough for cores.
+// roundCPU keeps two decimals, enough for cores, and milliseconds of the
+// span.
 func roundCPU(c *CPU) *CPU {
 	if c == nil {
 		return nil
 	}
 	r := func(v float64) float64 { return float64(int(v*100+0.5)) / 100 }
-	return &CPU{Server: r(c.Server), Loader: r(c.Loader), Postgres: r(c.Postgres), Other: r(c.Other), Idle: r(c.Idle)}
+	return &CPU{Server: r(c.Server), Loader: r(c.Loader), Postgres: r(c.Postgres), Other: r(c.Other), Idle: r(c.Idle),
+		Seconds: float64(int(c.Seconds*1000+0.5)) / 1000}
 }

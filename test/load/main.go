@@ -12,6 +12,10 @@
 //	checkout_vs_pgbench: X.XX
 //	browse_vs_static_per_core: X.XX      the same per CPU-second spent
 //	checkout_vs_pgbench_per_core: X.XX   by loader, server and PostgreSQL
+//	checkout_server_us_per_order: N      CPU µs per 2xx order at saturation
+//	checkout_postgres_us_per_order: N    (server; PostgreSQL, all processes)
+//	pgbench_postgres_us_per_tx: N        PostgreSQL's for the same SQL alone
+//	browse_server_us_per_request: N      server CPU µs per catalogue read
 //	other_cpu_cores_mean: X.XX           cores other work on the machine took
 //	get_p99_ms_at_half_rate: N
 //	post_p99_ms_at_half_rate: N
@@ -35,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +55,11 @@ type options struct {
 	maxRequests int
 	out         string
 	profile     bool
+	// postgres is postgresTuned or postgresStock: the settings of the
+	// cluster the load test starts.
+	postgres string
+	// postgresOnDisk keeps the cluster's files on disk, not in memory.
+	postgresOnDisk bool
 	// soak runs the soak (soakTest) instead of the steps, for duration.
 	soak bool
 }
@@ -92,7 +102,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "loadtest-report", "report path without extension: writes .json and .svg")
 	fs.BoolVar(&o.soak, "soak", false, "soak instead: mixed load at half the saturated rate for -duration, sampling the server's resources every 10 s (make soak)")
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU profiles of the saturation steps to <out>-<step>.cpu.prof (env LOADTEST_PROFILE)")
+	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
+	fs.BoolVar(&o.postgresOnDisk, "postgres-on-disk", false, "keep the PostgreSQL's files on disk (TMPDIR) instead of in memory (/dev/shm), so every commit also waits for this machine's disk")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if _, err := postgresSettings(o.postgres, 0); err != nil {
+		fmt.Fprintln(stderr, err)
 		return o, err
 	}
 	if o.duration <= 0 || o.clients <= 0 || o.many <= 0 || o.maxRequests <= 0 {
@@ -118,7 +134,11 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, root, work, stderr)
+	pg, err := newPostgresSetup(o, memTotal())
+	if err != nil {
+		return err
+	}
+	st, err := startStack(ctx, root, work, stderr, pg)
 	if err != nil {
 		// Keep the work directory: it has the server's log.
 		return err
@@ -141,6 +161,9 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer stopStatic()
 
 	rep := &Report{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Base: st.base, Clients: o.clients, Duration: o.duration.String()}
+	if st.procs.postmaster > 0 {
+		rep.Postgres = &PostgresInfo{Files: pg.where(), Settings: pg.settings}
+	}
 	window := max(o.duration/20, 100*time.Millisecond)
 	browse := browseTargeter(st.base)
 	checkout := checkoutTargeter(st.base, st.apiKey)
@@ -177,6 +200,10 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	attack(ctx, attackSpec{name: "warmup", targeter: mixed, clients: 16, duration: o.warmup}, o.maxRequests, window, st.procs)
 	attack(ctx, attackSpec{name: "warmup", targeter: listTargeter(staticBase), clients: 16, duration: o.warmup / 3}, o.maxRequests, window, st.procs)
 	fmt.Fprintf(stdout, "%d CPUs shared by the load generator, the server and PostgreSQL; steps of %s\n", rep.CPUs, o.duration)
+	if rep.Postgres != nil {
+		fmt.Fprintf(stdout, "PostgreSQL -postgres %s, %s, durable (fsync, full_page_writes, synchronous_commit on): %s\n",
+			o.postgres, rep.Postgres.Files, strings.Join(rep.Postgres.Settings, " "))
+	}
 
 	// Each anchor runs half its time before and half after the step it
 	// anchors, so a drift in what else the machine is doing weighs on both
@@ -260,6 +287,17 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("browse_vs_static_per_core", r, ok && own, 2)
 	r, ok = ratio(perCore(checkoutSat, Summary{}), perCore(pgA, pgB))
 	rep.figure("checkout_vs_pgbench_per_core", r, ok && own, 2)
+	// CPU per request, where the time goes: the server's and PostgreSQL's
+	// share of an order at saturation, beside PostgreSQL's for the same
+	// SQL under pgbench, and the server's for a catalogue read.
+	v, ok := cpuPerRequest(serverCPU, checkoutSat)
+	rep.figure("checkout_server_us_per_order", v, ok && own, 0)
+	v, ok = cpuPerRequest(postgresCPU, checkoutSat)
+	rep.figure("checkout_postgres_us_per_order", v, ok && own, 0)
+	v, ok = cpuPerRequest(postgresCPU, pgA, pgB)
+	rep.figure("pgbench_postgres_us_per_tx", v, ok && own, 0)
+	v, ok = cpuPerRequest(serverCPU, browseSat)
+	rep.figure("browse_server_us_per_request", v, ok && own, 0)
 	other, ok := meanOtherCores(rep.Steps)
 	rep.figure("other_cpu_cores_mean", other, ok, 2)
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
@@ -289,6 +327,14 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s.json and %s.svg\n", o.out, o.out)
+	if st.pgLogPath != "" {
+		// Its checkpoints and autovacuum runs, with times, to set beside
+		// the timeline of a step with a spike.
+		if err := copyFile(st.pgLogPath, o.out+"-postgres.log"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s-postgres.log\n", o.out)
+	}
 	return nil
 }
 
@@ -317,4 +363,22 @@ func saveProfile(ctx context.Context, adminURL string, d time.Duration, path str
 		return err
 	}
 	return f.Close()
+}
+
+// copyFile copies the file at from to a new file at to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -51,6 +51,9 @@ type CPU struct {
 	// networking not charged to a process, and other work on the machine.
 	Other float64 `json:"other_cores"`
 	Idle  float64 `json:"idle_cores"`
+	// Seconds is the wall time the averages span, so that cores times
+	// Seconds is CPU time.
+	Seconds float64 `json:"seconds"`
 }
 
 // Summary is the outcome of one step.
@@ -186,8 +189,17 @@ type Report struct {
 	Base     string    `json:"base_url"`
 	Clients  int       `json:"clients"`
 	Duration string    `json:"step_duration"`
-	Steps    []Summary `json:"steps"`
-	Figures  []Figure  `json:"figures"`
+	// Postgres is the load test's own cluster: where its files are and
+	// the settings it runs with; empty for an external database.
+	Postgres *PostgresInfo `json:"postgres,omitempty"`
+	Steps    []Summary     `json:"steps"`
+	Figures  []Figure      `json:"figures"`
+}
+
+// PostgresInfo describes the cluster the load test started.
+type PostgresInfo struct {
+	Files    string   `json:"files"`
+	Settings []string `json:"settings"`
 }
 
 // step returns the summary of the named step, if it ran.
@@ -241,6 +253,28 @@ func perCore(a, b Summary) float64 {
 	}
 	return ok / coreSecs
 }
+
+// cpuPerRequest is the CPU time party spent per successful (2xx) answer
+// of steps taken together, in microseconds: its cores times the time they
+// were averaged over, summed, divided by the answers. False when no step
+// has CPU times or answers.
+func cpuPerRequest(party func(CPU) float64, steps ...Summary) (float64, bool) {
+	ok, secs := 0, 0.0
+	for _, s := range steps {
+		if s.CPU == nil {
+			continue
+		}
+		ok += s.Requests - s.Errors
+		secs += party(*s.CPU) * s.CPU.Seconds
+	}
+	if ok <= 0 || secs <= 0 {
+		return 0, false
+	}
+	return secs / float64(ok) * 1e6, true
+}
+
+func serverCPU(c CPU) float64   { return c.Server }
+func postgresCPU(c CPU) float64 { return c.Postgres }
 
 // meanOtherCores is the average CPU that work outside the test took
 // during the steps: what the machine's noise was.

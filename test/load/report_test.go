@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,5 +221,50 @@ func TestLoopbackOnly(t *testing.T) {
 		if err := loopbackOnly(tt.url); (err == nil) != tt.ok {
 			t.Errorf("loopbackOnly(%q) = %v, want ok %v", tt.url, err, tt.ok)
 		}
+	}
+}
+
+func TestCPUPerRequest(t *testing.T) {
+	// An order step: 0.6 server cores and 0.9 PostgreSQL cores for 10 s,
+	// 3000 answers of which 1000 errors: 6 s and 9 s over 2000 orders.
+	checkout := Summary{Requests: 3000, Errors: 1000, CPU: &CPU{Server: 0.6, Postgres: 0.9, Seconds: 10}}
+	// pgbench's two halves: 1.5 cores for 5 s over 3000, 2 cores for
+	// 5 s over 2000 (one failed): 17.5 s over 4999 transactions.
+	pgA := Summary{Requests: 3000, CPU: &CPU{Postgres: 1.5, Seconds: 5}}
+	pgB := Summary{Requests: 2000, Errors: 1, CPU: &CPU{Postgres: 2, Seconds: 5}}
+	tests := []struct {
+		name   string
+		party  func(CPU) float64
+		steps  []Summary
+		want   float64
+		wantOK bool
+	}{
+		{"server per order", serverCPU, []Summary{checkout}, 3000, true},
+		{"postgres per order", postgresCPU, []Summary{checkout}, 4500, true},
+		{"postgres per pgbench transaction, both halves", postgresCPU, []Summary{pgA, pgB}, 17.5e6 / 4999, true},
+		{"a step without CPU times is left out", postgresCPU, []Summary{pgA, {Requests: 9000}}, 2500, true},
+		{"no CPU times", serverCPU, []Summary{{Requests: 10}}, 0, false},
+		{"no answers", serverCPU, []Summary{{Requests: 5, Errors: 5, CPU: &CPU{Server: 1, Seconds: 1}}}, 0, false},
+		{"no CPU spent", postgresCPU, []Summary{{Requests: 5, CPU: &CPU{Server: 1, Seconds: 1}}}, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := cpuPerRequest(tt.party, tt.steps...)
+		if ok != tt.wantOK || math.Abs(got-tt.want) > 1e-6 {
+			t.Errorf("%s: cpuPerRequest = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestCPUBetweenSpansWallTime(t *testing.T) {
+	at := time.Unix(0, 0)
+	a := cpuMark{at: at, busy: 10, server: 1, postgres: 2}
+	b := cpuMark{at: at.Add(4 * time.Second), busy: 16, server: 3, postgres: 5}
+	c := cpuBetween(a, b, 0)
+	if c.Seconds != 4 || c.Server != 0.5 || c.Postgres != 0.75 {
+		t.Fatalf("cpuBetween = %+v, want 4 s, 0.5 server and 0.75 PostgreSQL cores", c)
+	}
+	// Cores times the span give back the CPU time each party spent.
+	if r := roundCPU(c); r.Server*r.Seconds != 2 || r.Postgres*r.Seconds != 3 {
+		t.Errorf("rounded %+v no longer gives 2 s and 3 s of CPU", r)
 	}
 }

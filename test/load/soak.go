@@ -58,7 +58,11 @@ func soakTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	// Background coupon loading: the set is built while the server already
 	// serves, so the soak covers a build beside live traffic too.
-	st, err := startStack(ctx, root, work, stderr, "MINIKART_SERVER_IDLE_TIMEOUT="+soakIdleTimeout.String(), "MINIKART_PROMO_LOAD=background")
+	pg, err := newPostgresSetup(o, memTotal())
+	if err != nil {
+		return err
+	}
+	st, err := startStack(ctx, root, work, stderr, pg, "MINIKART_SERVER_IDLE_TIMEOUT="+soakIdleTimeout.String(), "MINIKART_PROMO_LOAD=background")
 	if err != nil {
 		return err
 	}

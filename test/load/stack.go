@@ -38,7 +38,10 @@ type stack struct {
 	procs procs
 	// logPath is the server's log; empty when external.
 	logPath string
-	stops   []func() error
+	// pgLogPath is the log of the load test's own PostgreSQL, which
+	// stop removes; empty otherwise.
+	pgLogPath string
+	stops     []func() error
 }
 
 // stop runs the teardown steps, last started first.
@@ -52,10 +55,10 @@ func (s *stack) stop() error {
 }
 
 // startStack targets BASE_URL when it is set, and otherwise builds the
-// server, starts it on a throwaway PostgreSQL (or the one DATABASE_URL
-// names) with extraEnv added to its environment, and waits until it is
-// ready.
-func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv ...string) (*stack, error) {
+// server, starts it on a throwaway PostgreSQL set up as pg says, with
+// production's durability (or on the one DATABASE_URL names) with extraEnv
+// added to its environment, and waits until it is ready.
+func startStack(ctx context.Context, root, work string, logw io.Writer, pg postgresSetup, extraEnv ...string) (*stack, error) {
 	if base := os.Getenv("BASE_URL"); base != "" {
 		if err := loopbackOnly(base); err != nil {
 			return nil, err
@@ -84,10 +87,10 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv
 
 	st.dbURL = os.Getenv("DATABASE_URL")
 	if st.dbURL == "" {
-		fmt.Fprintln(logw, "starting a throwaway PostgreSQL")
+		fmt.Fprintf(logw, "starting a throwaway PostgreSQL (%s): %s\n", pg.where(), strings.Join(pg.settings, " "))
 		startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		cluster, err := pgtest.StartThrowaway(startCtx)
+		cluster, err := pgtest.StartDurable(startCtx, pg.onDisk, pg.settings...)
 		if err != nil {
 			return nil, fmt.Errorf("start PostgreSQL: %w (%s)", err, pgtest.InstallHint)
 		}
@@ -97,6 +100,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, extraEnv
 		}
 		st.dbURL = cluster.URL("minikart_load")
 		st.procs.postmaster = postmasterPID(cluster.Dir)
+		st.pgLogPath = filepath.Join(cluster.Dir, "server.log")
 	}
 
 	port, err := pgtest.FreePort()

@@ -91,6 +91,47 @@ func startThrowaway(ctx context.Context, settings ...string) (*Cluster, error) {
 	return c, nil
 }
 
+// StartDurable starts a throwaway cluster with production's durability
+// settings, for figures that describe a production server: fsync,
+// full_page_writes and synchronous_commit on, so a commit returns only once
+// its WAL is flushed, and settings (name=value) on top. Its files are on
+// disk (TMPDIR) when onDisk, else in /dev/shm where available, where a
+// flush costs its system calls but no storage latency. Stop removes it.
+func StartDurable(ctx context.Context, onDisk bool, settings ...string) (*Cluster, error) {
+	var dir string
+	var err error
+	if onDisk {
+		dir, err = os.MkdirTemp("", "minikart-pg-")
+	} else {
+		dir, err = throwawayDir()
+	}
+	if err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	c, err := start(ctx, dir, port, true, append(durableSettings(), settings...))
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+// durableSettings undo the throwaway defaults that trade durability for
+// speed.
+func durableSettings() []string {
+	return []string{"fsync=on", "synchronous_commit=on", "full_page_writes=on"}
+}
+
+// Setting returns a server setting's current value (SHOW name).
+func (c *Cluster) Setting(ctx context.Context, name string) (string, error) {
+	return c.Query(ctx, "postgres", "SHOW "+name)
+}
+
 // throwawayDir makes a new temporary directory, in /dev/shm when available.
 func throwawayDir() (string, error) {
 	parent := ""

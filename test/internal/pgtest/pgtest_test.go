@@ -68,3 +68,33 @@ func TestPersistentClustersOfPrivateCheckouts(t *testing.T) {
 		t.Fatal("cluster still running after Stop")
 	}
 }
+
+// TestStartDurable starts the cluster the load test measures, on disk and
+// in memory: every durability setting the throwaway clusters turn off is
+// back on, extra settings apply, and Stop removes the files.
+func TestStartDurable(t *testing.T) {
+	for _, onDisk := range []bool{true, false} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		c, err := StartDurable(ctx, onDisk, "checkpoint_timeout=20min")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := c.Dir
+		defer func() { _ = c.Stop() }()
+		if inShm := strings.HasPrefix(dir, "/dev/shm/"); inShm == onDisk {
+			t.Errorf("cluster on disk %v in %s", onDisk, dir)
+		}
+		for name, want := range map[string]string{"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "checkpoint_timeout": "20min"} {
+			if got, err := c.Setting(ctx, name); err != nil || got != want {
+				t.Errorf("on disk %v: %s = %q (%v), want %q", onDisk, name, got, err, want)
+			}
+		}
+		if err := c.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("Stop left %s behind (%v)", dir, err)
+		}
+	}
+}
