@@ -71,12 +71,17 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 	var h struct {
-		Status string            `json:"status"`
-		Checks map[string]string `json:"checks"`
+		Status string                       `json:"status"`
+		Checks map[string]string            `json:"checks"`
+		Info   map[string]map[string]string `json:"info"`
 	}
 	a.do("GET", "/health", "").json(t, &h)
 	if h.Status != "healthy" || h.Checks["database"] != "ok" || h.Checks["coupons"] != "ok" {
 		t.Errorf("health = %+v", h)
+	}
+	// /health says which gzip decoder the coupon set was built with.
+	if c := h.Info["coupons"]; c["source"] != "build" || c["decoder"] == "" || c["codes"] != "8" {
+		t.Errorf("health info = %v, want the coupon set's source, decoder and codes", h.Info)
 	}
 	a.do("GET", "/api/product/3", "")
 	a.do("GET", "/api/product/4", "")

@@ -29,7 +29,8 @@ type Config struct {
 	// new set; 0 turns the timer off (SIGHUP still checks).
 	WatchInterval time.Duration `mapstructure:"watch_interval"`
 	// BuildWorkers bounds the CPU of a build while the server serves: the
-	// files decoded at once and the join's goroutines.
+	// goroutines decoding and parsing at once (the files take turns) and the
+	// join's goroutines.
 	BuildWorkers int `mapstructure:"build_workers"`
 	// MemoryBudgetBytes bounds a build while the server serves: the join
 	// works in rounds of at most this much, and a set that would need more

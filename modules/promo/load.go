@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -239,6 +241,13 @@ func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger, worker
 	s.live, s.failed = st.Fingerprint, ""
 	s.problem.Store(nil)
 	s.metrics.observeLoad(set, st, s.generation)
+	decoder := decoderOf(st, c.Decoder)
+	s.about.Store(&map[string]string{
+		"source":     sourceOf(st),
+		"decoder":    decoder,
+		"codes":      strconv.Itoa(set.Len()),
+		"generation": strconv.FormatInt(s.generation, 10),
+	})
 	if st.IndexRebuilt {
 		log.Warn().Str("index", c.IndexPath).Str("reason", st.IndexReason).Msg("coupon index not usable for these files; rebuilt it")
 	}
@@ -249,8 +258,32 @@ func (s *Service) load(ctx context.Context, c Config, log zerolog.Logger, worker
 	log.Info().Int64("generation", s.generation).Int("codes", set.Len()).Int("previous_codes", previous).
 		Bool("from_index", st.FromIndex).Bool("waited_for_other_build", st.WaitedForBuild).
 		Bool("index_rebuilt", st.IndexRebuilt).Int64("lines", st.Lines).Dur("duration", st.Duration).
-		Str("decoder", st.Decoder).Msg("coupon set swapped in")
+		Str("decoder", decoder).Msg("coupon set swapped in")
 	return nil
+}
+
+// decoderOf names the gzip decoder of a load: the one the build ran, or, for
+// a set read from the index, the one a rebuild in this binary would run.
+func decoderOf(st couponset.Stats, configured string) string {
+	if st.Decoder != "" {
+		return st.Decoder
+	}
+	d, err := couponset.ResolveDecoder(configured)
+	if err != nil {
+		return "none"
+	}
+	return d
+}
+
+// sourceOf says where a loaded set came from.
+func sourceOf(st couponset.Stats) string {
+	switch {
+	case st.WaitedForBuild:
+		return "index written by another build"
+	case st.FromIndex:
+		return "index"
+	}
+	return "build"
 }
 
 func newCheck(s *Service) health.Check {
@@ -264,6 +297,12 @@ func newCheck(s *Service) health.Check {
 				return health.Result{Status: health.Degraded, Error: *p}
 			}
 			return health.Result{Status: health.OK}
+		},
+		Info: func() map[string]string {
+			if m := s.about.Load(); m != nil {
+				return maps.Clone(*m)
+			}
+			return nil
 		},
 	}
 }

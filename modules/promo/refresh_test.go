@@ -287,3 +287,31 @@ func TestRefreshBuildsAgainWhenTheFilesChangeDuringTheBuild(t *testing.T) {
 		t.Error("a build that raced the deploy counted as a failure")
 	}
 }
+
+func TestHealthInfoNamesTheSourceAndTheDecoder(t *testing.T) {
+	d := newCouponDir(t)
+	d.put("HAPPYHRS")
+	c := d.config()
+	ctx := context.Background()
+	info := func(s *Service) map[string]string { return newCheck(s).Info() }
+
+	built, _ := newTestService(t)
+	if got := info(built); got != nil {
+		t.Errorf("info before any load = %v, want none", got)
+	}
+	if err := built.load(ctx, c, zerolog.Nop(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := info(built); got["source"] != "build" || got["decoder"] != couponset.DecoderStd || got["codes"] != "1" || got["generation"] != "1" {
+		t.Errorf("info after a build = %v, want source build, decoder %s, 1 code, generation 1", got, couponset.DecoderStd)
+	}
+
+	// A second server finds the index the first one wrote.
+	indexed, _ := newTestService(t)
+	if err := indexed.load(ctx, c, zerolog.Nop(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := info(indexed); got["source"] != "index" || got["decoder"] != couponset.DecoderStd {
+		t.Errorf("info after an index load = %v, want source index and the decoder a rebuild runs (%s)", got, couponset.DecoderStd)
+	}
+}

@@ -67,6 +67,9 @@ type Service struct {
 	// problem says why the files on disk are not the ones served (a failed
 	// refresh); nil when they are. The health check reads it.
 	problem atomic.Pointer[string]
+	// about describes the served set for /health: where it came from and
+	// which gzip decoder builds it.
+	about atomic.Pointer[map[string]string]
 }
 
 // NewService takes the rules Config.Validate compiled; the coupon set is

@@ -1,6 +1,6 @@
 // Package health serves liveness, readiness and health: GET /livez answers
 // while the process runs, GET /readyz and GET /health run every registered
-// check. Modules contribute checks through the "health_checks" value group.
+// check, and /health adds what each check's Info says. Modules contribute checks through the "health_checks" value group.
 package health
 
 import (
@@ -53,6 +53,10 @@ func (r Result) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) 
 type Check struct {
 	Name  string
 	Probe func(ctx context.Context) Result
+	// Info, if set, describes what the dependency serves for /health (how
+	// it was obtained, which implementation runs). It must be cheap, safe
+	// for concurrent use and free of secrets and server paths.
+	Info func() map[string]string
 }
 
 // AsCheck annotates a constructor so its Check joins the health_checks group.
@@ -95,8 +99,9 @@ func (h *Handler) Register(r gin.IRouter) {
 }
 
 type report struct {
-	Status string            `json:"status"`
-	Checks map[string]Result `json:"checks"`
+	Status string                       `json:"status"`
+	Checks map[string]Result            `json:"checks"`
+	Info   map[string]map[string]string `json:"info,omitempty"`
 }
 
 // Run probes every check concurrently and gives the verdict over them.
@@ -130,7 +135,19 @@ func (h *Handler) Run(ctx context.Context) (map[string]Result, State) {
 
 func (h *Handler) health(c *gin.Context) {
 	results, state := h.Run(c.Request.Context())
-	c.JSON(statusCode(state), report{Status: string(state), Checks: results})
+	rep := report{Status: string(state), Checks: results}
+	for _, ch := range h.checks {
+		if ch.Info == nil {
+			continue
+		}
+		if info := ch.Info(); len(info) > 0 {
+			if rep.Info == nil {
+				rep.Info = make(map[string]map[string]string)
+			}
+			rep.Info[ch.Name] = info
+		}
+	}
+	c.JSON(statusCode(state), rep)
 }
 
 func (h *Handler) readyz(c *gin.Context) {

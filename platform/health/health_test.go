@@ -102,3 +102,31 @@ func TestRoutes(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthShowsInfoAndReadyzDoesNot(t *testing.T) {
+	withInfo := check("coupons", ok)
+	withInfo.Info = func() map[string]string { return map[string]string{"decoder": "isal", "source": "index"} }
+	e := gin.New()
+	health.NewHandler(health.Params{Checks: []health.Check{withInfo, check("database", ok)}}).Register(e)
+	get := func(path string) map[string]map[string]string {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		var body struct {
+			Checks map[string]string            `json:"checks"`
+			Info   map[string]map[string]string `json:"info"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if body.Checks["coupons"] != "ok" {
+			t.Errorf("%s: checks = %v, want coupons ok", path, body.Checks)
+		}
+		return body.Info
+	}
+	if info := get("/health"); info["coupons"]["decoder"] != "isal" || info["coupons"]["source"] != "index" || len(info) != 1 {
+		t.Errorf("/health info = %v, want only coupons with decoder isal, source index", info)
+	}
+	if info := get("/readyz"); info != nil {
+		t.Errorf("/readyz info = %v, want none", info)
+	}
+}

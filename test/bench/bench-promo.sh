@@ -2,12 +2,13 @@
 # Benchmarks the promo coupon engine on generated data and prints one
 # "name: value" line per figure:
 #   decode floor (igzip -dc of the three files in parallel to /dev/null),
-#   cold build (wall time and peak RSS), warm start from the index, lookup
-#   cost, and whether the built set equals expected-valid.txt.
+#   cold build of the shipped binary and of the ISA-L and no-cgo builds
+#   (wall time, CPU and peak RSS), warm start from the index, lookup cost,
+#   and whether the built set equals expected-valid.txt.
 #
 # Environment: SCALE (default 0.1), PROFILE (real|dense, default real),
 # RUNS (timed repetitions, best is reported, default 3), SEED (default 1),
-# ISAL=0 skips the cgo ISA-L decoder (then igzip runs as a child process),
+# ISAL=0 skips the explicit cgo ISA-L build,
 # GOBENCH=1 also runs the Go benchmarks of the package.
 # Data goes to data/generated/<profile>-<scale>/ and is reused when present.
 set -euo pipefail
@@ -22,7 +23,7 @@ cd "$ROOT"
 DATA="data/generated/${PROFILE}-${SCALE}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-BIN="$WORK/coupons"
+
 
 need_apt() { # command package
 	command -v "$1" >/dev/null 2>&1 && return 0
@@ -37,18 +38,34 @@ if [ ! -x /usr/bin/time ]; then
 	need_apt /usr/bin/time time || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
 fi
 
-# The in-process ISA-L decoder (cgo, build tag isal) saves igzip's pipe;
-# without its headers the engine runs igzip as a child process instead.
-TAGS=""
-if [ "${ISAL:-1}" = 1 ]; then
-	if [ ! -f /usr/include/isa-l/igzip_lib.h ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		apt-get install -y libisal-dev >/dev/null 2>&1 || true
-	fi
-	if [ -f /usr/include/isa-l/igzip_lib.h ] && command -v cc >/dev/null 2>&1; then
-		TAGS="-tags=isal"
-	fi
+# Three builds of the coupon engine are timed against the same floor:
+#   shipped  the server binary as `make build` (and so the Dockerfile) makes
+#            it, run as `minikart coupons build`: build_vs_decode_floor;
+#   isal     the cgo ISA-L decoder (build tag isal) explicitly:
+#            build_vs_decode_floor_isal (the same binary as shipped where
+#            libisal-dev is installed, which the Dockerfile does);
+#   nocgo    a build without ISA-L, what ships where its headers are
+#            missing (igzip as a child process when installed, else pure Go):
+#            build_vs_decode_floor_nocgo.
+if [ "${ISAL:-1}" = 1 ] && [ ! -f /usr/include/isa-l/igzip_lib.h ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	apt-get install -y libisal-dev >/dev/null 2>&1 || true
 fi
-go build $TAGS -o "$BIN" ./modules/promo/internal/couponcli/cmd/coupons
+TAGS=""
+make -s build BIN="$WORK/minikart" >&2
+cat >"$WORK/shipped" <<SH
+#!/bin/sh
+exec "$WORK/minikart" coupons "\$@"
+SH
+chmod +x "$WORK/shipped"
+VARIANTS="shipped"
+if [ "${ISAL:-1}" = 1 ] && [ -f /usr/include/isa-l/igzip_lib.h ] && command -v cc >/dev/null 2>&1; then
+	go build -tags=isal -o "$WORK/isal" ./modules/promo/internal/couponcli/cmd/coupons
+	VARIANTS="$VARIANTS isal"
+	TAGS="-tags=isal"
+fi
+CGO_ENABLED=0 go build -o "$WORK/nocgo" ./modules/promo/internal/couponcli/cmd/coupons
+VARIANTS="$VARIANTS nocgo"
+BIN="$WORK/nocgo"
 
 FILES="$DATA/couponbase1.gz,$DATA/couponbase2.gz,$DATA/couponbase3.gz"
 if [ -f "$DATA/expected-valid.txt" ] && [ -f "$DATA/couponbase1.gz" ] && [ -f "$DATA/couponbase2.gz" ] && [ -f "$DATA/couponbase3.gz" ]; then
@@ -62,11 +79,12 @@ IDX="$DATA/coupons.idx"
 cat "$DATA"/couponbase*.gz >/dev/null
 
 now() { date +%s.%N; }
+minimum() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b) ? a : b }'; }
 best_floor=""
-best_build=""
 best_floor_cpu=""
-best_build_cpu=""
-peak_kb=0
+declare -A best_build best_build_cpu decoder peak_kb
+# Each run times the floor, then every variant, so that all of them see the
+# same machine.
 for _ in $(seq "$RUNS"); do
 	t0=$(now)
 	/usr/bin/time -f "%U %S" -o "$WORK/floorcpu" bash -c '
@@ -77,39 +95,55 @@ for _ in $(seq "$RUNS"); do
 	t1=$(now)
 	floor=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	floor_cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/floorcpu")
-
-	rm -f "$IDX"
-	t0=$(now)
-	/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$BIN" build --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" || {
-		cat "$WORK/build.err" >&2
-		exit 1
-	}
-	t1=$(now)
-	build=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	kb=$(tail -1 "$WORK/rss" | awk '{ print $1 }')
-	build_cpu=$(tail -1 "$WORK/rss" | awk '{ printf "%.3f", $2 + $3 }')
-	[ "$kb" -gt "$peak_kb" ] && peak_kb=$kb
-	echo "run: decode_floor_s $floor (cpu $floor_cpu) build_s $build (cpu $build_cpu) rss_kb $kb" >&2
-	best_floor=$(awk -v a="$floor" -v b="${best_floor:-1e9}" 'BEGIN { print (a < b) ? a : b }')
-	best_build=$(awk -v a="$build" -v b="${best_build:-1e9}" 'BEGIN { print (a < b) ? a : b }')
-	best_floor_cpu=$(awk -v a="$floor_cpu" -v b="${best_floor_cpu:-1e9}" 'BEGIN { print (a < b) ? a : b }')
-	best_build_cpu=$(awk -v a="$build_cpu" -v b="${best_build_cpu:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+	best_floor=$(minimum "$floor" "$best_floor")
+	best_floor_cpu=$(minimum "$floor_cpu" "$best_floor_cpu")
+	line="run: decode_floor_s $floor (cpu $floor_cpu)"
+	for v in $VARIANTS; do
+		rm -f "$IDX"
+		t0=$(now)
+		/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$WORK/$v" build --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" || {
+			cat "$WORK/build.err" >&2
+			exit 1
+		}
+		t1=$(now)
+		build=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+		kb=$(tail -1 "$WORK/rss" | awk '{ print $1 }')
+		build_cpu=$(tail -1 "$WORK/rss" | awk '{ printf "%.3f", $2 + $3 }')
+		[ "$kb" -gt "${peak_kb[$v]:-0}" ] && peak_kb[$v]=$kb
+		best_build[$v]=$(minimum "$build" "${best_build[$v]:-}")
+		best_build_cpu[$v]=$(minimum "$build_cpu" "${best_build_cpu[$v]:-}")
+		decoder[$v]=$(sed -n 's/.* with \([a-z]*\) in .*/\1/p' "$WORK/build.out")
+		lines=$(sed -n 's/.*(\([0-9]*\) lines.*/\1/p' "$WORK/build.out")
+		line="$line $v ${build}s (cpu $build_cpu, ${decoder[$v]}, rss_kb $kb)"
+	done
+	echo "$line" >&2
 done
 
 echo "profile: $PROFILE"
 echo "scale: $SCALE"
 echo "runs: $RUNS (best reported)"
-sed -n 's/.*(\([0-9]*\) lines.*with \([a-z]*\) in.*/lines: \1\ndecoder: \2/p' "$WORK/build.out"
+echo "lines: $lines"
 printf 'decode_floor_s: %.2f\n' "$best_floor"
-printf 'build_s: %.2f\n' "$best_build"
-awk -v a="$best_build" -v b="$best_floor" 'BEGIN { printf "build_vs_decode_floor: %.2f\n", a / b }'
 # CPU seconds (user+sys, children included) barely depend on other load on
 # the machine, so their ratio is the steadier figure on a shared host.
 printf 'decode_floor_cpu_s: %.2f\n' "$best_floor_cpu"
-printf 'build_cpu_s: %.2f\n' "$best_build_cpu"
-awk -v a="$best_build_cpu" -v b="$best_floor_cpu" 'BEGIN { printf "build_vs_decode_floor_cpu: %.2f\n", a / b }'
-echo "peak_rss_mb: $((peak_kb / 1024))"
-"$BIN" measure --files "$FILES" --index "$IDX" --expected "$DATA/expected-valid.txt"
+for v in $VARIANTS; do
+	suffix="_$v"
+	[ "$v" = shipped ] && suffix=""
+	echo "decoder$suffix: ${decoder[$v]}"
+	printf 'build_s%s: %.2f\n' "$suffix" "${best_build[$v]}"
+	awk -v a="${best_build[$v]}" -v b="$best_floor" -v s="$suffix" 'BEGIN { printf "build_vs_decode_floor%s: %.2f\n", s, a / b }'
+	printf 'build_cpu_s%s: %.2f\n' "$suffix" "${best_build_cpu[$v]}"
+	awk -v a="${best_build_cpu[$v]}" -v b="$best_floor_cpu" -v s="$suffix" 'BEGIN { printf "build_vs_decode_floor_cpu%s: %.2f\n", s, a / b }'
+	echo "peak_rss_mb$suffix: $((${peak_kb[$v]} / 1024))"
+done
+# The server binary holds the whole application: its resident size doing
+# nothing is the anchor for peak_rss_mb.
+/usr/bin/time -f "%M" -o "$WORK/idle" "$WORK/shipped" help >/dev/null 2>&1 || true
+echo "idle_rss_mb: $(($(tail -1 "$WORK/idle") / 1024))"
+MEASURE="$WORK/nocgo"
+[ -x "$WORK/isal" ] && MEASURE="$WORK/isal"
+"$MEASURE" measure --files "$FILES" --index "$IDX" --expected "$DATA/expected-valid.txt"
 
 if [ "${GOBENCH:-0}" = 1 ]; then
 	go test $TAGS -run '^$' -bench . -benchmem ./modules/promo/internal/couponset/

@@ -239,7 +239,7 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	fs := newFlagSet("build", stderr)
 	fileSet := fileFlags(fs, d)
 	decoder := fs.String("decoder", cmp.Or(d.Decoder, couponset.DecoderAuto), "gzip decoder: auto, isal, igzip, klauspost or gzip")
-	workers := fs.Int("workers", 0, "files decoded at once and join goroutines (0 = every processor)")
+	workers := fs.Int("workers", 0, "goroutines decoding at once (the files take turns) and join goroutines (0 = every processor)")
 	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
 	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
 	force := fs.Bool("force", false, "replace an index that belongs to other files")

@@ -67,8 +67,10 @@ const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 var packWidth = [numLens]int{6, 6, 7}
 
 // pack returns the base-36 value of b and whether every byte was A-Z, a-z or
-// 0-9. Pairs are combined first to shorten the multiply dependency chain.
-func pack(b []byte) (uint64, bool) {
+// 0-9. Pairs are combined first to halve the multiply dependency chain. It
+// takes a string (a client's input) or the bytes of a line alike, without a
+// copy.
+func pack[T ~string | ~[]byte](b T) (uint64, bool) {
 	var v uint64
 	var bad byte
 	i := 0
@@ -79,18 +81,6 @@ func pack(b []byte) (uint64, bool) {
 	}
 	if i < len(b) {
 		d := digit[b[i]]
-		bad |= d
-		v = v*36 + uint64(d)
-	}
-	return v, bad&badDigit == 0
-}
-
-// packString is pack for a string; the compiler does not copy s.
-func packString(s string) (uint64, bool) {
-	var v uint64
-	var bad byte
-	for i := 0; i < len(s); i++ {
-		d := digit[s[i]]
 		bad |= d
 		v = v*36 + uint64(d)
 	}
@@ -132,7 +122,7 @@ func normalize(s string, buf *[maxNormBytes]byte) (kind normKind, v uint64, n in
 		return kindSkip, 0, 0
 	}
 	if len(s) >= MinLen && len(s) <= MaxLen {
-		if v, ok := packString(s); ok {
+		if v, ok := pack(s); ok {
 			return kindPacked, v, len(s)
 		}
 	}

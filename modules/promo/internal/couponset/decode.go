@@ -49,6 +49,10 @@ var igzipPath = sync.OnceValue(func() string {
 // tests clear it to reach the other paths.
 var useISAL = isalAvailable
 
+// ResolveDecoder names the decoder a build given this Options.Decoder value
+// runs in this binary, or says why there is none.
+func ResolveDecoder(name string) (string, error) { return resolveDecoder(name) }
+
 // resolveDecoder maps an Options.Decoder value to a concrete decoder.
 func resolveDecoder(name string) (string, error) {
 	switch name {

@@ -95,7 +95,7 @@ func FuzzLookup(f *testing.F) {
 		var keys []uint64
 		var other []string
 		for _, s := range c {
-			if v, ok := packString(s); ok && len(s) >= MinLen && len(s) <= MaxLen {
+			if v, ok := pack(s); ok && len(s) >= MinLen && len(s) <= MaxLen {
 				keys = append(keys, tagKey(v, len(s)))
 			} else {
 				other = append(other, s)
@@ -133,7 +133,7 @@ func FuzzLookup(f *testing.F) {
 
 func TestPackRoundTrip(t *testing.T) {
 	for _, s := range []string{"00000000", "ZZZZZZZZZZ", "OVER9000", "OVER900000", "0OVER9000", "A0000000"} {
-		v, ok := packString(s)
+		v, ok := pack(s)
 		if !ok {
 			t.Fatalf("pack(%q) failed", s)
 		}
@@ -141,11 +141,11 @@ func TestPackRoundTrip(t *testing.T) {
 			t.Errorf("unpack(pack(%q)) = %q", s, got)
 		}
 		if v2, _ := pack([]byte(s)); v2 != v {
-			t.Errorf("pack and packString disagree on %q", s)
+			t.Errorf("pack of a string and of its bytes disagree on %q", s)
 		}
 	}
-	a, _ := packString("OVER9000")
-	b, _ := packString("00OVER9000")
+	a, _ := pack("OVER9000")
+	b, _ := pack("00OVER9000")
 	if a != b {
 		t.Fatal("test premise: leading zeros give the same packed value")
 	}

@@ -113,7 +113,7 @@ func (s *Set) hasKey(k uint64) bool {
 func (s *Set) Lookup(raw string) Verdict {
 	t := trimSpace(raw)
 	if len(t) >= MinLen && len(t) <= MaxLen {
-		if v, ok := packString(t); ok {
+		if v, ok := pack(t); ok {
 			return s.verdict(s.hasKey(tagKey(v, len(t))))
 		}
 	}

@@ -2,41 +2,27 @@
 
 #include "textflag.h"
 
-// Broadcast constants and the per-length shuffles of parseFast.
-DATA nl<>+0(SB)/8, $0x0a0a0a0a0a0a0a0a
-DATA nl<>+8(SB)/8, $0x0a0a0a0a0a0a0a0a
-GLOBL nl<>(SB), RODATA|NOPTR, $16
-DATA caseBit<>+0(SB)/8, $0x2020202020202020
-DATA caseBit<>+8(SB)/8, $0x2020202020202020
-GLOBL caseBit<>(SB), RODATA|NOPTR, $16
+// BROADCAST declares a 16-byte constant of two equal 8-byte halves.
+#define BROADCAST(name, v) \
+	DATA name<>+0(SB)/8, v; \
+	DATA name<>+8(SB)/8, v; \
+	GLOBL name<>(SB), RODATA|NOPTR, $16
+
+// Broadcast constants and the per-length shuffles of Parse.
+BROADCAST(nl, $0x0a0a0a0a0a0a0a0a)
+BROADCAST(caseBit, $0x2020202020202020)
 // x + (0x80-'0') as signed is below -118 (0x8a) exactly for '0'-'9'.
-DATA digitBias<>+0(SB)/8, $0x5050505050505050
-DATA digitBias<>+8(SB)/8, $0x5050505050505050
-GLOBL digitBias<>(SB), RODATA|NOPTR, $16
-DATA digitLimit<>+0(SB)/8, $0x8a8a8a8a8a8a8a8a
-DATA digitLimit<>+8(SB)/8, $0x8a8a8a8a8a8a8a8a
-GLOBL digitLimit<>(SB), RODATA|NOPTR, $16
+BROADCAST(digitBias, $0x5050505050505050)
+BROADCAST(digitLimit, $0x8a8a8a8a8a8a8a8a)
 // (x|0x20) + (0x80-'a') as signed is below -102 (0x9a) exactly for 'a'-'z'.
-DATA letterBias<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
-DATA letterBias<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
-GLOBL letterBias<>(SB), RODATA|NOPTR, $16
-DATA letterLimit<>+0(SB)/8, $0x9a9a9a9a9a9a9a9a
-DATA letterLimit<>+8(SB)/8, $0x9a9a9a9a9a9a9a9a
-GLOBL letterLimit<>(SB), RODATA|NOPTR, $16
-DATA zero<>+0(SB)/8, $0x3030303030303030
-DATA zero<>+8(SB)/8, $0x3030303030303030
-GLOBL zero<>(SB), RODATA|NOPTR, $16
+BROADCAST(letterBias, $0x1f1f1f1f1f1f1f1f)
+BROADCAST(letterLimit, $0x9a9a9a9a9a9a9a9a)
+BROADCAST(zero, $0x3030303030303030)
 // 'a' - '0' - 10: what a letter's digit loses beyond '0'.
-DATA letterGap<>+0(SB)/8, $0x2727272727272727
-DATA letterGap<>+8(SB)/8, $0x2727272727272727
-GLOBL letterGap<>(SB), RODATA|NOPTR, $16
+BROADCAST(letterGap, $0x2727272727272727)
 // Byte pairs d0*36 + d1, then word pairs w0*1296 + w1.
-DATA mul36<>+0(SB)/8, $0x0124012401240124
-DATA mul36<>+8(SB)/8, $0x0124012401240124
-GLOBL mul36<>(SB), RODATA|NOPTR, $16
-DATA mul1296<>+0(SB)/8, $0x0001051000010510
-DATA mul1296<>+8(SB)/8, $0x0001051000010510
-GLOBL mul1296<>(SB), RODATA|NOPTR, $16
+BROADCAST(mul36, $0x0124012401240124)
+BROADCAST(mul1296, $0x0001051000010510)
 // For a code of 8, 9 or 10 characters, bytes 4-15 receive its digits
 // right-aligned (0x80 bytes become zero digits), so that dwords 1-3 are
 // base-36 groups of four characters.
@@ -148,22 +134,19 @@ lf:
 	JLE  loop
 
 end:
+	MOVQ $0, AX // StopEnd
+
+exit:
 	MOVQ DI, newPos+32(FP)
 	MOVQ R10, lines+40(FP)
-	MOVQ $0, stop+48(FP)
+	MOVQ AX, stop+48(FP)
 	VZEROUPPER
 	RET
 
 slow:
-	MOVQ DI, newPos+32(FP)
-	MOVQ R10, lines+40(FP)
-	MOVQ $1, stop+48(FP)
-	VZEROUPPER
-	RET
+	MOVQ $1, AX // StopSlow
+	JMP  exit
 
 full:
-	MOVQ DI, newPos+32(FP)
-	MOVQ R10, lines+40(FP)
-	MOVQ $2, stop+48(FP)
-	VZEROUPPER
-	RET
+	MOVQ $2, AX // StopFull
+	JMP  exit
