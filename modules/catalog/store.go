@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jmoiron/sqlx"
 
 	"minikart/platform/db"
@@ -38,16 +39,19 @@ const productColumns = `id, name, category, price_cents, COALESCE(image_slug, ''
 
 // store reads the catalogue's listing (List, Get) through read, which may be
 // a standby a moment behind, and the products an order is priced with
-// (ByIDs) through db, the primary, so a price is never older than the write
-// it feeds.
+// (ByIDs) through pool, the primary's pgx pool, so a price is never older
+// than the write it feeds; that lookup, one per order, skips database/sql.
 type store struct {
 	db   *sqlx.DB
+	pool *pgxpool.Pool
 	read db.ReadDB
 }
 
 var _ productStore = (*store)(nil)
 
-func newStore(primary *sqlx.DB, read db.ReadDB) *store { return &store{db: primary, read: read} }
+func newStore(primary *sqlx.DB, pool *pgxpool.Pool, read db.ReadDB) *store {
+	return &store{db: primary, pool: pool, read: read}
+}
 
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
@@ -106,8 +110,25 @@ func (st *store) ByIDs(ctx context.Context, ids []int64) ([]productRow, error) {
 		SELECT ` + productColumns + `
 		FROM products
 		WHERE id = ANY($1) AND removed_at IS NULL`
-	rows := []productRow{}
-	if err := st.db.SelectContext(ctx, &rows, q, ids); err != nil {
+	var rows []productRow
+	err := db.Retry(ctx, func() error {
+		res, err := st.pool.Query(ctx, q, ids)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		rows = make([]productRow, 0, len(ids))
+		for res.Next() {
+			var r productRow
+			if err := res.Scan(&r.ID, &r.Name, &r.Category, &r.PriceCents, &r.ImageSlug,
+				&r.Thumbnail, &r.Mobile, &r.Tablet, &r.Desktop); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return res.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("products by ids: %w", err)
 	}
 	return rows, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"minikart/platform/apperr"
 )
@@ -51,8 +52,8 @@ func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	var p problems
 
 	if raw, ok := top["couponCode"]; ok && !isNull(raw) {
-		var code string
-		if err := json.Unmarshal(raw, &code); err != nil {
+		code, err := decodeString(raw)
+		if err != nil {
 			p.add(ErrInvalidField, "couponCode", "must be a string", string(raw))
 		}
 		req.CouponCode = strings.TrimSpace(code)
@@ -81,47 +82,75 @@ func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	}
 	req.Items = make([]Item, len(items))
 	for i, rawItem := range items {
-		field := fmt.Sprintf("items[%d]", i)
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(rawItem, &obj); err != nil || obj == nil {
-			p.add(ErrInvalidField, field, "must be an object", string(rawItem))
+			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
 			continue
 		}
-		req.Items[i].ProductID = decodeProductID(obj["productId"], field+".productId", &p)
-		req.Items[i].Quantity = decodeQuantity(obj["quantity"], field+".quantity", lim.maxQuantity, &p)
+		req.Items[i].ProductID = decodeProductID(obj["productId"], i, &p)
+		req.Items[i].Quantity = decodeQuantity(obj["quantity"], i, lim.maxQuantity, &p)
 	}
 	return req, p.err()
 }
 
-func decodeProductID(raw json.RawMessage, field string, p *problems) string {
+// itemField names a field of item i in an error detail; it is built only
+// for a detail, not for every item that is fine.
+func itemField(i int, name string) string {
+	return "items[" + strconv.Itoa(i) + "]" + name
+}
+
+func decodeProductID(raw json.RawMessage, i int, p *problems) string {
 	if raw == nil || isNull(raw) {
-		p.add(ErrMissingField, field, "is required", "")
+		p.add(ErrMissingField, itemField(i, ".productId"), "is required", "")
 		return ""
 	}
-	var id string
-	if err := json.Unmarshal(raw, &id); err != nil {
-		p.add(ErrInvalidField, field, "must be a string", string(raw))
+	id, err := decodeString(raw)
+	if err != nil {
+		p.add(ErrInvalidField, itemField(i, ".productId"), "must be a string", string(raw))
 		return ""
 	}
 	if id = strings.TrimSpace(id); id == "" {
-		p.add(ErrMissingField, field, "must not be empty", "")
+		p.add(ErrMissingField, itemField(i, ".productId"), "must not be empty", "")
 	}
 	return id
 }
 
-func decodeQuantity(raw json.RawMessage, field string, max int, p *problems) int {
+func decodeQuantity(raw json.RawMessage, i int, max int, p *problems) int {
 	if raw == nil || isNull(raw) {
-		p.add(ErrMissingField, field, "is required", "")
+		p.add(ErrMissingField, itemField(i, ".quantity"), "is required", "")
 		return 0
 	}
 	// Only a plain integer literal counts: 2.0, 2e0 and "2" are rejected
 	// rather than guessed at.
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil || n < 1 || n > int64(max) {
-		p.add(ErrInvalidQuantity, field, fmt.Sprintf("must be a whole number from 1 to %d", max), string(raw))
+		p.add(ErrInvalidQuantity, itemField(i, ".quantity"), fmt.Sprintf("must be a whole number from 1 to %d", max), string(raw))
 		return 0
 	}
 	return int(n)
+}
+
+// decodeString decodes a JSON string value as json.Unmarshal does. A
+// string with nothing to unescape or replace (no backslash, no control
+// character, valid UTF-8: every string a shop sends) is its bytes between
+// the quotes, taken as they are; any other goes through json.Unmarshal.
+func decodeString(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		inner := raw[1 : len(raw)-1]
+		plain := true
+		for _, c := range inner {
+			if c == '\\' || c == '"' || c < 0x20 || c >= utf8.RuneSelf {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(inner), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }

@@ -1,6 +1,7 @@
 package ordering
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -144,4 +145,29 @@ func TestDecodeOrderListsEveryFailingField(t *testing.T) {
 			t.Errorf("details = %+v", ae.Details)
 		}
 	})
+}
+
+// BenchmarkDecodeOrder decodes the load test's order body.
+func BenchmarkDecodeOrder(b *testing.B) {
+	body := []byte(`{"couponCode":"HAPPYHRS","items":[{"productId":"3","quantity":2},{"productId":"7","quantity":1}]}`)
+	lim := limits{maxItems: 100, maxQuantity: 100}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeOrder(body, lim); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestDecodeStringIsJSONUnmarshal(t *testing.T) {
+	raws := []string{`""`, `"7"`, `" 7 "`, `"HAPPYHRS"`, `"a\"b"`, `"a\\b"`, `"\u0037"`, `"é"`, `"\u00e9"`,
+		"\"\xff\"", `"tab	in"`, `7`, `true`, `{"a":1}`, `["7"]`, `"`, `"7`, `'7'`}
+	for _, raw := range raws {
+		got, gotErr := decodeString(json.RawMessage(raw))
+		var want string
+		wantErr := json.Unmarshal([]byte(raw), &want)
+		if got != want || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("decodeString(%s) = %q, %v; json.Unmarshal: %q, %v", raw, got, gotErr, want, wantErr)
+		}
+	}
 }

@@ -3,8 +3,6 @@ package ordering
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -68,10 +66,7 @@ func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem 
 		return Placed{}, err
 	}
 	o.stored.KeyID = keyID
-	body, err := json.Marshal(o.view)
-	if err != nil {
-		return Placed{}, fmt.Errorf("encode order: %w", err)
-	}
+	body, _ := o.view.MarshalJSON() // encoding an Order cannot fail
 	var rec *idempotencyRecord
 	if idem.Key != "" {
 		rec = &idempotencyRecord{
@@ -105,13 +100,22 @@ func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem 
 // id ("04" is product 4) or of the code (promo's canonical Quote.Code).
 // Items stay in their order: an order is a list (its response lists the
 // items as sent), so the same items in another order are another request.
+// The hashed text is fixed (keys stored by earlier releases must still
+// match): "coupon=<code>\n", then "item=\"<id>\",<quantity>\n" per item.
 func requestHash(o storedOrder) []byte {
-	h := sha256.New()
-	fmt.Fprintf(h, "coupon=%s\n", o.CouponCode)
+	b := make([]byte, 0, 16+len(o.CouponCode)+32*len(o.Lines))
+	b = append(b, "coupon="...)
+	b = append(b, o.CouponCode...)
+	b = append(b, '\n')
 	for _, l := range o.Lines {
-		fmt.Fprintf(h, "item=%q,%d\n", strconv.FormatInt(l.ProductID, 10), l.Quantity)
+		b = append(b, `item="`...)
+		b = strconv.AppendInt(b, l.ProductID, 10)
+		b = append(b, `",`...)
+		b = strconv.AppendInt(b, int64(l.Quantity), 10)
+		b = append(b, '\n')
 	}
-	return h.Sum(nil)
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // PurgeExpiredKeys deletes idempotency keys past their time to live.

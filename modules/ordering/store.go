@@ -9,16 +9,32 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jmoiron/sqlx"
 
+	"minikart/platform/db"
 	"minikart/platform/money"
 )
 
-type store struct{ db *sqlx.DB }
+// store writes orders through pool, pgx itself, when an order is one
+// statement (every order but one with a limited coupon): the statement is
+// prepared once per connection and its row scanned without database/sql's
+// connection, argument and row wrappers, which cost more CPU than pgx's own
+// work. Transactions and reads go through db, whose sqlx.ExtContext the
+// promo module's redemption takes part in.
+type store struct {
+	db   *sqlx.DB
+	pool *pgxpool.Pool
+}
 
 var _ orderStore = (*store)(nil)
 
-func newStore(db *sqlx.DB) *store { return &store{db: db} }
+func newStore(db *sqlx.DB, pool *pgxpool.Pool) *store { return &store{db: db, pool: pool} }
+
+// rowQuerier runs a statement that answers one row: the pool or a
+// transaction.
+type rowQuerier func(ctx context.Context, q string, args ...any) interface{ Scan(...any) error }
 
 // qCreate writes an order, its items and, when a key is given, claims the
 // Idempotency-Key, all in one statement, so it is atomic without a
@@ -66,20 +82,25 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 		positions[i], products[i], quantities[i], prices[i] = int32(i), l.ProductID, int32(l.Quantity), int64(l.UnitPrice)
 		names[i], categories[i] = l.Name, l.Category
 	}
-	args := []any{o.ID, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
+	// The id as pgtype.UUID is encoded as its 16 bytes; a uuid.UUID would
+	// take the driver.Valuer path, through its string form.
+	args := []any{pgtype.UUID{Bytes: o.ID, Valid: true}, o.CouponCode, int64(o.Subtotal), int64(o.Discount), int64(o.Total),
 		positions, products, quantities, prices, nil, nil, nil, nil, nil, names, categories, o.KeyID}
 	if idem != nil {
 		args[9], args[10], args[11], args[12], args[13] = idem.scope, idem.key, idem.requestHash, idem.response, idem.ttl.Seconds()
 	}
 	if inTx == nil {
-		return st.create(ctx, st.db, o.ID, idem, args)
+		return st.create(ctx, st.poolRow, o.ID, idem, args)
 	}
 	tx, err := st.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin order %s: %w", o.ID, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if replay, err := st.create(ctx, tx, o.ID, idem, args); err != nil || replay != nil {
+	txRow := func(ctx context.Context, q string, args ...any) interface{ Scan(...any) error } {
+		return tx.QueryRowxContext(ctx, q, args...)
+	}
+	if replay, err := st.create(ctx, txRow, o.ID, idem, args); err != nil || replay != nil {
 		return replay, err
 	}
 	if err := inTx(ctx, tx); err != nil {
@@ -91,10 +112,28 @@ func (st *store) Create(ctx context.Context, o storedOrder, idem *idempotencyRec
 	return nil, nil
 }
 
+// poolRow runs q on a connection of the pool, again on another when it
+// failed before it was sent (db.Retry).
+func (st *store) poolRow(ctx context.Context, q string, args ...any) interface{ Scan(...any) error } {
+	return retriedRow{ctx: ctx, pool: st.pool, q: q, args: args}
+}
+
+// retriedRow is poolRow's answer: the statement runs when it is scanned.
+type retriedRow struct {
+	ctx  context.Context
+	pool *pgxpool.Pool
+	q    string
+	args []any
+}
+
+func (r retriedRow) Scan(dest ...any) error {
+	return db.Retry(r.ctx, func() error { return r.pool.QueryRow(r.ctx, r.q, r.args...).Scan(dest...) })
+}
+
 // create runs qCreate; when the key was not claimed it answers the replay.
-func (st *store) create(ctx context.Context, q sqlx.QueryerContext, id uuid.UUID, idem *idempotencyRecord, args []any) ([]byte, error) {
+func (st *store) create(ctx context.Context, row rowQuerier, id uuid.UUID, idem *idempotencyRecord, args []any) ([]byte, error) {
 	var created bool
-	err := sqlx.GetContext(ctx, q, &created, qCreate, args...)
+	err := row(ctx, qCreate, args...).Scan(&created)
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "55P03": // lock_not_available: a lock_timeout ran out
@@ -104,27 +143,24 @@ func (st *store) create(ctx context.Context, q sqlx.QueryerContext, id uuid.UUID
 	case created:
 		return nil, nil
 	}
-	return st.replay(ctx, q, idem)
+	return st.replay(ctx, row, idem)
 }
 
 // replay answers a request whose key is already used: the stored response
 // when the request is the same, ErrIdempotencyKeyReused otherwise.
-func (st *store) replay(ctx context.Context, q sqlx.QueryerContext, idem *idempotencyRecord) ([]byte, error) {
+func (st *store) replay(ctx context.Context, row rowQuerier, idem *idempotencyRecord) ([]byte, error) {
 	const qExisting = `
 		SELECT request_hash, response
 		FROM idempotency_keys
 		WHERE scope = $1 AND key = $2`
-	var existing struct {
-		Hash     []byte `db:"request_hash"`
-		Response []byte `db:"response"`
-	}
-	if err := sqlx.GetContext(ctx, q, &existing, qExisting, idem.scope, idem.key); err != nil {
+	var hash, response []byte
+	if err := row(ctx, qExisting, idem.scope, idem.key).Scan(&hash, &response); err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if !bytes.Equal(existing.Hash, idem.requestHash) {
+	if !bytes.Equal(hash, idem.requestHash) {
 		return nil, ErrIdempotencyKeyReused
 	}
-	return existing.Response, nil
+	return response, nil
 }
 
 // CouponUses counts the orders stored with the canonical coupon code, but

@@ -17,6 +17,9 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"log.level", "loud", `log.level: "loud" is not one of debug, info, warn, error`},
 		{"log.level", "INFO", `log.level: "INFO" is not one of debug, info, warn, error`},
 		{"log.format", "xml", `log.format: "xml" is not one of json, console`},
+		{"log.flush_interval", "2s", `log.flush_interval: must be between 0s and 1s, got 2s`},
+		{"log.flush_interval", "-1s", `log.flush_interval: must be between 0s and 1s, got -1s`},
+		{"log.buffer_bytes", 100, `log.buffer_bytes: must be between 4096 and 67108864, got 100`},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {

@@ -3,6 +3,7 @@
 package log
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -21,14 +22,27 @@ type Config struct {
 	Level   string `mapstructure:"level"`
 	Format  string `mapstructure:"format"`
 	Service string `mapstructure:"service"`
+	// FlushInterval batches the lines of a running server into one write
+	// per interval; 0 writes every line as it is logged.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// BufferBytes bounds the lines waiting for the next flush: a line that
+	// would exceed it writes the batch at once, in the logging goroutine.
+	BufferBytes int `mapstructure:"buffer_bytes"`
 }
 
-// Validate checks the level and format.
+// Validate checks the level, the format and the batching bounds.
 func (c Config) Validate() error {
-	return errors.Join(
+	var errs []error
+	if c.FlushInterval < 0 || c.FlushInterval > time.Second {
+		errs = append(errs, config.Invalid("flush_interval", "must be between 0s and 1s, got %s", c.FlushInterval))
+	}
+	if c.FlushInterval > 0 && (c.BufferBytes < 4096 || c.BufferBytes > 64<<20) {
+		errs = append(errs, config.Invalid("buffer_bytes", "must be between 4096 and 67108864, got %d", c.BufferBytes))
+	}
+	return errors.Join(append(errs,
 		config.OneOf("level", c.Level, "debug", "info", "warn", "error"),
 		config.OneOf("format", c.Format, "json", "console"),
-	)
+	)...)
 }
 
 // Module provides zerolog.Logger and makes fx log through it.
@@ -44,9 +58,32 @@ var sectionOptions = []config.SectionOption{config.Alias("level", "LOG_LEVEL")}
 // newLogger builds the logger from the log section without waiting for the
 // whole configuration to be valid: fx reports a bad configuration through
 // this logger. A bad level falls back to info.
-func newLogger(src *config.Source) zerolog.Logger {
+func newLogger(src *config.Source, lc fx.Lifecycle) zerolog.Logger {
 	c, _ := config.Peek[Config](src, section, sectionOptions...)
-	return New(c, os.Stdout)
+	return New(c, batched(c, lc, os.Stdout))
+}
+
+// batched returns out, wrapped in a batchWriter when flush_interval is set.
+// Lines are batched only between the first start hook and the last stop
+// hook (the logger is built first, so its hook runs first at start and last
+// at stop): what is logged before start (a bad configuration), after stop
+// and by commands that never start the application is written at once, and
+// the stop, on SIGTERM or a failed start, writes every pending line before
+// the process exits. Only a process killed outright loses lines: those of
+// the last flush_interval, at most buffer_bytes.
+func batched(c Config, lc fx.Lifecycle, out io.Writer) io.Writer {
+	if c.FlushInterval <= 0 || c.BufferBytes <= 0 {
+		return out
+	}
+	w := newBatchWriter(out, c.BufferBytes, c.FlushInterval)
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			w.start()
+			return nil
+		},
+		OnStop: func(context.Context) error { return w.stop() },
+	})
+	return w
 }
 
 // WithLogger makes fx report its own events through the service logger.

@@ -14,7 +14,7 @@ type Cents int64
 
 // MarshalJSON renders c as a JSON number with at most two decimals: 650 is
 // 6.5, 700 is 7, 1234 is 12.34.
-func (c Cents) MarshalJSON() ([]byte, error) { return []byte(c.String()), nil }
+func (c Cents) MarshalJSON() ([]byte, error) { return c.Append(nil), nil }
 
 // UnmarshalJSON reads a JSON number with at most two decimals.
 func (c *Cents) UnmarshalJSON(b []byte) error {
@@ -27,13 +27,15 @@ func (c *Cents) UnmarshalJSON(b []byte) error {
 }
 
 // String renders c like MarshalJSON.
-func (c Cents) String() string {
+func (c Cents) String() string { return string(c.Append(nil)) }
+
+// Append appends c as MarshalJSON renders it to b.
+func (c Cents) Append(b []byte) []byte {
 	neg := c < 0
 	if neg {
 		c = -c
 	}
 	whole, frac := int64(c)/100, int64(c)%100
-	var b []byte
 	if neg {
 		b = append(b, '-')
 	}
@@ -45,7 +47,7 @@ func (c Cents) String() string {
 	default:
 		b = append(b, '.', byte('0'+frac/10), byte('0'+frac%10))
 	}
-	return string(b)
+	return b
 }
 
 // Parse reads a non-negative decimal amount with at most two decimals, such

@@ -17,6 +17,9 @@ func TestCentsJSON(t *testing.T) {
 		if err != nil || string(b) != tt.want {
 			t.Errorf("Marshal(%d) = %s, %v; want %s", tt.c, b, err, tt.want)
 		}
+		if got := string(tt.c.Append([]byte("x"))); got != "x"+tt.want {
+			t.Errorf("Append(%d) = %s, want x%s", tt.c, got, tt.want)
+		}
 		var f float64
 		if err := json.Unmarshal(b, &f); err != nil || int64(f*100+0.5*sign(f)) != int64(tt.c) {
 			t.Errorf("%s does not round-trip to %d cents", b, tt.c)

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // The PostgreSQL the load test starts keeps production's durability (fsync,
@@ -100,4 +104,94 @@ func parseMemTotal(meminfo string) int64 {
 		}
 	}
 	return 0
+}
+
+// walMeter reads how far the database server's WAL has gone, so a step can
+// tell how much WAL its requests wrote, and the checkpoint settings that
+// WAL volume runs into.
+type walMeter struct{ db *sqlx.DB }
+
+// openWALMeter connects to url; a nil meter (no database) measures nothing.
+func openWALMeter(url string) (*walMeter, error) {
+	if url == "" {
+		return nil, nil
+	}
+	db, err := sqlx.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return &walMeter{db: db}, nil
+}
+
+func (m *walMeter) close() {
+	if m != nil {
+		_ = m.db.Close()
+	}
+}
+
+// position is the WAL position in bytes; false when it cannot be read.
+func (m *walMeter) position(ctx context.Context) (int64, bool) {
+	if m == nil {
+		return 0, false
+	}
+	var p int64
+	err := m.db.GetContext(ctx, &p, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`)
+	return p, err == nil
+}
+
+// checkpoints reads the settings that decide when checkpoints come.
+func (m *walMeter) checkpoints(ctx context.Context) (checkpointSettings, bool) {
+	var c checkpointSettings
+	if m == nil {
+		return c, false
+	}
+	var maxWALMB, timeoutS int64
+	const q = `SELECT
+		(SELECT setting::bigint FROM pg_settings WHERE name = 'max_wal_size'),
+		(SELECT setting::bigint FROM pg_settings WHERE name = 'checkpoint_timeout'),
+		(SELECT setting::float8 FROM pg_settings WHERE name = 'checkpoint_completion_target')`
+	if err := m.db.QueryRowContext(ctx, q).Scan(&maxWALMB, &timeoutS, &c.completionTarget); err != nil {
+		return c, false
+	}
+	c.maxWALBytes = float64(maxWALMB) * (1 << 20)
+	c.timeout = time.Duration(timeoutS) * time.Second
+	return c, true
+}
+
+// checkpointSettings are max_wal_size, checkpoint_timeout and
+// checkpoint_completion_target.
+type checkpointSettings struct {
+	maxWALBytes      float64
+	timeout          time.Duration
+	completionTarget float64
+}
+
+// interval is how often checkpoints come while WAL is written at
+// bytesPerSecond: PostgreSQL starts one every checkpoint_timeout, and
+// earlier once the WAL since the last one reaches max_wal_size / (1 +
+// checkpoint_completion_target), so that a checkpoint spread over that
+// fraction of its interval ends before the WAL passes max_wal_size.
+func (c checkpointSettings) interval(bytesPerSecond float64) time.Duration {
+	if bytesPerSecond <= 0 {
+		return c.timeout
+	}
+	byWAL := time.Duration(c.maxWALBytes / (1 + c.completionTarget) / bytesPerSecond * float64(time.Second))
+	return min(byWAL, c.timeout)
+}
+
+// walPerRequest is the WAL the steps wrote per successful request, in
+// bytes; false when it was not measured.
+func walPerRequest(steps ...Summary) (float64, bool) {
+	ok, bytes := 0, int64(0)
+	for _, s := range steps {
+		if s.WALBytes > 0 {
+			ok += s.Requests - s.Errors
+			bytes += s.WALBytes
+		}
+	}
+	if ok <= 0 {
+		return 0, false
+	}
+	return float64(bytes) / float64(ok), true
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPostgresSettings(t *testing.T) {
@@ -62,5 +63,45 @@ func TestParseMemTotal(t *testing.T) {
 	}
 	if got := parseMemTotal("MemFree: 1 kB\n"); got != 0 {
 		t.Errorf("parseMemTotal without MemTotal = %d, want 0", got)
+	}
+}
+
+func TestCheckpointInterval(t *testing.T) {
+	// PostgreSQL's defaults: 1 GB of WAL, 5 minutes, spread over 90 %.
+	stock := checkpointSettings{maxWALBytes: 1 << 30, timeout: 5 * time.Minute, completionTarget: 0.9}
+	tuned := checkpointSettings{maxWALBytes: 8 << 30, timeout: 15 * time.Minute, completionTarget: 0.9}
+	mbps := func(v float64) float64 { return v * (1 << 20) }
+	tests := []struct {
+		name string
+		c    checkpointSettings
+		rate float64
+		want time.Duration
+	}{
+		// 1 GB / 1.9 at 10 MB/s: a requested checkpoint every 53.9 s.
+		{"stock at 10 MB/s: WAL volume forces them", stock, mbps(10), 53894736842 * time.Nanosecond},
+		{"stock at 1 MB/s: the clock comes first", stock, mbps(1), 5 * time.Minute},
+		{"tuned at 4 MB/s: the clock", tuned, mbps(4), 15 * time.Minute},
+		{"tuned at 5 MB/s: 8 GB / 1.9 lasts 862 s", tuned, mbps(5), 862315789473 * time.Nanosecond},
+		{"no WAL: the clock", stock, 0, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := tt.c.interval(tt.rate); got.Round(time.Millisecond) != tt.want.Round(time.Millisecond) {
+			t.Errorf("%s: interval = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestWALPerRequest(t *testing.T) {
+	a := Summary{Requests: 1000, WALBytes: 3_000_000}
+	b := Summary{Requests: 600, Errors: 100, WALBytes: 1_500_000}
+	if got, ok := walPerRequest(a, b); !ok || got != 3000 {
+		t.Errorf("walPerRequest = %v, %v; want 3000", got, ok)
+	}
+	// A step whose WAL was not read is left out, answers and all.
+	if got, ok := walPerRequest(a, Summary{Requests: 5000}); !ok || got != 3000 {
+		t.Errorf("walPerRequest with an unmeasured step = %v, %v; want 3000", got, ok)
+	}
+	if _, ok := walPerRequest(Summary{Requests: 10}); ok {
+		t.Error("walPerRequest without WAL figures is valid")
 	}
 }

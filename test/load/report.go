@@ -78,6 +78,9 @@ type Summary struct {
 	QuietP99     float64 `json:"quiet_p99_ms"`
 	QuietWindows int     `json:"quiet_windows"`
 	CPU          *CPU    `json:"cpu,omitempty"`
+	// WALBytes is the WAL the database server wrote during the step, when
+	// known.
+	WALBytes int64 `json:"wal_bytes,omitempty"`
 }
 
 // summarize computes a step's figures from its samples. A request is an
