@@ -70,7 +70,7 @@ func tunedSettings(memBytes int64) []string {
 	return []string{
 		"shared_buffers=" + sharedBuffers(memBytes),
 		"wal_buffers=16MB",
-		"max_wal_size=8GB",
+		"max_wal_size=16GB",
 		"min_wal_size=1GB",
 		"checkpoint_timeout=15min",
 		"checkpoint_completion_target=0.9",

@@ -12,7 +12,7 @@ func TestPostgresSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"shared_buffers=6144MB", "max_wal_size=8GB", "checkpoint_timeout=15min",
+	for _, want := range []string{"shared_buffers=6144MB", "max_wal_size=16GB", "checkpoint_timeout=15min",
 		"checkpoint_completion_target=0.9", "log_checkpoints=on", "log_autovacuum_min_duration=0"} {
 		if !slices.Contains(tuned, want) {
 			t.Errorf("tuned settings %v lack %s", tuned, want)
