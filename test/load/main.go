@@ -249,7 +249,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return Summary{}, err
 		}
 		wal1, walOK1 := wal.position(ctx)
-		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds,
+		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds, Began: before.at,
 			Requests: pr.Transactions, Throughput: pr.TPS, Errors: pr.Failed, MeanMS: pr.LatencyMS,
 			ByStatus: map[string]int{}}
 		s.CPU = roundCPU(cpuBetween(before, markCPU(st.procs), pr.CPU))
@@ -337,6 +337,15 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if st.logPath != "" {
 		n, err := logErrors(st.logPath)
 		rep.figure("server_log_errors", float64(n), err == nil, 0)
+	}
+	if st.pgLogPath != "" {
+		b, err := os.ReadFile(st.pgLogPath)
+		if err != nil {
+			return err
+		}
+		attachEvents(rep.Steps, parsePostgresEvents(string(b)))
+		fmt.Fprintln(stdout)
+		printBackground(stdout, rep.Steps)
 	}
 	fmt.Fprintln(stdout)
 	printFigures(stdout, rep.Figures)

@@ -44,7 +44,8 @@ func newPostgresSetup(o options, memBytes int64) (postgresSetup, error) {
 }
 
 // loggingSettings make the cluster's log say what it did in the background.
-var loggingSettings = []string{"log_checkpoints=on", "log_autovacuum_min_duration=0"}
+// Its times are in UTC, so the load test can read them back.
+var loggingSettings = []string{"log_checkpoints=on", "log_autovacuum_min_duration=0", "log_timezone=UTC"}
 
 // postgresSettings are the cluster's settings for mode on a machine with
 // memBytes of memory (0 when unknown).
@@ -69,7 +70,7 @@ func tunedSettings(memBytes int64) []string {
 	return []string{
 		"shared_buffers=" + sharedBuffers(memBytes),
 		"wal_buffers=16MB",
-		"max_wal_size=8GB",
+		"max_wal_size=16GB",
 		"min_wal_size=1GB",
 		"checkpoint_timeout=15min",
 		"checkpoint_completion_target=0.9",
@@ -194,4 +195,79 @@ func walPerRequest(steps ...Summary) (float64, bool) {
 		return 0, false
 	}
 	return float64(bytes) / float64(ok), true
+}
+
+// pgEvent is one piece of background work PostgreSQL logged.
+type pgEvent struct {
+	at   time.Time
+	what string
+}
+
+// pgLogTime is the timestamp loggingSettings give each log line.
+const pgLogTime = "2006-01-02 15:04:05.000 MST"
+
+// parsePostgresEvents finds the checkpoints and the autovacuum and
+// autoanalyze runs of the application's tables (schema public) in a
+// PostgreSQL log. A vacuum or analyze is logged when it ends.
+func parsePostgresEvents(log string) []pgEvent {
+	var out []pgEvent
+	for _, line := range strings.Split(log, "\n") {
+		stamp, rest, ok := strings.Cut(line, " [")
+		if !ok {
+			continue
+		}
+		at, err := time.Parse(pgLogTime, stamp)
+		if err != nil {
+			continue
+		}
+		_, msg, ok := strings.Cut(rest, "] LOG:  ")
+		if !ok {
+			continue
+		}
+		var what string
+		switch {
+		case strings.HasPrefix(msg, "checkpoint starting: "):
+			what = "checkpoint starts (" + strings.TrimPrefix(msg, "checkpoint starting: ") + ")"
+		case strings.HasPrefix(msg, "checkpoint complete: "):
+			what = "checkpoint ends"
+		case strings.HasPrefix(msg, "automatic vacuum of table "), strings.HasPrefix(msg, "automatic aggressive vacuum of table "):
+			what = "autovacuum ends " + tableName(msg)
+		case strings.HasPrefix(msg, "automatic analyze of table "):
+			what = "autoanalyze ends " + tableName(msg)
+		}
+		if what == "" || strings.HasSuffix(what, " ") {
+			continue
+		}
+		out = append(out, pgEvent{at: at, what: what})
+	}
+	return out
+}
+
+// tableName is the public table a vacuum or analyze message names
+// (`... of table "db.public.orders": ...`), or "" for any other schema.
+func tableName(msg string) string {
+	_, q, _ := strings.Cut(msg, `of table "`)
+	name, _, _ := strings.Cut(q, `"`)
+	parts := strings.Split(name, ".")
+	if len(parts) != 3 || parts[1] != "public" {
+		return ""
+	}
+	return parts[2]
+}
+
+// attachEvents gives each step the events that happened while it ran, as
+// "+5.8 s autovacuum ends orders".
+func attachEvents(steps []Summary, events []pgEvent) {
+	for i := range steps {
+		s := &steps[i]
+		if s.Began.IsZero() {
+			continue
+		}
+		end := s.Began.Add(time.Duration(s.Seconds * float64(time.Second)))
+		for _, e := range events {
+			if !e.at.Before(s.Began) && e.at.Before(end) {
+				s.Postgres = append(s.Postgres, fmt.Sprintf("+%.1f s %s", e.at.Sub(s.Began).Seconds(), e.what))
+			}
+		}
+	}
 }
