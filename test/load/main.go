@@ -16,6 +16,10 @@
 //	checkout_postgres_us_per_order: N    (server; PostgreSQL, all processes)
 //	pgbench_postgres_us_per_tx: N        PostgreSQL's for the same SQL alone
 //	browse_server_us_per_request: N      server CPU µs per catalogue read
+//	checkout_wal_bytes_per_order: N      WAL an order writes
+//	pgbench_wal_bytes_per_tx: N          and its SQL alone
+//	checkpoint_every_s_at_saturation: N  how often the cluster's settings
+//	                                     checkpoint at that WAL rate
 //	other_cpu_cores_mean: X.XX           cores other work on the machine took
 //	get_p99_ms_at_half_rate: N
 //	post_p99_ms_at_half_rate: N
@@ -160,6 +164,12 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	defer stopStatic()
 
+	wal, err := openWALMeter(st.dbURL)
+	if err != nil {
+		return err
+	}
+	defer wal.close()
+
 	rep := &Report{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Base: st.base, Clients: o.clients, Duration: o.duration.String()}
 	if st.procs.postmaster > 0 {
 		rep.Postgres = &PostgresInfo{Files: pg.where(), Settings: pg.settings}
@@ -186,7 +196,11 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		} else {
 			close(done)
 		}
+		wal0, walOK := wal.position(ctx)
 		s := attack(ctx, spec, o.maxRequests, window, st.procs)
+		if wal1, ok := wal.position(ctx); ok && walOK {
+			s.WALBytes = wal1 - wal0
+		}
 		<-done
 		if err := ctx.Err(); err != nil {
 			return s, err
@@ -229,14 +243,19 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	// pgbenchStep runs the order's SQL as the checkout's anchor.
 	pgbenchStep := func(name string) (Summary, error) {
 		before := markCPU(st.procs)
+		wal0, walOK := wal.position(ctx)
 		pr, err := runPgbench(ctx, st.dbURL, c, half, work)
 		if err != nil {
 			return Summary{}, err
 		}
-		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds,
+		wal1, walOK1 := wal.position(ctx)
+		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds, Began: before.at,
 			Requests: pr.Transactions, Throughput: pr.TPS, Errors: pr.Failed, MeanMS: pr.LatencyMS,
 			ByStatus: map[string]int{}}
 		s.CPU = roundCPU(cpuBetween(before, markCPU(st.procs), pr.CPU))
+		if walOK && walOK1 {
+			s.WALBytes = wal1 - wal0
+		}
 		rep.Steps = append(rep.Steps, s)
 		printStep(stdout, s)
 		return s, nil
@@ -298,6 +317,16 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("pgbench_postgres_us_per_tx", v, ok && own, 0)
 	v, ok = cpuPerRequest(serverCPU, browseSat)
 	rep.figure("browse_server_us_per_request", v, ok && own, 0)
+	// WAL per order, and how often the cluster's settings would
+	// checkpoint while orders come at the saturated rate: the figure
+	// max_wal_size is sized by.
+	walPerOrder, walOK := walPerRequest(checkoutSat)
+	rep.figure("checkout_wal_bytes_per_order", walPerOrder, walOK, 0)
+	v, ok = walPerRequest(pgA, pgB)
+	rep.figure("pgbench_wal_bytes_per_tx", v, ok, 0)
+	cs, csOK := wal.checkpoints(ctx)
+	every := cs.interval(walPerOrder * checkoutSat.okRate())
+	rep.figure("checkpoint_every_s_at_saturation", every.Seconds(), walOK && csOK, 0)
 	other, ok := meanOtherCores(rep.Steps)
 	rep.figure("other_cpu_cores_mean", other, ok, 2)
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
@@ -308,6 +337,15 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if st.logPath != "" {
 		n, err := logErrors(st.logPath)
 		rep.figure("server_log_errors", float64(n), err == nil, 0)
+	}
+	if st.pgLogPath != "" {
+		b, err := os.ReadFile(st.pgLogPath)
+		if err != nil {
+			return err
+		}
+		attachEvents(rep.Steps, parsePostgresEvents(string(b)))
+		fmt.Fprintln(stdout)
+		printBackground(stdout, rep.Steps)
 	}
 	fmt.Fprintln(stdout)
 	printFigures(stdout, rep.Figures)

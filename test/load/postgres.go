@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // The PostgreSQL the load test starts keeps production's durability (fsync,
@@ -40,7 +44,8 @@ func newPostgresSetup(o options, memBytes int64) (postgresSetup, error) {
 }
 
 // loggingSettings make the cluster's log say what it did in the background.
-var loggingSettings = []string{"log_checkpoints=on", "log_autovacuum_min_duration=0"}
+// Its times are in UTC, so the load test can read them back.
+var loggingSettings = []string{"log_checkpoints=on", "log_autovacuum_min_duration=0", "log_timezone=UTC"}
 
 // postgresSettings are the cluster's settings for mode on a machine with
 // memBytes of memory (0 when unknown).
@@ -65,7 +70,7 @@ func tunedSettings(memBytes int64) []string {
 	return []string{
 		"shared_buffers=" + sharedBuffers(memBytes),
 		"wal_buffers=16MB",
-		"max_wal_size=8GB",
+		"max_wal_size=16GB",
 		"min_wal_size=1GB",
 		"checkpoint_timeout=15min",
 		"checkpoint_completion_target=0.9",
@@ -100,4 +105,169 @@ func parseMemTotal(meminfo string) int64 {
 		}
 	}
 	return 0
+}
+
+// walMeter reads how far the database server's WAL has gone, so a step can
+// tell how much WAL its requests wrote, and the checkpoint settings that
+// WAL volume runs into.
+type walMeter struct{ db *sqlx.DB }
+
+// openWALMeter connects to url; a nil meter (no database) measures nothing.
+func openWALMeter(url string) (*walMeter, error) {
+	if url == "" {
+		return nil, nil
+	}
+	db, err := sqlx.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return &walMeter{db: db}, nil
+}
+
+func (m *walMeter) close() {
+	if m != nil {
+		_ = m.db.Close()
+	}
+}
+
+// position is the WAL position in bytes; false when it cannot be read.
+func (m *walMeter) position(ctx context.Context) (int64, bool) {
+	if m == nil {
+		return 0, false
+	}
+	var p int64
+	err := m.db.GetContext(ctx, &p, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`)
+	return p, err == nil
+}
+
+// checkpoints reads the settings that decide when checkpoints come.
+func (m *walMeter) checkpoints(ctx context.Context) (checkpointSettings, bool) {
+	var c checkpointSettings
+	if m == nil {
+		return c, false
+	}
+	var maxWALMB, timeoutS int64
+	const q = `SELECT
+		(SELECT setting::bigint FROM pg_settings WHERE name = 'max_wal_size'),
+		(SELECT setting::bigint FROM pg_settings WHERE name = 'checkpoint_timeout'),
+		(SELECT setting::float8 FROM pg_settings WHERE name = 'checkpoint_completion_target')`
+	if err := m.db.QueryRowContext(ctx, q).Scan(&maxWALMB, &timeoutS, &c.completionTarget); err != nil {
+		return c, false
+	}
+	c.maxWALBytes = float64(maxWALMB) * (1 << 20)
+	c.timeout = time.Duration(timeoutS) * time.Second
+	return c, true
+}
+
+// checkpointSettings are max_wal_size, checkpoint_timeout and
+// checkpoint_completion_target.
+type checkpointSettings struct {
+	maxWALBytes      float64
+	timeout          time.Duration
+	completionTarget float64
+}
+
+// interval is how often checkpoints come while WAL is written at
+// bytesPerSecond: PostgreSQL starts one every checkpoint_timeout, and
+// earlier once the WAL since the last one reaches max_wal_size / (1 +
+// checkpoint_completion_target), so that a checkpoint spread over that
+// fraction of its interval ends before the WAL passes max_wal_size.
+func (c checkpointSettings) interval(bytesPerSecond float64) time.Duration {
+	if bytesPerSecond <= 0 {
+		return c.timeout
+	}
+	byWAL := time.Duration(c.maxWALBytes / (1 + c.completionTarget) / bytesPerSecond * float64(time.Second))
+	return min(byWAL, c.timeout)
+}
+
+// walPerRequest is the WAL the steps wrote per successful request, in
+// bytes; false when it was not measured.
+func walPerRequest(steps ...Summary) (float64, bool) {
+	ok, bytes := 0, int64(0)
+	for _, s := range steps {
+		if s.WALBytes > 0 {
+			ok += s.Requests - s.Errors
+			bytes += s.WALBytes
+		}
+	}
+	if ok <= 0 {
+		return 0, false
+	}
+	return float64(bytes) / float64(ok), true
+}
+
+// pgEvent is one piece of background work PostgreSQL logged.
+type pgEvent struct {
+	at   time.Time
+	what string
+}
+
+// pgLogTime is the timestamp loggingSettings give each log line.
+const pgLogTime = "2006-01-02 15:04:05.000 MST"
+
+// parsePostgresEvents finds the checkpoints and the autovacuum and
+// autoanalyze runs of the application's tables (schema public) in a
+// PostgreSQL log. A vacuum or analyze is logged when it ends.
+func parsePostgresEvents(log string) []pgEvent {
+	var out []pgEvent
+	for _, line := range strings.Split(log, "\n") {
+		stamp, rest, ok := strings.Cut(line, " [")
+		if !ok {
+			continue
+		}
+		at, err := time.Parse(pgLogTime, stamp)
+		if err != nil {
+			continue
+		}
+		_, msg, ok := strings.Cut(rest, "] LOG:  ")
+		if !ok {
+			continue
+		}
+		var what string
+		switch {
+		case strings.HasPrefix(msg, "checkpoint starting: "):
+			what = "checkpoint starts (" + strings.TrimPrefix(msg, "checkpoint starting: ") + ")"
+		case strings.HasPrefix(msg, "checkpoint complete: "):
+			what = "checkpoint ends"
+		case strings.HasPrefix(msg, "automatic vacuum of table "), strings.HasPrefix(msg, "automatic aggressive vacuum of table "):
+			what = "autovacuum ends " + tableName(msg)
+		case strings.HasPrefix(msg, "automatic analyze of table "):
+			what = "autoanalyze ends " + tableName(msg)
+		}
+		if what == "" || strings.HasSuffix(what, " ") {
+			continue
+		}
+		out = append(out, pgEvent{at: at, what: what})
+	}
+	return out
+}
+
+// tableName is the public table a vacuum or analyze message names
+// (`... of table "db.public.orders": ...`), or "" for any other schema.
+func tableName(msg string) string {
+	_, q, _ := strings.Cut(msg, `of table "`)
+	name, _, _ := strings.Cut(q, `"`)
+	parts := strings.Split(name, ".")
+	if len(parts) != 3 || parts[1] != "public" {
+		return ""
+	}
+	return parts[2]
+}
+
+// attachEvents gives each step the events that happened while it ran, as
+// "+5.8 s autovacuum ends orders".
+func attachEvents(steps []Summary, events []pgEvent) {
+	for i := range steps {
+		s := &steps[i]
+		if s.Began.IsZero() {
+			continue
+		}
+		end := s.Began.Add(time.Duration(s.Seconds * float64(time.Second)))
+		for _, e := range events {
+			if !e.at.Before(s.Began) && e.at.Before(end) {
+				s.Postgres = append(s.Postgres, fmt.Sprintf("+%.1f s %s", e.at.Sub(s.Began).Seconds(), e.what))
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPostgresSettings(t *testing.T) {
@@ -11,7 +12,7 @@ func TestPostgresSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"shared_buffers=6144MB", "max_wal_size=8GB", "checkpoint_timeout=15min",
+	for _, want := range []string{"shared_buffers=6144MB", "max_wal_size=16GB", "checkpoint_timeout=15min",
 		"checkpoint_completion_target=0.9", "log_checkpoints=on", "log_autovacuum_min_duration=0"} {
 		if !slices.Contains(tuned, want) {
 			t.Errorf("tuned settings %v lack %s", tuned, want)
@@ -62,5 +63,108 @@ func TestParseMemTotal(t *testing.T) {
 	}
 	if got := parseMemTotal("MemFree: 1 kB\n"); got != 0 {
 		t.Errorf("parseMemTotal without MemTotal = %d, want 0", got)
+	}
+}
+
+func TestCheckpointInterval(t *testing.T) {
+	// PostgreSQL's defaults: 1 GB of WAL, 5 minutes, spread over 90 %.
+	stock := checkpointSettings{maxWALBytes: 1 << 30, timeout: 5 * time.Minute, completionTarget: 0.9}
+	tuned := checkpointSettings{maxWALBytes: 8 << 30, timeout: 15 * time.Minute, completionTarget: 0.9}
+	mbps := func(v float64) float64 { return v * (1 << 20) }
+	tests := []struct {
+		name string
+		c    checkpointSettings
+		rate float64
+		want time.Duration
+	}{
+		// 1 GB / 1.9 at 10 MB/s: a requested checkpoint every 53.9 s.
+		{"stock at 10 MB/s: WAL volume forces them", stock, mbps(10), 53894736842 * time.Nanosecond},
+		{"stock at 1 MB/s: the clock comes first", stock, mbps(1), 5 * time.Minute},
+		{"tuned at 4 MB/s: the clock", tuned, mbps(4), 15 * time.Minute},
+		{"tuned at 5 MB/s: 8 GB / 1.9 lasts 862 s", tuned, mbps(5), 862315789473 * time.Nanosecond},
+		{"no WAL: the clock", stock, 0, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := tt.c.interval(tt.rate); got.Round(time.Millisecond) != tt.want.Round(time.Millisecond) {
+			t.Errorf("%s: interval = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestWALPerRequest(t *testing.T) {
+	a := Summary{Requests: 1000, WALBytes: 3_000_000}
+	b := Summary{Requests: 600, Errors: 100, WALBytes: 1_500_000}
+	if got, ok := walPerRequest(a, b); !ok || got != 3000 {
+		t.Errorf("walPerRequest = %v, %v; want 3000", got, ok)
+	}
+	// A step whose WAL was not read is left out, answers and all.
+	if got, ok := walPerRequest(a, Summary{Requests: 5000}); !ok || got != 3000 {
+		t.Errorf("walPerRequest with an unmeasured step = %v, %v; want 3000", got, ok)
+	}
+	if _, ok := walPerRequest(Summary{Requests: 10}); ok {
+		t.Error("walPerRequest without WAL figures is valid")
+	}
+}
+
+func TestParsePostgresEvents(t *testing.T) {
+	log := `2026-12-02 20:26:12.028 UTC [3385] LOG:  database system is ready to accept connections
+2026-12-02 20:27:00.000 UTC [3387] LOG:  checkpoint starting: wal
+2026-12-02 20:27:32.437 UTC [4888] LOG:  automatic vacuum of table "minikart_load.public.idempotency_keys": index scans: 0
+	pages: 0 removed, 10045 remain, 10045 scanned (100.00% of total)
+	system usage: CPU: user: 0.01 s, system: 0.02 s, elapsed: 0.31 s
+2026-12-02 20:27:33.095 UTC [4888] LOG:  automatic analyze of table "minikart_load.public.idempotency_keys"
+2026-12-02 20:27:33.100 UTC [4888] LOG:  automatic aggressive vacuum of table "template1.pg_catalog.pg_depend": index scans: 0
+2026-12-02 20:27:34.500 UTC [3387] LOG:  checkpoint complete: wrote 1234 buffers (0.1%); 0 WAL file(s) added
+2026-12-02 20:27:35.000 UTC [4890] ERROR:  duplicate key value violates unique constraint
+`
+	got := parsePostgresEvents(log)
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	want := []pgEvent{
+		{at("2026-12-02T20:27:00Z"), "checkpoint starts (wal)"},
+		{at("2026-12-02T20:27:32.437Z"), "autovacuum ends idempotency_keys"},
+		{at("2026-12-02T20:27:33.095Z"), "autoanalyze ends idempotency_keys"},
+		{at("2026-12-02T20:27:34.5Z"), "checkpoint ends"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	for i := range want {
+		if !got[i].at.Equal(want[i].at) || got[i].what != want[i].what {
+			t.Errorf("event %d = %v %q, want %v %q", i, got[i].at, got[i].what, want[i].at, want[i].what)
+		}
+	}
+}
+
+func TestAttachEvents(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 20, 27, 0, 0, time.UTC)
+	steps := []Summary{
+		{Name: "checkout", Began: t0, Seconds: 10},
+		{Name: "checkout-half", Began: t0.Add(10 * time.Second), Seconds: 10},
+		{Name: "no start time", Seconds: 10},
+	}
+	events := []pgEvent{
+		{t0.Add(-time.Second), "before every step"},
+		{t0.Add(10 * time.Second), "at the second step's start"},
+		{t0.Add(15800 * time.Millisecond), "autovacuum ends orders"},
+		{t0.Add(20 * time.Second), "after the last step"},
+	}
+	attachEvents(steps, events)
+	if len(steps[0].Postgres) != 0 || len(steps[2].Postgres) != 0 {
+		t.Errorf("events %v and %v, want none", steps[0].Postgres, steps[2].Postgres)
+	}
+	want := []string{"+0.0 s at the second step's start", "+5.8 s autovacuum ends orders"}
+	if !slices.Equal(steps[1].Postgres, want) {
+		t.Errorf("checkout-half events %q, want %q", steps[1].Postgres, want)
+	}
+	var b strings.Builder
+	printBackground(&b, steps)
+	if !strings.Contains(b.String(), "checkout-half    postgres +5.8 s autovacuum ends orders\n") {
+		t.Errorf("printed %q", b.String())
 	}
 }

@@ -78,6 +78,14 @@ type Summary struct {
 	QuietP99     float64 `json:"quiet_p99_ms"`
 	QuietWindows int     `json:"quiet_windows"`
 	CPU          *CPU    `json:"cpu,omitempty"`
+	// WALBytes is the WAL the database server wrote during the step, when
+	// known.
+	WALBytes int64 `json:"wal_bytes,omitempty"`
+	// Began is when the step started; Postgres lists the background work
+	// the load test's PostgreSQL logged meanwhile (checkpoints, autovacuum),
+	// timed from Began.
+	Began    time.Time `json:"began"`
+	Postgres []string  `json:"postgres_background,omitempty"`
 }
 
 // summarize computes a step's figures from its samples. A request is an
@@ -317,6 +325,16 @@ func printStep(w io.Writer, s Summary) {
 	if s.CPU != nil {
 		fmt.Fprintf(w, "%16s cpu cores server=%.2f loader=%.2f postgres=%.2f other=%.2f idle=%.2f\n", "",
 			s.CPU.Server, s.CPU.Loader, s.CPU.Postgres, s.CPU.Other, s.CPU.Idle)
+	}
+}
+
+// printBackground lists, step by step, the background work PostgreSQL
+// did during the steps.
+func printBackground(w io.Writer, steps []Summary) {
+	for _, s := range steps {
+		for _, e := range s.Postgres {
+			fmt.Fprintf(w, "%-16s postgres %s\n", s.Name, e)
+		}
 	}
 }
 

@@ -140,7 +140,7 @@ func attack(ctx context.Context, spec attackSpec, maxRequests int, window time.D
 	marks = append(marks, <-sampled...)
 
 	s := summarize(spec.name, spec.target, samples, time.Since(began), window)
-	s.Clients, s.Rate = spec.clients, spec.rate
+	s.Clients, s.Rate, s.Began = spec.clients, spec.rate, began
 	s.CPU = roundCPU(cpuBetween(marks[0], marks[len(marks)-1], 0))
 	other := windowOther(marks, len(s.Timeline))
 	for i := range s.Timeline {

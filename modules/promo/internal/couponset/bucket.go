@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"unsafe"
 )
 
@@ -34,6 +35,12 @@ type bucket struct {
 	// written is the file size; last is the size of the latest write, which
 	// writeBehind drops from the page cache on the next spill.
 	written, last int64
+	// writer, when set, takes the direct writes in the background; pending
+	// counts those in flight and writeErr keeps the first that failed.
+	writer   *spillWriter
+	pending  sync.WaitGroup
+	errMu    sync.Mutex
+	writeErr error
 }
 
 func newBucket(width int, path string) *bucket {
@@ -95,6 +102,27 @@ func (b *bucket) spill() {
 		// Only whole aligned blocks go past the cache; the rest moves to
 		// the front and waits for the next spill or finish.
 		k := b.n &^ (directAlign - 1)
+		if k > 0 && b.writer != nil {
+			// The full buffer goes to the writer; parsing goes on in a
+			// fresh one that starts with the unaligned rest.
+			full, off := b.buf, b.written
+			next := b.writer.buffer(len(full))
+			b.n = copy(next, full[k:b.n])
+			b.setBuf(next)
+			b.written += int64(k)
+			b.pending.Add(1)
+			b.writer.write(full, func() {
+				defer b.pending.Done()
+				if _, err := b.direct.WriteAt(full[:k], off); err != nil {
+					b.errMu.Lock()
+					if b.writeErr == nil {
+						b.writeErr = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
+					}
+					b.errMu.Unlock()
+				}
+			})
+			return
+		}
 		if k > 0 {
 			if _, err := b.direct.WriteAt(b.buf[:k], b.written); err != nil {
 				b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
@@ -116,6 +144,10 @@ func (b *bucket) spill() {
 // finish writes what is left once the bucket has spilled, so that a spilled
 // bucket lives entirely in its file.
 func (b *bucket) finish() error {
+	b.pending.Wait()
+	if b.err == nil {
+		b.err = b.writeErr
+	}
 	b.count = (b.written + int64(b.n)) / int64(b.width)
 	if b.f != nil && b.n > 0 && b.err == nil {
 		if _, err := b.f.WriteAt(b.buf[:b.n], b.written); err != nil {
@@ -140,6 +172,7 @@ func isAligned(b []byte) bool {
 
 // release closes and removes the spill file and frees the buffer.
 func (b *bucket) release() {
+	b.pending.Wait()
 	if b.direct != nil {
 		b.direct.Close()
 		b.direct = nil

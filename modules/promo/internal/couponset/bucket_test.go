@@ -12,14 +12,29 @@ import (
 
 // TestBucketSpillRoundTrip writes enough values to spill many times, with
 // a buffer large enough for writes that bypass the page cache and leave a
-// remainder, and reads them back in order, whole and in ranges.
+// remainder, in the foreground and through the background writer, and reads
+// them back in order, whole and in ranges.
 func TestBucketSpillRoundTrip(t *testing.T) {
+	for _, background := range []bool{false, true} {
+		t.Run(fmt.Sprintf("background=%t", background), func(t *testing.T) {
+			var w *spillWriter
+			if background {
+				w = newSpillWriter(2, 1) // one spare buffer: a spill often waits for it
+				defer w.close()
+			}
+			testBucketSpillRoundTrip(t, w)
+		})
+	}
+}
+
+func testBucketSpillRoundTrip(t *testing.T, w *spillWriter) {
 	defer func(b int) { bucketMaxBuf = b }(bucketMaxBuf)
 	for _, max := range []int{64, 16 << 10, 40 << 10} {
 		bucketMaxBuf = max
 		for l, width := range packWidth {
 			rng := rand.New(rand.NewPCG(uint64(max), uint64(l)))
 			b := newBucket(width, filepath.Join(t.TempDir(), "spill"))
+			b.writer = w
 			want := make([]uint64, 30000+rng.IntN(1000))
 			for i := range want {
 				want[i] = rng.Uint64() >> (64 - packedBits[l])
@@ -50,6 +65,32 @@ func TestBucketSpillRoundTrip(t *testing.T) {
 			b.release()
 		}
 	}
+}
+
+// TestBackgroundSpillErrorFailsFinish checks that a write that fails in the
+// background writer is reported by finish, naming the spill file.
+func TestBackgroundSpillErrorFailsFinish(t *testing.T) {
+	defer func(b int) { bucketMaxBuf = b }(bucketMaxBuf)
+	bucketMaxBuf = 16 << 10
+	w := newSpillWriter(1, 1)
+	defer w.close()
+	b := newBucket(packWidth[0], filepath.Join(t.TempDir(), "spill"))
+	b.writer = w
+	for i := range 4000 { // past the first spill
+		b.add(uint64(i))
+	}
+	if b.direct == nil {
+		t.Skip("this file system takes no direct writes, so nothing is written in the background")
+	}
+	b.direct.Close() // every later background write fails
+	for i := range 20000 {
+		b.add(uint64(i))
+	}
+	err := b.finish()
+	if err == nil || !strings.Contains(err.Error(), "write spill file spill") {
+		t.Fatalf("finish = %v, want the failed background write", err)
+	}
+	b.release()
 }
 
 // TestSpilledJoinAgainstReference builds from files whose buckets spill many

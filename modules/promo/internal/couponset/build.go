@@ -50,9 +50,15 @@ type Options struct {
 	// take more memory than this, with an error wrapping ErrOverBudget.
 	MaxSetBytes int64
 	// Workers bounds the CPU a build uses: at most this many goroutines
-	// decode and parse at once (the files take turns in steps of a read) and the join and the index check run this many
-	// goroutines. 0 means GOMAXPROCS.
+	// decode and parse at once (the files take turns in steps of a read),
+	// and the join and the index check run this many goroutines. 0 means
+	// every processor: every file decodes at once, and the join and the
+	// index check run GOMAXPROCS goroutines.
 	Workers int
+
+	// decoders is how many files decode and parse at once: Workers when
+	// set, else every file.
+	decoders int
 }
 
 // FileError is a failure that one coupon file caused: it is missing,
@@ -250,7 +256,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = DefaultMemoryBudget
 	}
-	if o.Workers <= 0 {
+	// Unbounded, every file decodes at once and the operating system shares
+	// the processors between them: a file blocked in a read or a spill
+	// write leaves its core to the others. A bound makes the files take
+	// turns on that many tokens.
+	o.decoders = len(o.Files)
+	if o.Workers > 0 {
+		o.decoders = min(o.Workers, len(o.Files))
+	} else {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	switch {
@@ -286,12 +299,17 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Two writers keep the disk busy with a queue of four buffers; the
+	// buckets wait for it only when the disk is slower than the parsers.
+	writer := newSpillWriter(2, 4)
+	defer writer.close()
 	parsers := make([]*fileParser, len(o.Files))
 	buckets := make([][numLens]*bucket, len(o.Files))
 	for i := range o.Files {
 		fp := &fileParser{}
 		for l := range numLens {
 			fp.buckets[l] = newBucket(packWidth[l], filepath.Join(tmp, fmt.Sprintf("f%03d-l%02d", i, MinLen+l)))
+			fp.buckets[l].writer = writer
 		}
 		parsers[i], buckets[i] = fp, fp.buckets
 	}
@@ -308,11 +326,11 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
 	// Every file is decoded at once, and each step (one read and its
-	// parsing) holds one of Workers tokens. The files share the processors
-	// evenly: with three files on two cores, none is left to finish alone
-	// on one core while the other idles, and a build with fewer workers
-	// still uses no more than that many processors.
-	cpu := make(chan struct{}, o.Workers)
+	// parsing) holds one of o.decoders tokens. The files share the
+	// processors evenly: with three files and one worker, none is left to
+	// finish alone while the others wait, and the build still uses no more
+	// than that many processors.
+	cpu := make(chan struct{}, o.decoders)
 	for i, path := range o.Files {
 		wg.Go(func() {
 			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress)

@@ -9,9 +9,9 @@
 // rune by rune (as strings.ToUpper does); bytes that are not valid UTF-8 read
 // as U+FFFD.
 //
-// The build streams every file once, all files at once, each read and its
-// parsing holding one of Options.Workers tokens so the files share the
-// processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
+// The build streams every file once, all files at once; with Options.Workers
+// set, each read and its parsing holds one of that many tokens, so the files
+// share those processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
 // by the kernel in internal/vecparse (one compare finds the line end, two
 // validate every byte, two multiply-adds give the base-36 value); elsewhere
 // a portable parser does the same eight bytes at a time. Codes made only
