@@ -40,13 +40,13 @@ migrate: ## apply migrations (DATABASE_URL or the local cluster)
 	@url=$${DATABASE_URL:-$$($(GO) run ./test/devdb start)}; DATABASE_URL="$$url" $(GO) run . migrate up
 
 test: vet ## unit + integration tests, race detector on
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m -tags '$(BUILD_TAGS)' $(PKGS)
 
 test-unit: ## quick loop: unit tests only
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/)
+	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' $$($(GO) list ./... | grep -v /test/)
 
 test-integration: ## integration tests only (real PostgreSQL, real HTTP)
-	$(GO) test -race -count=1 ./test/...
+	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' ./test/...
 
 test-faults: ## fault tests under load: SIGTERM, kill -9, PostgreSQL restart and failover, bad start-up, two instances
 	$(GO) test -tags faults -race -count=1 -timeout 15m ./test/faults/...
@@ -64,7 +64,7 @@ bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=rea
 	SCALE=$(SCALE) PROFILE=$(PROFILE) test/bench/bench-promo.sh
 
 vet: ## go vet and gofmt check
-	$(GO) vet $(PKGS)
+	$(GO) vet -tags '$(BUILD_TAGS)' $(PKGS)
 	$(GO) vet -tags e2e ./test/e2e/...
 	$(GO) vet -tags faults ./test/faults/...
 	$(GO) vet -tags purego ./modules/promo/internal/couponset/...
