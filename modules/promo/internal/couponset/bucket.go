@@ -29,9 +29,10 @@ type bucket struct {
 	path  string
 	f     *os.File
 	err   error
-	// direct writes whole aligned blocks past the page cache; nil when the
-	// file system does not allow it.
-	direct *os.File
+	// direct writes whole aligned blocks past the page cache, and
+	// directRead reads them back the same way; nil when the file system
+	// does not allow it.
+	direct, directRead *os.File
 	// written is the file size; last is the size of the latest write, which
 	// writeBehind drops from the page cache on the next spill.
 	written, last int64
@@ -90,7 +91,7 @@ func (b *bucket) spill() {
 		// The remainder left by an aligned write must leave room to
 		// fill, so a buffer of a few blocks at least is needed.
 		if len(b.buf)-8 >= 4*directAlign {
-			b.direct = openDirect(b.path)
+			b.direct = openDirect(b.path, os.O_WRONLY)
 		}
 		if b.direct != nil && !isAligned(b.buf) {
 			nb := alignedBytes(len(b.buf))
@@ -156,6 +157,9 @@ func (b *bucket) finish() error {
 		b.written += int64(b.n)
 		b.n = 0
 	}
+	if b.direct != nil && b.err == nil {
+		b.directRead = openDirect(b.path, os.O_RDONLY)
+	}
 	return b.err
 }
 
@@ -173,9 +177,11 @@ func isAligned(b []byte) bool {
 // release closes and removes the spill file and frees the buffer.
 func (b *bucket) release() {
 	b.pending.Wait()
-	if b.direct != nil {
-		b.direct.Close()
-		b.direct = nil
+	for _, f := range []**os.File{&b.direct, &b.directRead} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 	if b.f != nil {
 		b.f.Close()
@@ -222,18 +228,10 @@ func (b *bucket) readRaw(from, to, chunk int64, raw []byte, fn func(src []byte, 
 		if b.f == nil {
 			src = b.buf[from*w : (from+cnt)*w+8]
 		} else {
-			need := int(cnt*w) + 8
-			if len(raw) < need {
-				raw = make([]byte, need)
+			var err error
+			if src, raw, err = b.readAt(raw, from*w, cnt*w); err != nil {
+				return err
 			}
-			if _, err := b.f.ReadAt(raw[:cnt*w], from*w); err != nil {
-				if err == io.EOF {
-					err = io.ErrUnexpectedEOF
-				}
-				return fmt.Errorf("read spill file %s: %w", filepath.Base(b.path), err)
-			}
-			dropRead(b.f, from*w, cnt*w)
-			src = raw[:need]
 		}
 		if err := fn(src, cnt); err != nil {
 			return err
@@ -241,4 +239,38 @@ func (b *bucket) readRaw(from, to, chunk int64, raw []byte, fn func(src []byte, 
 		from += cnt
 	}
 	return nil
+}
+
+// readAt returns the n stored bytes at off followed by 8 readable bytes,
+// read into raw (or a larger buffer, returned for reuse). With directRead,
+// whole aligned blocks around the range are read past the page cache.
+func (b *bucket) readAt(raw []byte, off, n int64) (src, buf []byte, err error) {
+	f, start, skip := b.f, off, int64(0)
+	if b.directRead != nil {
+		f, start = b.directRead, off&^(directAlign-1)
+		skip = off - start
+	}
+	// Direct reads cover whole blocks: up to a block before the range and
+	// one after it.
+	size := (skip + n + directAlign - 1) &^ (directAlign - 1)
+	if int64(len(raw)) < size+8 || !isAligned(raw) {
+		raw = alignedBytes(int(size) + 8)
+	}
+	want := skip + n
+	if b.directRead == nil {
+		size = want
+	}
+	got, err := f.ReadAt(raw[:size], start)
+	if int64(got) >= want {
+		err = nil
+	} else if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return nil, raw, fmt.Errorf("read spill file %s: %w", filepath.Base(b.path), err)
+	}
+	if b.directRead == nil {
+		dropRead(b.f, off, n)
+	}
+	return raw[skip : skip+n+8], raw, nil
 }

@@ -313,7 +313,13 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 		}
 		parsers[i], buckets[i] = fp, fp.buckets
 	}
+	// Removing a spill file can take as long as writing it (a file system
+	// mounted with discard trims every block), so the join hands back each
+	// bucket it is done with to be released in the background while it
+	// goes on; the build waits for them all before it returns.
+	var releasing sync.WaitGroup
 	defer func() {
+		releasing.Wait()
 		for _, fb := range buckets {
 			for _, b := range fb {
 				b.release()
@@ -360,7 +366,7 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 
 	st.DecodeDuration = time.Since(decodeStart)
 	joinStart := time.Now()
-	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget, o.Workers)
+	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget, o.Workers, func(b *bucket) { releasing.Go(b.release) })
 	if err != nil {
 		return nil, st, err
 	}

@@ -19,10 +19,11 @@
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact
 // string path. Packed codes go to per-(file, length) buckets that spill to
 // temporary files, so memory does not grow with the input; where the file
-// system allows, whole aligned blocks are written past the page cache
-// (O_DIRECT), since a spill is read at most once. The join then works
-// length by length: a length present in fewer than MinFiles files is
-// dropped unread; otherwise the buckets are ordered by size, the
+// system allows, whole aligned blocks are written and read back past the
+// page cache (O_DIRECT), since a spill is read at most once. The join then
+// works length by length: a length present in fewer than MinFiles files is
+// dropped unread, its spills removed in the background while the join goes
+// on (removing a file can cost as much as writing it); otherwise the buckets are ordered by size, the
 // k-MinFiles+1 smallest are loaded (a valid code must be in at least one of
 // them) and the larger ones are streamed against them, their stored bytes
 // probed in one pass. If the loaded union would exceed the memory budget,

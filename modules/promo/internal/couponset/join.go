@@ -74,24 +74,38 @@ func grow(buf []uint64, n int) []uint64 {
 }
 
 // join returns the tagged keys of the packed codes present in at least m of
-// the files; buckets[f][l] holds file f's codes of length MinLen+l.
-func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, workers int) ([]uint64, joinStats, error) {
+// the files; buckets[f][l] holds file f's codes of length MinLen+l. done,
+// when set, is handed every bucket as soon as the join no longer needs it.
+func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, workers int, done func(*bucket)) ([]uint64, joinStats, error) {
+	if done == nil {
+		done = func(*bucket) {}
+	}
 	var keys []uint64
 	var st joinStats
 	j := &joiner{}
 	for range max(workers, 1) {
 		j.workers = append(j.workers, &markWorker{
-			dst: make([]uint64, joinChunk), scratch: make([]uint64, joinChunk), raw: make([]byte, joinChunk*8+8),
+			dst: make([]uint64, joinChunk), scratch: make([]uint64, joinChunk), raw: alignedBytes(joinChunk*8 + 2*directAlign + 8),
 		})
 	}
+	// A length held by fewer than m files has no valid code: its buckets
+	// are handed back before any other length is joined.
+	var present [numLens][]*bucket
 	for l := range numLens {
-		var present []*bucket
 		for _, fb := range buckets {
 			if fb[l].count > 0 {
-				present = append(present, fb[l])
+				present[l] = append(present[l], fb[l])
 			}
 		}
-		if len(present) < m {
+		if len(present[l]) < m {
+			for _, b := range present[l] {
+				done(b)
+			}
+			present[l] = nil
+		}
+	}
+	for l, present := range present {
+		if present == nil {
 			continue
 		}
 		slices.SortStableFunc(present, func(a, b *bucket) int {
@@ -120,6 +134,9 @@ func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, 
 				return nil, st, err
 			}
 			keys = append(keys, got...)
+		}
+		for _, b := range present {
+			done(b)
 		}
 	}
 	return keys, st, nil

@@ -77,3 +77,54 @@ func TestGallopMark(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinHandsBackEveryBucketOnce checks that the join gives back each
+// bucket holding codes exactly once, those of a length too few files hold
+// before it joins any other length, and still finds the codes shared.
+func TestJoinHandsBackEveryBucketOnce(t *testing.T) {
+	// Three files: length 8 in all of them, length 9 in one only, length 10
+	// in two; the shared codes are 1 (length 8) and 7 (length 10).
+	in := [3][numLens][]uint64{
+		{{1, 2}, {5}, {7}},
+		{{1, 3}, nil, {7, 8}},
+		{{4}, nil, nil},
+	}
+	buckets := make([][numLens]*bucket, len(in))
+	for f := range in {
+		for l := range numLens {
+			b := newBucket(packWidth[l], "unused")
+			for _, v := range in[f][l] {
+				b.add(v)
+			}
+			if err := b.finish(); err != nil {
+				t.Fatal(err)
+			}
+			buckets[f][l] = b
+		}
+	}
+	var order []*bucket
+	keys, _, err := join(t.Context(), buckets, 2, DefaultMemoryBudget, 2, func(b *bucket) { order = append(order, b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint64{tagKey(1, MinLen), tagKey(7, MinLen+2)}
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("keys %v, want %v", keys, want)
+	}
+	if len(order) == 0 || order[0] != buckets[0][1] {
+		t.Fatalf("the only bucket of length 9 was not handed back first")
+	}
+	seen := map[*bucket]int{}
+	for _, b := range order {
+		seen[b]++
+	}
+	for f := range in {
+		for l := range numLens {
+			if want := min(len(in[f][l]), 1); seen[buckets[f][l]] != want {
+				t.Errorf("file %d length %d handed back %d times, want %d", f, MinLen+l, seen[buckets[f][l]], want)
+			}
+		}
+	}
+}
