@@ -236,6 +236,25 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The same GET with wrk, one loader thread, against the static handler
+	// before and after: the figure without this load test's own client.
+	wrkFigure, wrkOK := 0.0, false
+	wrkStep := func(name, base string, d time.Duration) (wrkResult, bool) {
+		r, err := runWrk(ctx, base+"/api/product", c, d)
+		if err != nil {
+			fmt.Fprintf(stdout, "%-16s skipped: %v\n", name, err)
+			return r, false
+		}
+		fmt.Fprintf(stdout, "%-16s %-9s clients=%-3d rate=max     requests=%-7d %8.1f req/s  errors=%d\n", name, "wrk", c, r.Requests, r.RPS, r.Errors)
+		return r, r.Errors == 0
+	}
+	if wa, ok := wrkStep("wrk-static-a", staticBase, half); ok {
+		wm, okM := wrkStep("wrk-list", st.base, o.duration)
+		wb, okB := wrkStep("wrk-static-b", staticBase, half)
+		if okM && okB {
+			wrkFigure, wrkOK = ratio(wm.RPS, (wa.RPS+wb.RPS)/2)
+		}
+	}
 	browseSat, err := step(attackSpec{name: "browse", target: "minikart", targeter: browse, clients: c, duration: o.duration}, false)
 	if err != nil {
 		return err
@@ -304,6 +323,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	own := st.procs.server > 0 && st.procs.postmaster > 0
 	r, ok = ratio(perCore(list, Summary{}), perCore(staticA, staticB))
 	rep.figure("browse_vs_static_per_core", r, ok && own, 2)
+	rep.figure("wrk_list_vs_static", wrkFigure, wrkOK, 2)
 	r, ok = ratio(perCore(checkoutSat, Summary{}), perCore(pgA, pgB))
 	rep.figure("checkout_vs_pgbench_per_core", r, ok && own, 2)
 	// CPU per request, where the time goes: the server's and PostgreSQL's

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// wrkResult is what one wrk run reports.
+type wrkResult struct {
+	Requests int
+	Errors   int
+	RPS      float64
+}
+
+var (
+	wrkRequests = regexp.MustCompile(`(?m)^\s*(\d+) requests in `)
+	wrkRPS      = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
+	wrkNon2xx   = regexp.MustCompile(`(?m)^\s*Non-2xx or 3xx responses:\s+(\d+)`)
+	wrkSocket   = regexp.MustCompile(`(?m)^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+// parseWrk reads wrk's summary: the requests it sent, those answered with
+// an error or lost to a socket error, and the rate.
+func parseWrk(out string) (wrkResult, error) {
+	var r wrkResult
+	m := wrkRequests.FindStringSubmatch(out)
+	rps := wrkRPS.FindStringSubmatch(out)
+	if m == nil || rps == nil {
+		return r, fmt.Errorf("wrk printed no summary: %.300s", out)
+	}
+	r.Requests, _ = strconv.Atoi(m[1])
+	r.RPS, _ = strconv.ParseFloat(rps[1], 64)
+	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		r.Errors += n
+	}
+	if m := wrkSocket.FindStringSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.Atoi(s)
+			r.Errors += n
+		}
+	}
+	return r, nil
+}
+
+// errNoWrk says the wrk step was skipped because wrk is not installed.
+var errNoWrk = errors.New("wrk is not installed (apt-get install wrk)")
+
+// runWrk runs `wrk -t1 -c<clients>` against url for d: one loader thread,
+// a load generator other than the test's own, for the GET figure of the
+// catalogue against the static handler.
+func runWrk(ctx context.Context, url string, clients int, d time.Duration) (wrkResult, error) {
+	bin, err := exec.LookPath("wrk")
+	if err != nil {
+		return wrkResult{}, errNoWrk
+	}
+	secs := max(int(d.Round(time.Second)/time.Second), 1)
+	cmd := exec.CommandContext(ctx, bin, "-t1", fmt.Sprintf("-c%d", clients), fmt.Sprintf("-d%ds", secs), url)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %w: %.300s", err, out.String())
+	}
+	return parseWrk(out.String())
+}
