@@ -164,7 +164,11 @@ func TestGetProduct(t *testing.T) {
 	}
 }
 
-func TestCatalogCacheNeverPricesOrders(t *testing.T) {
+// TestStaleCacheNeverPricesAnOrder: orders are priced from the catalogue's
+// cache, and the order's statement checks those prices where it writes; a
+// cache the menu has left behind writes nothing, and the order is priced
+// again from the database.
+func TestStaleCacheNeverPricesAnOrder(t *testing.T) {
 	a := startApp(t, map[string]any{"catalog.cache_ttl": "1h"})
 	var before product
 	a.do(http.MethodGet, "/api/product/4", "").json(t, &before)
@@ -184,8 +188,27 @@ func TestCatalogCacheNeverPricesOrders(t *testing.T) {
 	var o orderResp
 	res := a.order(`{"items":[{"productId":"4","quantity":2}]}`)
 	res.json(t, &o)
-	if res.status != 200 || o.Total != 12.00 || o.Products[0].Price != 6.00 {
-		t.Errorf("order priced %v (unit %v), want the database's 6.00 a unit", o.Total, o.Products[0].Price)
+	if res.status != 200 || o.Total != 12.00 || o.Products[0].Price != 6.00 || o.Products[0].Name != "Tiramisu, renamed" {
+		t.Fatalf("order priced %v (%+v), want the database's 6.00 a unit and its name", o.Total, o.Products)
+	}
+	var stored int64
+	if err := a.db.QueryRow(`SELECT unit_price_cents FROM order_items WHERE order_id = $1`, o.ID).Scan(&stored); err != nil || stored != 600 {
+		t.Errorf("stored unit price %d, %v; want 600", stored, err)
+	}
+	repriced := func() string {
+		for _, l := range strings.Split(string(a.do(http.MethodGet, "/metrics", "").body), "\n") {
+			if strings.HasPrefix(l, "orders_repriced_total ") {
+				return l
+			}
+		}
+		return "none"
+	}
+	if got := repriced(); got != "orders_repriced_total 1" {
+		t.Errorf("metric %q after the stale order, want orders_repriced_total 1", got)
+	}
+	// A product the cache still has right is priced from it, first time.
+	if res := a.order(`{"items":[{"productId":"1","quantity":1}]}`); res.status != 200 || repriced() != "orders_repriced_total 1" {
+		t.Errorf("order of an unchanged product: %d %s, metric %q; want 200 and no repricing", res.status, res.body, repriced())
 	}
 }
 

@@ -37,8 +37,9 @@ type Service struct {
 	maxLimit    int
 
 	// With cacheTTL > 0, reads of the catalogue (List, Get) are served from
-	// a snapshot at most cacheTTL old. Pricing an order (ProductsByIDs)
-	// always reads the database.
+	// a snapshot at most cacheTTL old. ProductsByIDs always reads the
+	// database; CachedProductsByIDs prices an order from the snapshot, for
+	// a statement that checks the prices where it writes (SamePricesSQL).
 	cacheTTL time.Duration
 	refresh  sync.Mutex
 	snap     atomic.Pointer[snapshot]
@@ -255,6 +256,42 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 		out[r.ID] = s.toProduct(r, s.baseFor(ctx))
 	}
 	return out, nil
+}
+
+// CachedProductsByIDs returns the products among ids from the snapshot,
+// keyed by id, without reading the database. ok is false when caching is
+// off, the catalogue is too large for the snapshot, reading it failed or an
+// id is not in it: the caller then asks ProductsByIDs. What it returns may
+// be up to cache_ttl old, so a write that charges these prices must hold
+// SamePricesSQL.
+func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
+	sn, err := s.cached(ctx)
+	if err != nil || sn == nil {
+		return nil, false
+	}
+	out := make(map[int64]Product, len(ids))
+	for _, id := range ids {
+		p, ok := sn.byID[id]
+		if !ok {
+			return nil, false
+		}
+		out[id] = s.localiseProduct(ctx, p)
+	}
+	return out, true
+}
+
+// SamePricesSQL is a SQL condition, for a statement that writes an order:
+// true when every row of the parallel array parameters ids (bigint[]),
+// prices (bigint[], in cents), names and categories (text[]) is a product on
+// sale with exactly that price, name and category as the statement sees
+// the catalogue. Its arguments are the statement's placeholders ("$7").
+// With it, an order priced from CachedProductsByIDs is written only at the
+// prices of the moment it is written.
+func SamePricesSQL(ids, prices, names, categories string) string {
+	return `(SELECT count(*) FROM unnest(` + ids + `::bigint[], ` + prices + `::bigint[], ` + names + `::text[], ` + categories + `::text[])
+		     AS g(id, price_cents, name, category)
+		JOIN products p ON p.id = g.id AND p.price_cents = g.price_cents AND p.name = g.name
+		     AND p.category = g.category AND p.removed_at IS NULL) = cardinality(` + ids + `::bigint[])`
 }
 
 // toProduct renders a row; base prefixes the paths of images this server

@@ -42,7 +42,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	}
 }
 
-func TestOrderPricesNeverComeFromTheCache(t *testing.T) {
+func TestProductsByIDsAlwaysReadsTheDatabase(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
 	ctx := context.Background()
@@ -168,5 +168,32 @@ func TestRenderedListPerOrigin(t *testing.T) {
 		if !strings.Contains(string(body), origin+"/api/images/") {
 			t.Errorf("renderedList for %s links elsewhere: %s", origin, body)
 		}
+	}
+}
+
+// TestCachedProductsByIDs checks that the cache answers only for ids it
+// holds, without a database read, with the request's image links, and not
+// at all with caching off.
+func TestCachedProductsByIDs(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Hour})
+	ctx := httpserver.WithOrigin(context.Background(), "https://shop.test")
+	got, ok := s.CachedProductsByIDs(ctx, []int64{2, 1})
+	if !ok || len(got) != 2 || got[1].Name != "Waffle with Berries" || got[2].ID != "2" {
+		t.Fatalf("CachedProductsByIDs = %+v, %t", got, ok)
+	}
+	if !strings.HasPrefix(got[1].Image.Thumbnail, "https://shop.test/api/images/") {
+		t.Errorf("image %q, want a link under the request's origin", got[1].Image.Thumbnail)
+	}
+	st.rows[0].PriceCents = 999 // within the TTL the cache keeps the old price
+	if again, _ := s.CachedProductsByIDs(ctx, []int64{1}); again[1].Price == 999 || len(st.pages) != 1 {
+		t.Errorf("price %d after %d reads, want the cached price from one read", again[1].Price, len(st.pages))
+	}
+	if _, ok := s.CachedProductsByIDs(ctx, []int64{1, 404}); ok {
+		t.Error("answered for an id the cache does not hold")
+	}
+	off := NewService(newFakeStore(), Config{MaxLimit: 1000})
+	if _, ok := off.CachedProductsByIDs(ctx, []int64{1}); ok {
+		t.Error("answered with caching off")
 	}
 }

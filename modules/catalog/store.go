@@ -38,9 +38,10 @@ const productColumns = `id, name, category, price_cents, COALESCE(image_slug, ''
 	COALESCE(image_tablet, '') AS image_tablet, COALESCE(image_desktop, '') AS image_desktop`
 
 // store reads the catalogue's listing (List, Get) through read, which may be
-// a standby a moment behind, and the products an order is priced with
-// (ByIDs) through pool, the primary's pgx pool, so a price is never older
-// than the write it feeds; that lookup, one per order, skips database/sql.
+// a standby a moment behind, and the products an order is priced with when
+// the cache cannot (ByIDs) through pool, the primary's pgx pool, skipping
+// database/sql. Whatever priced an order, its statement checks the prices
+// on the primary (SamePricesSQL).
 type store struct {
 	db   *sqlx.DB
 	pool *pgxpool.Pool

@@ -1,6 +1,10 @@
 package ordering
 
-import "minikart/platform/apperr"
+import (
+	"errors"
+
+	"minikart/platform/apperr"
+)
 
 // Errors a client may see from the order routes.
 var (
@@ -16,3 +20,8 @@ var (
 	ErrIdempotencyKeyReused     = apperr.New(apperr.Conflict, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request")
 	ErrIdempotencyKeyInProgress = apperr.New(apperr.Conflict, "IDEMPOTENCY_KEY_IN_PROGRESS", "a request with this Idempotency-Key is still being processed, retry shortly").WithRetryAfter(1)
 )
+
+// errStalePrices is the store's answer to an order whose prices, names or
+// categories are no longer the catalogue's: nothing was written, and the
+// order is priced again from the database.
+var errStalePrices = errors.New("order priced from a catalogue that has changed since")

@@ -12,6 +12,7 @@ type metrics struct {
 	revenue   prometheus.Counter
 	discounts prometheus.Counter
 	replays   prometheus.Counter
+	repriced  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -28,8 +29,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		replays: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "orders_idempotent_replays_total", Help: "Order requests answered from a stored Idempotency-Key response.",
 		}),
+		repriced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "orders_repriced_total", Help: "Order attempts that wrote nothing because the menu had changed since they were priced, and were priced again.",
+		}),
 	}
-	return m, platformmetrics.Register(reg, "ordering", m.orders, m.revenue, m.discounts, m.replays)
+	return m, platformmetrics.Register(reg, "ordering", m.orders, m.revenue, m.discounts, m.replays, m.repriced)
 }
 
 func (m *metrics) placed(o storedOrder) {

@@ -3,6 +3,7 @@ package ordering
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"strconv"
 	"time"
 
@@ -15,9 +16,11 @@ import (
 	"minikart/platform/money"
 )
 
-// productLookup finds many products in one call.
+// productLookup finds many products in one call: from the database, or
+// from the catalogue's cache (ok false when it cannot answer).
 type productLookup interface {
 	ProductsByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Product, error)
+	CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Product, bool)
 }
 
 // promoApplier validates a coupon code and prices its discount, and counts
@@ -61,7 +64,34 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *me
 // Idempotency-Key, a repeat of the same request returns the first response
 // (Replayed) and stores nothing; concurrent repeats wait for the first.
 func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem Idempotency) (Placed, error) {
-	o, err := s.price(ctx, req)
+	// The first attempt is priced from the catalogue's cache when it has
+	// every product, and its statement checks those prices where it
+	// writes: an order takes one round trip. Prices that changed since
+	// write nothing, and the order is priced again from the database.
+	cached := true
+	for attempt := 1; ; attempt++ {
+		placed, err := s.place(ctx, keyID, req, idem, cached)
+		if !errors.Is(err, errStalePrices) {
+			return placed, err
+		}
+		s.metrics.repriced.Inc()
+		if attempt == maxPricings {
+			// The menu changed under every attempt: a deploy rewriting
+			// it, most likely, and soon over.
+			return Placed{}, apperr.ErrServiceUnavailable
+		}
+		cached = false
+	}
+}
+
+// maxPricings is how many times Place prices an order whose prices keep
+// changing before it gives up.
+const maxPricings = 3
+
+// place prices and stores the order once; cached prices it from the
+// catalogue's cache when that has every product.
+func (s *Service) place(ctx context.Context, keyID string, req PlaceOrder, idem Idempotency, cached bool) (Placed, error) {
+	o, err := s.price(ctx, req, cached)
 	if err != nil {
 		return Placed{}, err
 	}
@@ -132,11 +162,18 @@ type priced struct {
 }
 
 // price resolves products and the coupon's discount.
-func (s *Service) price(ctx context.Context, req PlaceOrder) (priced, error) {
+func (s *Service) price(ctx context.Context, req PlaceOrder, cached bool) (priced, error) {
 	ids := resolveIDs(req.Items)
-	found, err := s.products.ProductsByIDs(ctx, uniq(ids))
-	if err != nil {
-		return priced{}, err
+	var found map[int64]catalog.Product
+	ok := false
+	if cached {
+		found, ok = s.products.CachedProductsByIDs(ctx, uniq(ids))
+	}
+	if !ok {
+		var err error
+		if found, err = s.products.ProductsByIDs(ctx, uniq(ids)); err != nil {
+			return priced{}, err
+		}
 	}
 	var p problems
 	for i, id := range ids {

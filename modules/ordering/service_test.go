@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
@@ -17,11 +18,30 @@ import (
 	"minikart/platform/money"
 )
 
-// fakeProducts is the catalog as ordering sees it.
+// fakeProducts is the catalog as ordering sees it: byID is the database,
+// cache (nil: caching off) the catalogue's cache.
 type fakeProducts struct {
-	byID  map[int64]catalog.Product
-	err   error
-	asked [][]int64
+	byID        map[int64]catalog.Product
+	cache       map[int64]catalog.Product
+	err         error
+	asked       [][]int64
+	askedCached [][]int64
+}
+
+func (f *fakeProducts) CachedProductsByIDs(_ context.Context, ids []int64) (map[int64]catalog.Product, bool) {
+	f.askedCached = append(f.askedCached, ids)
+	if f.cache == nil {
+		return nil, false
+	}
+	out := map[int64]catalog.Product{}
+	for _, id := range ids {
+		p, ok := f.cache[id]
+		if !ok {
+			return nil, false
+		}
+		out[id] = p
+	}
+	return out, true
 }
 
 func (f *fakeProducts) ProductsByIDs(_ context.Context, ids []int64) (map[int64]catalog.Product, error) {
@@ -65,13 +85,23 @@ type fakeOrders struct {
 	created []storedOrder
 	byID    map[uuid.UUID]storedOrder
 	err     error
+	// menu, when set, plays qCreate's price check: an order whose lines
+	// differ from it is stale and writes nothing.
+	menu     map[int64]catalog.Product
+	attempts int
 }
 
 // Create runs inTx like the real store does inside its transaction; an
 // error there, like any other, leaves nothing stored.
 func (f *fakeOrders) Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) ([]byte, error) {
+	f.attempts++
 	if f.err != nil {
 		return nil, f.err
+	}
+	for _, l := range o.Lines {
+		if p, ok := f.menu[l.ProductID]; f.menu != nil && (!ok || p.Price != l.UnitPrice || p.Name != l.Name || p.Category != l.Category) {
+			return nil, errStalePrices
+		}
 	}
 	if inTx != nil {
 		if err := inTx(ctx, nil); err != nil {
@@ -406,5 +436,68 @@ func TestRequestHashIsCanonical(t *testing.T) {
 				t.Errorf("same hash = %t, want %t", !tt.same, tt.same)
 			}
 		})
+	}
+}
+
+// TestPlacePricesFromTheCache checks that an order the cache can price
+// reads no product from the database and is stored in one attempt.
+func TestPlacePricesFromTheCache(t *testing.T) {
+	products := newCatalog()
+	products.cache = products.byID
+	st := &fakeOrders{menu: products.byID}
+	m := testMetrics(t)
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, m)
+	o, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Total != 2000 || len(products.asked) != 0 || len(products.askedCached) != 1 || st.attempts != 1 {
+		t.Errorf("total %d, database asked %v, cache asked %v, %d attempts; want 2000 from the cache in one attempt",
+			o.Total, products.asked, products.askedCached, st.attempts)
+	}
+	if got := testutil.ToFloat64(m.repriced); got != 0 {
+		t.Errorf("repriced %v, want 0", got)
+	}
+}
+
+// TestPlaceRepricesWhenTheCacheIsStale checks that an order priced from a
+// cache the menu has left behind is stored at the database's prices, names
+// and categories, priced again after a first attempt that wrote nothing.
+func TestPlaceRepricesWhenTheCacheIsStale(t *testing.T) {
+	products := newCatalog()
+	products.cache = map[int64]catalog.Product{
+		1: {ID: "1", Name: "Waffle with Berries", Price: 500, Category: "Waffle"},
+		2: products.byID[2],
+	}
+	st := &fakeOrders{menu: products.byID}
+	m := testMetrics(t)
+	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 1}}
+	s := NewService(products, pr, st, testOrderConfig, m)
+	o, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}, CouponCode: "happyhrs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Total != 1999 || len(st.created) != 1 || st.created[0].Lines[0].UnitPrice != 650 {
+		t.Fatalf("total %d, stored %+v; want 1999 at the database's 650 a waffle", o.Total, st.created)
+	}
+	if st.attempts != 2 || len(products.asked) != 1 || testutil.ToFloat64(m.repriced) != 1 {
+		t.Errorf("%d attempts, database asked %v, repriced %v; want 2, once, 1", st.attempts, products.asked, testutil.ToFloat64(m.repriced))
+	}
+	// The discount was worked out again on the prices stored.
+	if len(pr.lines) != 2 || pr.lines[1][0].UnitPrice != 650 {
+		t.Errorf("coupon priced on %v, want the second time on 650", pr.lines)
+	}
+}
+
+// TestPlaceGivesUpWhileTheMenuKeepsChanging checks that an order whose
+// prices change under every attempt gets a retryable 503, not a 500, after
+// maxPricings attempts.
+func TestPlaceGivesUpWhileTheMenuKeepsChanging(t *testing.T) {
+	products := newCatalog()
+	st := &fakeOrders{menu: map[int64]catalog.Product{}} // nothing is ever current
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}})
+	if !errors.Is(err, apperr.ErrServiceUnavailable) || st.attempts != maxPricings {
+		t.Errorf("err %v after %d attempts, want %v after %d", err, st.attempts, apperr.ErrServiceUnavailable, maxPricings)
 	}
 }

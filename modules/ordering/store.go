@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jmoiron/sqlx"
 
+	"minikart/modules/catalog"
 	"minikart/platform/db"
 	"minikart/platform/money"
 )
@@ -38,15 +39,19 @@ type rowQuerier func(ctx context.Context, q string, args ...any) interface{ Scan
 
 // qCreate writes an order, its items and, when a key is given, claims the
 // Idempotency-Key, all in one statement, so it is atomic without a
-// transaction of its own. The claim takes over an expired key; a live one
-// (or one a concurrent statement is inserting: the insert waits for it to
-// end) is not claimed, and then nothing is written. The answer says whether
-// the order was written.
-const qCreate = `
-	WITH claim AS (
+// transaction of its own. It writes nothing unless every item's price, name
+// and category are still the catalogue's (the order may have been priced
+// from the catalogue's cache). The claim takes over an expired key; a live
+// one (or one a concurrent statement is inserting: the insert waits for it
+// to end) is not claimed, and then nothing is written. The answer says
+// whether the order was written and whether the prices were current.
+var qCreate = `
+	WITH fresh AS (
+		SELECT ` + catalog.SamePricesSQL("$7", "$9", "$15", "$16") + ` AS ok
+	), claim AS (
 		INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
 		SELECT $10::text, $11::text, $12::bytea, $1::uuid, $13::bytea, now() + make_interval(secs => $14::float8)
-		WHERE $11::text IS NOT NULL
+		WHERE $11::text IS NOT NULL AND (SELECT ok FROM fresh)
 		ON CONFLICT (scope, key) DO UPDATE
 		SET request_hash = EXCLUDED.request_hash, order_id = EXCLUDED.order_id,
 		    response = EXCLUDED.response, created_at = now(), expires_at = EXCLUDED.expires_at
@@ -55,7 +60,7 @@ const qCreate = `
 	), ord AS (
 		INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id)
 		SELECT $1::uuid, NULLIF($2::text, ''), $3::bigint, $4::bigint, $5::bigint, NULLIF($17::text, '')
-		WHERE $11::text IS NULL OR EXISTS (SELECT FROM claim)
+		WHERE (SELECT ok FROM fresh) AND ($11::text IS NULL OR EXISTS (SELECT FROM claim))
 		RETURNING id
 	), items AS (
 		INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents, product_name, product_category)
@@ -63,7 +68,7 @@ const qCreate = `
 		FROM ord, unnest($6::int[], $7::bigint[], $8::int[], $9::bigint[], $15::text[], $16::text[])
 		     AS t(position, product_id, quantity, unit_price_cents, product_name, product_category)
 	)
-	SELECT EXISTS (SELECT FROM ord)`
+	SELECT EXISTS (SELECT FROM ord), (SELECT ok FROM fresh)`
 
 // Create writes the order and all its items atomically: both or neither.
 // With an idempotency record, the key is claimed in the same statement: a
@@ -130,10 +135,11 @@ func (r retriedRow) Scan(dest ...any) error {
 	return db.Retry(r.ctx, func() error { return r.pool.QueryRow(r.ctx, r.q, r.args...).Scan(dest...) })
 }
 
-// create runs qCreate; when the key was not claimed it answers the replay.
+// create runs qCreate; when the key was not claimed it answers the replay,
+// and when the prices were not current, errStalePrices.
 func (st *store) create(ctx context.Context, row rowQuerier, id uuid.UUID, idem *idempotencyRecord, args []any) ([]byte, error) {
-	var created bool
-	err := row(ctx, qCreate, args...).Scan(&created)
+	var created, fresh bool
+	err := row(ctx, qCreate, args...).Scan(&created, &fresh)
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "55P03": // lock_not_available: a lock_timeout ran out
@@ -142,6 +148,8 @@ func (st *store) create(ctx context.Context, row rowQuerier, id uuid.UUID, idem 
 		return nil, fmt.Errorf("insert order %s: %w", id, err)
 	case created:
 		return nil, nil
+	case !fresh:
+		return nil, errStalePrices
 	}
 	return st.replay(ctx, row, idem)
 }

@@ -1,8 +1,12 @@
--- The statements of one POST /api/order, for pgbench: the catalogue lookup
--- (modules/catalog/store.go ByIDs), then the Idempotency-Key claim, the
--- order and its items in one statement (modules/ordering/store.go qCreate,
--- the path of every order without a limited coupon). Two items of random
--- products, half the orders with a coupon, as the load test's orders.
+-- The statement of one POST /api/order, for pgbench: the check that the
+-- prices the order was computed with are still the catalogue's
+-- (modules/catalog/service.go SamePricesSQL), the Idempotency-Key claim,
+-- the order and its items, all in one (modules/ordering/store.go qCreate,
+-- the path of every order without a limited coupon when the catalogue's
+-- cache priced it, as with production's catalog.cache_ttl). Two items of
+-- random products, half the orders with a coupon, as the load test's
+-- orders. The script's prices are fixed, so the check compares each
+-- product's row with itself: the same index lookups and row reads.
 \set p1 random(1, 9)
 \set p2 random(1, 9)
 \set q1 random(1, 3)
@@ -11,15 +15,18 @@
 \set subtotal 650 * :q1 + 700 * :q2
 \set discount :coupon * :subtotal * 18 / 100
 \set total :subtotal - :discount
-SELECT id, name, category, price_cents, image_slug
-FROM products
-WHERE id = ANY(ARRAY[:p1, :p2]::bigint[]);
 WITH ids AS (SELECT gen_random_uuid() AS id),
+fresh AS (
+    SELECT (SELECT count(*) FROM unnest(ARRAY[:p1, :p2]::bigint[]) AS g(id)
+            JOIN products p ON p.id = g.id AND p.price_cents = p.price_cents AND p.name = p.name
+                 AND p.category = p.category AND p.removed_at IS NULL) = 2 AS ok
+),
 claim AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
     SELECT 'loadtest', gen_random_uuid()::text, sha256(ids.id::text::bytea), ids.id,
            convert_to(repeat('x', 1000), 'UTF8'), now() + interval '24 hours'
     FROM ids
+    WHERE (SELECT ok FROM fresh)
     ON CONFLICT (scope, key) DO UPDATE
     SET response = EXCLUDED.response
     WHERE idempotency_keys.expires_at <= now()
@@ -28,7 +35,7 @@ claim AS (
     INSERT INTO orders (id, coupon_code, subtotal_cents, discount_cents, total_cents)
     SELECT ids.id, CASE WHEN :coupon = 1 THEN 'HAPPYHRS' END, :subtotal, :discount, :total
     FROM ids
-    WHERE EXISTS (SELECT FROM claim)
+    WHERE (SELECT ok FROM fresh) AND EXISTS (SELECT FROM claim)
     RETURNING id
 ), items AS (
     INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_cents)
@@ -36,4 +43,4 @@ claim AS (
     FROM ord, unnest(ARRAY[0, 1]::int[], ARRAY[:p1, :p2]::bigint[], ARRAY[:q1, :q2]::int[], ARRAY[650, 700]::bigint[])
          AS t(position, product_id, quantity, unit_price_cents)
 )
-SELECT EXISTS (SELECT FROM ord);
+SELECT EXISTS (SELECT FROM ord), (SELECT ok FROM fresh);
