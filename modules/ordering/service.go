@@ -78,7 +78,7 @@ func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem 
 		if attempt == maxPricings {
 			// The menu changed under every attempt: a deploy rewriting
 			// it, most likely, and soon over.
-			return Placed{}, apperr.ErrServiceUnavailable
+			return Placed{}, errMenuChanging
 		}
 		cached = false
 	}
@@ -87,6 +87,9 @@ func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem 
 // maxPricings is how many times Place prices an order whose prices keep
 // changing before it gives up.
 const maxPricings = 3
+
+// errMenuChanging answers an order whose prices changed under every attempt.
+var errMenuChanging = apperr.ErrServiceUnavailable.Withf("the menu is changing, retry shortly").WithRetryAfter(1)
 
 // place prices and stores the order once; cached prices it from the
 // catalogue's cache when that has every product.

@@ -497,7 +497,8 @@ func TestPlaceGivesUpWhileTheMenuKeepsChanging(t *testing.T) {
 	st := &fakeOrders{menu: map[int64]catalog.Product{}} // nothing is ever current
 	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
 	_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}})
-	if !errors.Is(err, apperr.ErrServiceUnavailable) || st.attempts != maxPricings {
-		t.Errorf("err %v after %d attempts, want %v after %d", err, st.attempts, apperr.ErrServiceUnavailable, maxPricings)
+	ae, ok := apperr.As(err)
+	if !errors.Is(err, apperr.ErrServiceUnavailable) || !ok || ae.RetryAfter < 1 || st.attempts != maxPricings {
+		t.Errorf("err %v after %d attempts, want %v with a Retry-After after %d", err, st.attempts, apperr.ErrServiceUnavailable, maxPricings)
 	}
 }
