@@ -64,6 +64,9 @@ type options struct {
 	postgres string
 	// postgresOnDisk keeps the cluster's files on disk, not in memory.
 	postgresOnDisk bool
+	// serverEnv is added to the server's environment (KEY=VALUE each), to
+	// compare a runtime setting such as GOGC on the server alone.
+	serverEnv envList
 	// soak runs the soak (soakTest) instead of the steps, for duration.
 	soak bool
 }
@@ -108,6 +111,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU profiles of the saturation steps to <out>-<step>.cpu.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
 	fs.BoolVar(&o.postgresOnDisk, "postgres-on-disk", false, "keep the PostgreSQL's files on disk (TMPDIR) instead of in memory (/dev/shm), so every commit also waits for this machine's disk")
+	fs.Var(&o.serverEnv, "server-env", "KEY=VALUE added to the server's environment only, e.g. GOGC=400 (repeatable; env LOADTEST_SERVER_ENV, space-separated)")
+	for _, kv := range strings.Fields(os.Getenv("LOADTEST_SERVER_ENV")) {
+		if err := o.serverEnv.Set(kv); err != nil {
+			return o, err
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -142,7 +151,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, root, work, stderr, pg)
+	st, err := startStack(ctx, root, work, stderr, pg, o.serverEnv...)
 	if err != nil {
 		// Keep the work directory: it has the server's log.
 		return err
@@ -439,4 +448,18 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// envList collects -server-env values.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+// Set takes one KEY=VALUE.
+func (e *envList) Set(kv string) error {
+	if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+		return fmt.Errorf("server-env %q: want KEY=VALUE", kv)
+	}
+	*e = append(*e, kv)
+	return nil
 }

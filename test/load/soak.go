@@ -62,7 +62,7 @@ func soakTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, root, work, stderr, pg, "MINIKART_SERVER_IDLE_TIMEOUT="+soakIdleTimeout.String(), "MINIKART_PROMO_LOAD=background")
+	st, err := startStack(ctx, root, work, stderr, pg, append([]string{"MINIKART_SERVER_IDLE_TIMEOUT=" + soakIdleTimeout.String(), "MINIKART_PROMO_LOAD=background"}, o.serverEnv...)...)
 	if err != nil {
 		return err
 	}

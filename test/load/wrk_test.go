@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"io"
+	"testing"
+)
 
 func TestParseWrk(t *testing.T) {
 	out := `Running 10s test @ http://127.0.0.1:8080/api/product
@@ -23,5 +26,19 @@ Transfer/sec:    123.45MB
 	}
 	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n"); err == nil {
 		t.Fatal("no summary parsed without an error")
+	}
+}
+
+func TestServerEnvOption(t *testing.T) {
+	t.Setenv("LOADTEST_SERVER_ENV", "GOMEMLIMIT=1GiB")
+	o, err := parseOptions([]string{"-server-env", "GOGC=400"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.serverEnv.String(); got != "GOMEMLIMIT=1GiB GOGC=400" {
+		t.Errorf("server env %q, want both settings", got)
+	}
+	if _, err := parseOptions([]string{"-server-env", "GOGC"}, io.Discard); err == nil {
+		t.Error("a value without KEY= was accepted")
 	}
 }
