@@ -82,7 +82,32 @@ now() { date +%s.%N; }
 minimum() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b) ? a : b }'; }
 best_floor=""
 best_floor_cpu=""
-declare -A best_build best_build_cpu decoder peak_kb
+declare -A best_build best_build_cpu decoder peak_kb peak_anon_kb
+# anon_peak PID samples the anonymous memory (RssAnon: the heap, buffers and
+# stacks, not the binary's pages mapped from the page cache, which RSS also
+# counts) of PID's child every 50 ms until PID ends, and prints the largest.
+# Shell built-ins only, but for sleep, so that sampling costs the timed build
+# next to nothing.
+anon_peak() {
+	local max=0 child="" k v _
+	while kill -0 "$1" 2>/dev/null; do
+		if [ -z "$child" ]; then
+			# The file has no final newline, so read fails even when it
+			# reads the pid.
+			read -r child _ <"/proc/$1/task/$1/children" 2>/dev/null || true
+		fi
+		if [ -n "$child" ]; then
+			while read -r k v _; do
+				if [ "$k" = RssAnon: ]; then
+					[ "$v" -gt "$max" ] && max=$v
+					break
+				fi
+			done <"/proc/$child/status" 2>/dev/null || true
+		fi
+		sleep 0.05
+	done
+	echo "$max"
+}
 # Each run times the floor, then every variant, so that all of them see the
 # same machine.
 for _ in $(seq "$RUNS"); do
@@ -101,7 +126,10 @@ for _ in $(seq "$RUNS"); do
 	for v in $VARIANTS; do
 		rm -f "$IDX"
 		t0=$(now)
-		/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$WORK/$v" build --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" || {
+		/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$WORK/$v" build --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" &
+		pid=$!
+		anon=$(anon_peak "$pid")
+		wait "$pid" || {
 			cat "$WORK/build.err" >&2
 			exit 1
 		}
@@ -110,11 +138,12 @@ for _ in $(seq "$RUNS"); do
 		kb=$(tail -1 "$WORK/rss" | awk '{ print $1 }')
 		build_cpu=$(tail -1 "$WORK/rss" | awk '{ printf "%.3f", $2 + $3 }')
 		[ "$kb" -gt "${peak_kb[$v]:-0}" ] && peak_kb[$v]=$kb
+		[ "$anon" -gt "${peak_anon_kb[$v]:-0}" ] && peak_anon_kb[$v]=$anon
 		best_build[$v]=$(minimum "$build" "${best_build[$v]:-}")
 		best_build_cpu[$v]=$(minimum "$build_cpu" "${best_build_cpu[$v]:-}")
 		decoder[$v]=$(sed -n 's/.* with \([a-z]*\) in .*/\1/p' "$WORK/build.out")
 		lines=$(sed -n 's/.*(\([0-9]*\) lines.*/\1/p' "$WORK/build.out")
-		line="$line $v ${build}s (cpu $build_cpu, ${decoder[$v]}, rss_kb $kb)"
+		line="$line $v ${build}s (cpu $build_cpu, ${decoder[$v]}, rss_kb $kb, anon_kb $anon)"
 	done
 	echo "$line" >&2
 done
@@ -136,6 +165,7 @@ for v in $VARIANTS; do
 	printf 'build_cpu_s%s: %.2f\n' "$suffix" "${best_build_cpu[$v]}"
 	awk -v a="${best_build_cpu[$v]}" -v b="$best_floor_cpu" -v s="$suffix" 'BEGIN { printf "build_vs_decode_floor_cpu%s: %.2f\n", s, a / b }'
 	echo "peak_rss_mb$suffix: $((${peak_kb[$v]} / 1024))"
+	echo "peak_anon_mb$suffix: $((${peak_anon_kb[$v]:-0} / 1024))"
 done
 # The server binary holds the whole application: its resident size doing
 # nothing is the anchor for peak_rss_mb.
