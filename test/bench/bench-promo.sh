@@ -86,8 +86,10 @@ declare -A best_build best_build_cpu decoder peak_kb peak_anon_kb
 # anon_peak PID samples the anonymous memory (RssAnon: the heap, buffers and
 # stacks, not the binary's pages mapped from the page cache, which RSS also
 # counts) of PID's child every 50 ms until PID ends, and prints the largest.
-# Shell built-ins only, but for sleep, so that sampling costs the timed build
-# next to nothing.
+# Shell built-ins only (it waits by reading a FIFO nobody writes), so that
+# sampling costs the timed build next to nothing.
+mkfifo "$WORK/tick"
+exec 9<>"$WORK/tick"
 anon_peak() {
 	local max=0 child="" k v _
 	while kill -0 "$1" 2>/dev/null; do
@@ -104,7 +106,7 @@ anon_peak() {
 				fi
 			done <"/proc/$child/status" 2>/dev/null || true
 		fi
-		sleep 0.05
+		read -rt 0.05 -u 9 _ || true
 	done
 	echo "$max"
 }
