@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +87,69 @@ func testParseFastPath(t *testing.T) {
 	check([]byte("ZZZZZZZZ"), "\n")
 	check([]byte("zzzzzzzzzz"), "\n")
 	check([]byte("00000000"), "\r\n")
+}
+
+// TestVectorAndPortableParsersAgree parses random text, mostly codes with
+// every kind of line between them, with the vector kernel and with the
+// portable parser, in buffers of random sizes, and wants the same buckets,
+// other codes, line count and bytes used.
+func TestVectorAndPortableParsersAgree(t *testing.T) {
+	if !haveVector {
+		t.Skip("the CPU has no vector kernel")
+	}
+	defer func(v bool) { haveVector = v }(haveVector)
+	rng := rand.New(rand.NewPCG(7, 8))
+	const code = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	const other = " #\r\t-_\x80\xc3\xa4"
+	var sb strings.Builder
+	for range 200000 {
+		n := 8 + rng.IntN(3)
+		if rng.IntN(8) == 0 {
+			n = rng.IntN(15)
+		}
+		for range n {
+			if rng.IntN(40) == 0 {
+				sb.WriteByte(other[rng.IntN(len(other))])
+			} else {
+				sb.WriteByte(code[rng.IntN(len(code))])
+			}
+		}
+		if rng.IntN(4) == 0 {
+			sb.WriteByte('\r')
+		}
+		sb.WriteByte('\n')
+	}
+	in := []byte(sb.String())
+	parseAll := func(vector bool) (*fileParser, int) {
+		haveVector = vector
+		fp := &fileParser{}
+		for l := range numLens {
+			fp.buckets[l] = newBucket(packWidth[l], "")
+		}
+		defer func(m int) { bucketMaxBuf = m }(bucketMaxBuf)
+		bucketMaxBuf = 64 << 20
+		r := rand.New(rand.NewPCG(9, 10))
+		used, off := 0, 0
+		for off < len(in) {
+			end := min(off+1+r.IntN(4096), len(in))
+			k := fp.parse(in[used:end])
+			used += k
+			off = end
+		}
+		fp.finish(in[used:])
+		return fp, used
+	}
+	v, vUsed := parseAll(true)
+	p, pUsed := parseAll(false)
+	if v.lines != p.lines || vUsed != pUsed {
+		t.Fatalf("vector: %d lines, %d bytes used; portable: %d lines, %d bytes", v.lines, vUsed, p.lines, pUsed)
+	}
+	for l := range numLens {
+		if !bytes.Equal(v.buckets[l].buf[:v.buckets[l].n], p.buckets[l].buf[:p.buckets[l].n]) {
+			t.Errorf("length %d: the buckets differ", MinLen+l)
+		}
+	}
+	if !maps.Equal(v.other, p.other) {
+		t.Errorf("other codes differ: %d and %d", len(v.other), len(p.other))
+	}
 }
