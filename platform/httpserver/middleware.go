@@ -81,6 +81,39 @@ type requestScope struct {
 	// clientIP is gin's ClientIP, worked out once for the rate limit and
 	// the log line (each call allocates).
 	clientIP string
+	// base is the server's logger; log, made from it when first asked for
+	// (zerolog.Ctx), carries the correlation id. The request's own log line
+	// adds the id itself, so most requests never make one.
+	base *zerolog.Logger
+	log  *zerolog.Logger
+}
+
+// logger returns the request's logger, which carries its correlation id.
+func (rs *requestScope) logger() *zerolog.Logger {
+	if rs.log == nil {
+		l := rs.base.With().Str("correlation_id", rs.id).Logger()
+		rs.log = &l
+	}
+	return rs.log
+}
+
+// zerologKey is the key zerolog.Ctx looks a context's logger up by, caught
+// by asking a context that records it: requestScope answers it with the
+// request's logger, made only then.
+var zerologKey = func() any {
+	p := &keyProbe{Context: context.Background()}
+	zerolog.Ctx(p)
+	return p.key
+}()
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }
 
 // clientIP returns the request's client IP as gin tells it (forwarded
@@ -105,18 +138,21 @@ func (rs *requestScope) Value(key any) any {
 	case originKey:
 		return rs.origins.of(rs.req)
 	}
+	if key == zerologKey {
+		return rs.logger()
+	}
 	return rs.Context.Value(key)
 }
 
 // scope opens every request: it honours a valid incoming X-Correlation-ID
-// (a UUID) or makes a new one, echoes it, puts a logger carrying it and the
-// request's origin in the context, and bounds the request's work by
+// (a UUID) or makes a new one, echoes it, answers zerolog.Ctx with a logger
+// carrying it (made only if asked for) and the request's origin, and bounds the request's work by
 // timeout: stores and services see the deadline through the context and give
 // up, and the answer is a JSON 504. The request is copied once for all of
 // it.
 func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rs := &requestScope{Context: c.Request.Context(), req: c.Request, origins: origins}
+		rs := &requestScope{Context: c.Request.Context(), req: c.Request, origins: origins, base: &base}
 		var in string
 		if v := c.Request.Header[correlationKey]; len(v) > 0 {
 			in = v[0]
@@ -129,8 +165,7 @@ func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) 
 		rs.id = rs.uuid.String()
 		rs.header[0] = rs.id
 		c.Writer.Header()[correlationKey] = rs.header[:]
-		l := base.With().Str("correlation_id", rs.id).Logger()
-		ctx := withLazyDeadline(l.WithContext(rs), timeout)
+		ctx := withLazyDeadline(rs, timeout)
 		defer ctx.release()
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
@@ -155,10 +190,21 @@ func (m *httpMetrics) observe(c *gin.Context) {
 	elapsed := time.Since(start)
 	status := c.Writer.Status()
 	route := c.FullPath()
-	l := zerolog.Ctx(c.Request.Context())
+	// The scope's base logger with the id as the first field writes what
+	// the request's logger would, without making one.
+	var l *zerolog.Logger
+	id := ""
+	if rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope); ok {
+		l, id = rs.base, rs.id
+	} else {
+		l = zerolog.Ctx(c.Request.Context())
+	}
 	ev := l.Info()
 	if status >= 500 {
 		ev = l.Error()
+	}
+	if id != "" {
+		ev = ev.Str("correlation_id", id)
 	}
 	ev.Str("method", c.Request.Method).
 		Str("path", c.Request.URL.Path).

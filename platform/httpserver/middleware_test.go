@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -246,5 +247,73 @@ http_requests_total{method="OTHER",route="unmatched",status="405"} 25
 	}
 	if n, err := testutil.GatherAndCount(reg, "http_request_duration_seconds"); err != nil || n != 1 {
 		t.Errorf("duration series = %d (%v), want 1", n, err)
+	}
+}
+
+// TestRequestLogsCarryTheCorrelationID checks that the request's log line
+// and a handler's own line (through zerolog.Ctx) both carry the request's
+// correlation id, the access line with the id where a logger made for the
+// request would put it: right after the server logger's own fields.
+func TestRequestLogsCarryTheCorrelationID(t *testing.T) {
+	var logs bytes.Buffer
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: time.Second},
+		Log:        zerolog.New(&logs).With().Str("service", "minikart").Logger(),
+		Registerer: prometheus.NewRegistry(),
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/inside", func(c *gin.Context) {
+				zerolog.Ctx(c.Request.Context()).Info().Msg("inside")
+				c.Status(http.StatusNoContent)
+			})
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.NewString()
+	req := httptest.NewRequest(http.MethodGet, "/api/inside", nil)
+	req.Header.Set("X-Correlation-ID", id)
+	e.ServeHTTP(httptest.NewRecorder(), req)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want the handler's and the request's:\n%s", len(lines), logs.String())
+	}
+	if want := `{"level":"info","service":"minikart","correlation_id":"` + id + `","message":"inside"}`; lines[0] != want {
+		t.Errorf("handler line\n%s\nwant\n%s", lines[0], want)
+	}
+	if want := `{"level":"info","service":"minikart","correlation_id":"` + id + `","method":"GET"`; !strings.HasPrefix(lines[1], want) {
+		t.Errorf("request line\n%s\nwant it to start with\n%s", lines[1], want)
+	}
+}
+
+// TestRequestLoggerIsMadeOnlyWhenAsked checks that a request whose handler
+// does not log costs no logger of its own: fewer allocations than one that
+// asks for it.
+func TestRequestLoggerIsMadeOnlyWhenAsked(t *testing.T) {
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: time.Second},
+		Log:        zerolog.New(io.Discard).With().Str("service", "minikart").Logger(),
+		Registerer: prometheus.NewRegistry(),
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/quiet", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+			r.GET("/loud", func(c *gin.Context) {
+				zerolog.Ctx(c.Request.Context()).Info().Msg("inside")
+				c.Status(http.StatusNoContent)
+			})
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := func(path string) float64 {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		w := &discardWriter{h: http.Header{}}
+		return testing.AllocsPerRun(200, func() {
+			clear(w.h)
+			e.ServeHTTP(w, req)
+		})
+	}
+	if quiet, loud := allocs("/api/quiet"), allocs("/api/loud"); quiet >= loud {
+		t.Errorf("%v allocations without a handler's log line, %v with one: want fewer", quiet, loud)
 	}
 }
