@@ -313,6 +313,15 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The static handler at the same rate and clients: what this machine
+	// and the load generator add to a GET on their own. The handler runs in
+	// the load test's own process, so it shares the generator's scheduler
+	// and collector; a tail above browse-half's says the generator's.
+	staticHalf, err := step(attackSpec{name: "static-half", target: "static", targeter: listTargeter(staticBase), clients: c * 4,
+		rate: max(browseSat.okRate()/2, 1), duration: o.duration / 2}, false)
+	if err != nil {
+		return err
+	}
 	postHalf, err := step(attackSpec{name: "checkout-half", target: "minikart", targeter: checkout, clients: c * 4,
 		rate: max(checkoutSat.okRate()/2, 1), duration: o.duration}, false)
 	if err != nil {
@@ -359,6 +368,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	other, ok := meanOtherCores(rep.Steps)
 	rep.figure("other_cpu_cores_mean", other, ok, 2)
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
+	rep.figure("static_p99_ms_at_half_rate", staticHalf.Latency.P99, true, 2)
 	rep.figure("post_p99_ms_at_half_rate", postHalf.Latency.P99, true, 2)
 	rep.figure("get_p99_ms_at_half_rate_quiet", getHalf.QuietP99, getHalf.QuietWindows > 0, 2)
 	rep.figure("post_p99_ms_at_half_rate_quiet", postHalf.QuietP99, postHalf.QuietWindows > 0, 2)
