@@ -167,14 +167,15 @@ type priced struct {
 // price resolves products and the coupon's discount.
 func (s *Service) price(ctx context.Context, req PlaceOrder, cached bool) (priced, error) {
 	ids := resolveIDs(req.Items)
+	distinct := uniq(ids)
 	var found map[int64]catalog.Product
 	ok := false
 	if cached {
-		found, ok = s.products.CachedProductsByIDs(ctx, uniq(ids))
+		found, ok = s.products.CachedProductsByIDs(ctx, distinct)
 	}
 	if !ok {
 		var err error
-		if found, err = s.products.ProductsByIDs(ctx, uniq(ids)); err != nil {
+		if found, err = s.products.ProductsByIDs(ctx, distinct); err != nil {
 			return priced{}, err
 		}
 	}

@@ -74,12 +74,10 @@ func grow(buf []uint64, n int) []uint64 {
 }
 
 // join returns the tagged keys of the packed codes present in at least m of
-// the files; buckets[f][l] holds file f's codes of length MinLen+l. done,
-// when set, is handed every bucket as soon as the join no longer needs it.
+// the files; buckets[f][l] holds file f's codes of length MinLen+l. done
+// is handed every bucket holding codes as soon as the join no longer needs
+// it.
 func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, workers int, done func(*bucket)) ([]uint64, joinStats, error) {
-	if done == nil {
-		done = func(*bucket) {}
-	}
 	var keys []uint64
 	var st joinStats
 	j := &joiner{}
