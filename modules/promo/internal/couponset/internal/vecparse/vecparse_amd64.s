@@ -32,7 +32,11 @@ DATA shuf<>+16(SB)/8, $0x0080808080808080
 DATA shuf<>+24(SB)/8, $0x0807060504030201
 DATA shuf<>+32(SB)/8, $0x0100808080808080
 DATA shuf<>+40(SB)/8, $0x0908070605040302
-GLOBL shuf<>(SB), RODATA|NOPTR, $48
+// Then, at 48, the masks of the bytes of a code of 8, 9 and 10 characters.
+DATA shuf<>+48(SB)/4, $0x000000ff
+DATA shuf<>+52(SB)/4, $0x000001ff
+DATA shuf<>+56(SB)/4, $0x000003ff
+GLOBL shuf<>(SB), RODATA|NOPTR, $60
 
 // func Parse(base unsafe.Pointer, pos, last int, cur *Cursors) (newPos, lines, stop int)
 //
@@ -69,18 +73,16 @@ loop:
 	// CX = offset of the first newline, which must be 8, 9 or 10.
 	VPCMPEQB X8, X0, X1
 	VPMOVMSKB X1, AX
-	TESTL AX, AX
-	JZ    slow
 	BSFL  AX, CX
+	JZ    slow
 	CMPL  CX, $8
 	JB    slow
-	// A "\r" before it ends the code too; R15 is the terminator's length.
-	MOVL  $1, R15
-	LEAQ  (DI)(CX*1), R12
-	CMPB  -1(SI)(R12*1), $13
+	// R15 is the next line's start. A "\r" before the "\n" ends the code
+	// too.
+	LEAQ  1(DI)(CX*1), R15
+	CMPB  -2(SI)(R15*1), $13
 	JNE   lf
 	DECL  CX
-	MOVL  $2, R15
 
 lf:
 	LEAL  -8(CX), DX
@@ -95,10 +97,7 @@ lf:
 	VPOR     X3, X4, X1
 	VPMOVMSKB X1, BX
 	NOTL  BX
-	MOVL  $1, R11
-	SHLL  CX, R11
-	DECL  R11
-	TESTL R11, BX
+	TESTL 48(R13)(DX*4), BX
 	JNZ   slow
 	// Digits: (x|0x20) - '0', less letterGap for letters.
 	VPSUBB X7, X2, X2
@@ -126,8 +125,7 @@ lf:
 	ADDQ 72(R9)(DX*8), R11
 	MOVQ R11, 24(R9)(DX*8)
 	INCQ R10
-	LEAQ (DI)(CX*1), DI
-	ADDQ R15, DI
+	MOVQ R15, DI
 	CMPQ R11, 48(R9)(DX*8)
 	JGT  full
 	CMPQ DI, R8
