@@ -127,15 +127,24 @@ func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	if s.cacheTTL <= 0 {
 		return nil, nil
 	}
-	fresh := func(sn *snapshot) bool {
-		return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
-	}
-	if sn := s.snap.Load(); fresh(sn) {
+	if sn := s.snap.Load(); s.fresh(sn) {
 		return sn, nil
 	}
 	s.refresh.Lock()
 	defer s.refresh.Unlock()
-	if sn := s.snap.Load(); fresh(sn) {
+	return s.refreshLocked(ctx)
+}
+
+// fresh reports whether sn may answer: read since the last invalidation,
+// and younger than cacheTTL.
+func (s *Service) fresh(sn *snapshot) bool {
+	return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
+}
+
+// refreshLocked reads a new snapshot unless one fresh enough came in while
+// the caller waited for s.refresh, which it holds.
+func (s *Service) refreshLocked(ctx context.Context) (*snapshot, error) {
+	if sn := s.snap.Load(); s.fresh(sn) {
 		return sn, nil
 	}
 	taken, generation := s.now(), s.generation.Load()
@@ -260,14 +269,28 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 
 // CachedProductsByIDs returns the products among ids from the snapshot,
 // keyed by id, without reading the database. ok is false when caching is
-// off, the catalogue is too large for the snapshot, reading it failed or an
-// id is not in it: the caller then asks ProductsByIDs. What it returns may
+// off, the catalogue is too large for the snapshot, reading it failed, an
+// id is not in it or another request is reading it afresh: the caller then
+// asks ProductsByIDs. What it returns may
 // be up to cache_ttl old, so a write that charges these prices must hold
 // SamePricesSQL.
 func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
-	sn, err := s.cached(ctx)
-	if err != nil || sn == nil {
+	if s.cacheTTL <= 0 {
 		return nil, false
+	}
+	sn := s.snap.Load()
+	if !s.fresh(sn) {
+		// An order never waits behind another request's refresh (the whole
+		// catalogue, read and rendered): it is priced from the database.
+		if !s.refresh.TryLock() {
+			return nil, false
+		}
+		var err error
+		sn, err = s.refreshLocked(ctx)
+		s.refresh.Unlock()
+		if err != nil || sn == nil {
+			return nil, false
+		}
 	}
 	out := make(map[int64]Product, len(ids))
 	for _, id := range ids {

@@ -197,3 +197,51 @@ func TestCachedProductsByIDs(t *testing.T) {
 		t.Error("answered with caching off")
 	}
 }
+
+// blockingStore is a fakeStore whose List waits, once entered, until
+// release is closed.
+type blockingStore struct {
+	*fakeStore
+	entered, release chan struct{}
+}
+
+func (b *blockingStore) List(ctx context.Context, p Page) ([]productRow, int, error) {
+	close(b.entered)
+	<-b.release
+	return b.fakeStore.List(ctx, p)
+}
+
+// TestCachedProductsByIDsNeverWaitsForARefresh checks that while another
+// request reads the catalogue afresh, an order's lookup answers at once
+// that the cache cannot price it, instead of waiting.
+func TestCachedProductsByIDsNeverWaitsForARefresh(t *testing.T) {
+	st := &blockingStore{fakeStore: newFakeStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Hour})
+	ctx := context.Background()
+	listed := make(chan error)
+	go func() {
+		_, _, err := s.List(ctx, Page{Limit: 10})
+		listed <- err
+	}()
+	<-st.entered // the refresh holds the lock
+	answered := make(chan bool)
+	go func() {
+		_, ok := s.CachedProductsByIDs(ctx, []int64{1})
+		answered <- ok
+	}()
+	select {
+	case ok := <-answered:
+		if ok {
+			t.Error("answered from a snapshot that is still being read")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the order's lookup waited for the refresh")
+	}
+	close(st.release)
+	if err := <-listed; err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.CachedProductsByIDs(ctx, []int64{1}); !ok || got[1].Price != 650 {
+		t.Errorf("after the refresh: %+v, %t; want the cached product", got, ok)
+	}
+}
