@@ -29,10 +29,9 @@ type bucket struct {
 	path  string
 	f     *os.File
 	err   error
-	// direct writes whole aligned blocks past the page cache, and
-	// directRead reads them back the same way; nil when the file system
-	// does not allow it.
-	direct, directRead *os.File
+	// direct writes whole aligned blocks past the page cache and reads
+	// them back the same way; nil when the file system does not allow it.
+	direct *os.File
 	// written is the file size; last is the size of the latest write, which
 	// writeBehind drops from the page cache on the next spill.
 	written, last int64
@@ -91,7 +90,7 @@ func (b *bucket) spill() {
 		// The remainder left by an aligned write must leave room to
 		// fill, so a buffer of a few blocks at least is needed.
 		if len(b.buf)-8 >= 4*directAlign {
-			b.direct = openDirect(b.path, os.O_WRONLY)
+			b.direct = openDirect(b.path)
 		}
 		if b.direct != nil && !isAligned(b.buf) {
 			nb := alignedBytes(len(b.buf))
@@ -157,9 +156,6 @@ func (b *bucket) finish() error {
 		b.written += int64(b.n)
 		b.n = 0
 	}
-	if b.direct != nil && b.err == nil {
-		b.directRead = openDirect(b.path, os.O_RDONLY)
-	}
 	return b.err
 }
 
@@ -177,11 +173,9 @@ func isAligned(b []byte) bool {
 // release closes and removes the spill file and frees the buffer.
 func (b *bucket) release() {
 	b.pending.Wait()
-	for _, f := range []**os.File{&b.direct, &b.directRead} {
-		if *f != nil {
-			(*f).Close()
-			*f = nil
-		}
+	if b.direct != nil {
+		b.direct.Close()
+		b.direct = nil
 	}
 	if b.f != nil {
 		b.f.Close()
@@ -242,12 +236,12 @@ func (b *bucket) readRaw(from, to, chunk int64, raw []byte, fn func(src []byte, 
 }
 
 // readAt returns the n stored bytes at off followed by 8 readable bytes,
-// read into raw (or a larger buffer, returned for reuse). With directRead,
+// read into raw (or a larger buffer, returned for reuse). With direct,
 // whole aligned blocks around the range are read past the page cache.
 func (b *bucket) readAt(raw []byte, off, n int64) (src, buf []byte, err error) {
 	f, start, skip := b.f, off, int64(0)
-	if b.directRead != nil {
-		f, start = b.directRead, off&^(directAlign-1)
+	if b.direct != nil {
+		f, start = b.direct, off&^(directAlign-1)
 		skip = off - start
 	}
 	// Direct reads cover whole blocks: up to a block before the range and
@@ -257,7 +251,7 @@ func (b *bucket) readAt(raw []byte, off, n int64) (src, buf []byte, err error) {
 		raw = alignedBytes(int(size) + 8)
 	}
 	want := skip + n
-	if b.directRead == nil {
+	if b.direct == nil {
 		size = want
 	}
 	got, err := f.ReadAt(raw[:size], start)
@@ -269,7 +263,7 @@ func (b *bucket) readAt(raw []byte, off, n int64) (src, buf []byte, err error) {
 	if err != nil {
 		return nil, raw, fmt.Errorf("read spill file %s: %w", filepath.Base(b.path), err)
 	}
-	if b.directRead == nil {
+	if b.direct == nil {
 		dropRead(b.f, off, n)
 	}
 	return raw[skip : skip+n+8], raw, nil

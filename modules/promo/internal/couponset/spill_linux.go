@@ -30,12 +30,12 @@ func dropRead(f *os.File, off, n int64) {
 // buffers.
 const directAlign = 4096
 
-// openDirect opens a spill file a second time (flag os.O_WRONLY or
-// os.O_RDONLY) for I/O that bypasses the page cache: spills are written once
-// and read at most once, so caching them only costs page allocation,
-// copying and writeback. nil means the file system does not support it.
-func openDirect(path string, flag int) *os.File {
-	f, err := os.OpenFile(path, flag|unix.O_DIRECT, 0)
+// openDirect opens a spill file a second time for writes and reads that
+// bypass the page cache: spills are written once and read at most once, so
+// caching them only costs page allocation, copying and writeback. nil means
+// the file system does not support it.
+func openDirect(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_DIRECT, 0)
 	if err != nil {
 		return nil
 	}
