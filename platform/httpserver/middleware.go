@@ -41,10 +41,16 @@ var (
 
 // CorrelationID returns the request's correlation id.
 func CorrelationID(c *gin.Context) string {
-	if rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope); ok {
+	if rs, ok := scopeOf(c); ok {
 		return rs.id
 	}
 	return ""
+}
+
+// scopeOf returns the request's scope, which scope put in its context.
+func scopeOf(c *gin.Context) (*requestScope, bool) {
+	rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope)
+	return rs, ok
 }
 
 // recovery turns a panic into a logged INTERNAL_ERROR answer. The panic is
@@ -88,10 +94,13 @@ type requestScope struct {
 	log  *zerolog.Logger
 }
 
+// correlationField names the correlation id in log lines.
+const correlationField = "correlation_id"
+
 // logger returns the request's logger, which carries its correlation id.
 func (rs *requestScope) logger() *zerolog.Logger {
 	if rs.log == nil {
-		l := rs.base.With().Str("correlation_id", rs.id).Logger()
+		l := rs.base.With().Str(correlationField, rs.id).Logger()
 		rs.log = &l
 	}
 	return rs.log
@@ -119,7 +128,7 @@ func (p *keyProbe) Value(key any) any {
 // clientIP returns the request's client IP as gin tells it (forwarded
 // headers believed only from trusted proxies), computed once per request.
 func clientIP(c *gin.Context) string {
-	rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope)
+	rs, ok := scopeOf(c)
 	if !ok {
 		return c.ClientIP()
 	}
@@ -146,10 +155,10 @@ func (rs *requestScope) Value(key any) any {
 
 // scope opens every request: it honours a valid incoming X-Correlation-ID
 // (a UUID) or makes a new one, echoes it, answers zerolog.Ctx with a logger
-// carrying it (made only if asked for) and the request's origin, and bounds the request's work by
-// timeout: stores and services see the deadline through the context and give
-// up, and the answer is a JSON 504. The request is copied once for all of
-// it.
+// carrying it (made only if asked for) and the request's origin, and bounds
+// the request's work by timeout: stores and services see the deadline
+// through the context and give up, and the answer is a JSON 504. The
+// request is copied once for all of it.
 func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		rs := &requestScope{Context: c.Request.Context(), req: c.Request, origins: origins, base: &base}
@@ -194,7 +203,7 @@ func (m *httpMetrics) observe(c *gin.Context) {
 	// the request's logger would, without making one.
 	var l *zerolog.Logger
 	id := ""
-	if rs, ok := c.Request.Context().Value(scopeKey{}).(*requestScope); ok {
+	if rs, ok := scopeOf(c); ok {
 		l, id = rs.base, rs.id
 	} else {
 		l = zerolog.Ctx(c.Request.Context())
@@ -204,7 +213,7 @@ func (m *httpMetrics) observe(c *gin.Context) {
 		ev = l.Error()
 	}
 	if id != "" {
-		ev = ev.Str("correlation_id", id)
+		ev = ev.Str(correlationField, id)
 	}
 	ev.Str("method", c.Request.Method).
 		Str("path", c.Request.URL.Path).
