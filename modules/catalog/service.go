@@ -122,29 +122,26 @@ func (s *Service) localiseProduct(ctx context.Context, p Product) Product {
 }
 
 // cached returns a fresh enough snapshot, or nil when caching is off or the
-// catalogue is too large for it. One caller refreshes; the others wait.
-func (s *Service) cached(ctx context.Context) (*snapshot, error) {
+// catalogue is too large for it. One caller refreshes; the others wait, or
+// with wait false get nil at once.
+func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
 	if s.cacheTTL <= 0 {
 		return nil, nil
 	}
-	if sn := s.snap.Load(); s.fresh(sn) {
+	fresh := func(sn *snapshot) bool {
+		return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
+	}
+	if sn := s.snap.Load(); fresh(sn) {
 		return sn, nil
 	}
-	s.refresh.Lock()
+	switch {
+	case wait:
+		s.refresh.Lock()
+	case !s.refresh.TryLock():
+		return nil, nil
+	}
 	defer s.refresh.Unlock()
-	return s.refreshLocked(ctx)
-}
-
-// fresh reports whether sn may answer: read since the last invalidation,
-// and younger than cacheTTL.
-func (s *Service) fresh(sn *snapshot) bool {
-	return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
-}
-
-// refreshLocked reads a new snapshot unless one fresh enough came in while
-// the caller waited for s.refresh, which it holds.
-func (s *Service) refreshLocked(ctx context.Context) (*snapshot, error) {
-	if sn := s.snap.Load(); s.fresh(sn) {
+	if sn := s.snap.Load(); fresh(sn) {
 		return sn, nil
 	}
 	taken, generation := s.now(), s.generation.Load()
@@ -180,7 +177,7 @@ func (s *Service) Invalidate() {
 // renderedList returns the JSON of page p when the cache has it ready: the
 // whole catalogue, from the first product. ok is false otherwise.
 func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total int, ok bool, err error) {
-	sn, err := s.cached(ctx)
+	sn, err := s.cached(ctx, true)
 	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
 		return nil, 0, false, err
 	}
@@ -198,7 +195,7 @@ func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total 
 
 // renderedProduct returns the JSON of one product when the cache is on.
 func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, ok bool, err error) {
-	sn, err := s.cached(ctx)
+	sn, err := s.cached(ctx, true)
 	if err != nil || sn == nil {
 		return nil, false, err
 	}
@@ -211,7 +208,7 @@ func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, o
 
 // List returns one page of products and the total number of products.
 func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
-	if sn, err := s.cached(ctx); err != nil || sn != nil {
+	if sn, err := s.cached(ctx, true); err != nil || sn != nil {
 		if err != nil {
 			return nil, 0, err
 		}
@@ -236,7 +233,7 @@ func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
 
 // Get returns one product, or ErrProductNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (Product, error) {
-	if sn, err := s.cached(ctx); err != nil || sn != nil {
+	if sn, err := s.cached(ctx, true); err != nil || sn != nil {
 		if err != nil {
 			return Product{}, err
 		}
@@ -275,22 +272,11 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 // be up to cache_ttl old, so a write that charges these prices must hold
 // SamePricesSQL.
 func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
-	if s.cacheTTL <= 0 {
+	// An order never waits behind another request's refresh (the whole
+	// catalogue, read and rendered): it is priced from the database.
+	sn, err := s.cached(ctx, false)
+	if err != nil || sn == nil {
 		return nil, false
-	}
-	sn := s.snap.Load()
-	if !s.fresh(sn) {
-		// An order never waits behind another request's refresh (the whole
-		// catalogue, read and rendered): it is priced from the database.
-		if !s.refresh.TryLock() {
-			return nil, false
-		}
-		var err error
-		sn, err = s.refreshLocked(ctx)
-		s.refresh.Unlock()
-		if err != nil || sn == nil {
-			return nil, false
-		}
 	}
 	out := make(map[int64]Product, len(ids))
 	for _, id := range ids {
