@@ -248,20 +248,23 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	// The same GET with wrk, one loader thread, against the static handler
 	// before and after: the figure without this load test's own client.
 	wrkFigure, wrkOK := 0.0, false
-	wrkStep := func(name, base string, d time.Duration) (wrkResult, bool) {
+	wrkStep := func(name, base string, d time.Duration) (Summary, bool) {
+		before := markCPU(st.procs)
 		r, err := runWrk(ctx, base+"/api/product", c, d)
 		if err != nil {
 			fmt.Fprintf(stdout, "%-16s skipped: %v\n", name, err)
-			return r, false
+			return Summary{}, false
 		}
-		fmt.Fprintf(stdout, "%-16s %-9s clients=%-3d rate=max     requests=%-7d %8.1f req/s  errors=%d\n", name, "wrk", c, r.Requests, r.RPS, r.Errors)
-		return r, r.Errors == 0
+		s := toolStep(name, "wrk", c, before, markCPU(st.procs), r.Requests, r.Errors, r.RPS, r.Seconds, r.MeanMS, r.CPU)
+		rep.Steps = append(rep.Steps, s)
+		printStep(stdout, s)
+		return s, r.Errors == 0
 	}
 	if wa, ok := wrkStep("wrk-static-a", staticBase, half); ok {
 		wm, okM := wrkStep("wrk-list", st.base, o.duration)
 		wb, okB := wrkStep("wrk-static-b", staticBase, half)
 		if okM && okB {
-			wrkFigure, wrkOK = ratio(wm.RPS, (wa.RPS+wb.RPS)/2)
+			wrkFigure, wrkOK = ratio(wm.okRate(), combinedOKRate(wa, wb))
 		}
 	}
 	browseSat, err := step(attackSpec{name: "browse", target: "minikart", targeter: browse, clients: c, duration: o.duration}, false)
@@ -277,10 +280,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return Summary{}, err
 		}
 		wal1, walOK1 := wal.position(ctx)
-		s := Summary{Name: name, Target: "pgbench", Clients: c, Seconds: pr.Seconds, Began: before.at,
-			Requests: pr.Transactions, Throughput: pr.TPS, Errors: pr.Failed, MeanMS: pr.LatencyMS,
-			ByStatus: map[string]int{}}
-		s.CPU = roundCPU(cpuBetween(before, markCPU(st.procs), pr.CPU))
+		s := toolStep(name, "pgbench", c, before, markCPU(st.procs), pr.Transactions, pr.Failed, pr.TPS, pr.Seconds, pr.LatencyMS, pr.CPU)
 		if walOK && walOK1 {
 			s.WALBytes = wal1 - wal0
 		}
@@ -308,8 +308,9 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if _, err := step(attackSpec{name: "mixed", target: "minikart", targeter: mixed, clients: c, duration: o.duration}, true); err != nil {
 		return err
 	}
+	getRate := max(browseSat.okRate()/2, 1)
 	getHalf, err := step(attackSpec{name: "browse-half", target: "minikart", targeter: browse, clients: c * 4,
-		rate: max(browseSat.okRate()/2, 1), duration: o.duration}, false)
+		rate: getRate, duration: o.duration}, false)
 	if err != nil {
 		return err
 	}
@@ -318,7 +319,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	// the load test's own process, so it shares the generator's scheduler
 	// and collector; a tail above browse-half's says the generator's.
 	staticHalf, err := step(attackSpec{name: "static-half", target: "static", targeter: listTargeter(staticBase), clients: c * 4,
-		rate: max(browseSat.okRate()/2, 1), duration: o.duration / 2}, false)
+		rate: getRate, duration: o.duration / 2}, false)
 	if err != nil {
 		return err
 	}
@@ -458,6 +459,15 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// toolStep is the step of an anchor an outside tool ran (pgbench, wrk)
+// between the marks before and after: its counts, and the CPU of the
+// processes plus the tool's own.
+func toolStep(name, target string, clients int, before, after cpuMark, requests, errors int, rate, seconds, meanMS, toolCPU float64) Summary {
+	return Summary{Name: name, Target: target, Clients: clients, Seconds: seconds, Began: before.at,
+		Requests: requests, Throughput: rate, Errors: errors, MeanMS: meanMS, ByStatus: map[string]int{},
+		CPU: roundCPU(cpuBetween(before, after, toolCPU))}
 }
 
 // envList collects -server-env values.

@@ -16,17 +16,24 @@ type wrkResult struct {
 	Requests int
 	Errors   int
 	RPS      float64
+	// Seconds is the length of the run, MeanMS the mean latency.
+	Seconds float64
+	MeanMS  float64
+	// CPU is the wrk process's own CPU time, in seconds.
+	CPU float64
 }
 
 var (
-	wrkRequests = regexp.MustCompile(`(?m)^\s*(\d+) requests in `)
+	wrkRequests = regexp.MustCompile(`(?m)^\s*(\d+) requests in ([0-9.]+)s`)
+	wrkLatency  = regexp.MustCompile(`(?m)^\s*Latency\s+([0-9.]+)(us|ms|s)\b`)
 	wrkRPS      = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
 	wrkNon2xx   = regexp.MustCompile(`(?m)^\s*Non-2xx or 3xx responses:\s+(\d+)`)
 	wrkSocket   = regexp.MustCompile(`(?m)^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-// parseWrk reads wrk's summary: the requests it sent, those answered with
-// an error or lost to a socket error, and the rate.
+// parseWrk reads wrk's summary: the requests it sent and in how long, those
+// answered with an error or lost to a socket error, the rate and the mean
+// latency.
 func parseWrk(out string) (wrkResult, error) {
 	var r wrkResult
 	m := wrkRequests.FindStringSubmatch(out)
@@ -35,7 +42,12 @@ func parseWrk(out string) (wrkResult, error) {
 		return r, fmt.Errorf("wrk printed no summary: %.300s", out)
 	}
 	r.Requests, _ = strconv.Atoi(m[1])
+	r.Seconds, _ = strconv.ParseFloat(m[2], 64)
 	r.RPS, _ = strconv.ParseFloat(rps[1], 64)
+	if m := wrkLatency.FindStringSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		r.MeanMS = v * map[string]float64{"us": 0.001, "ms": 1, "s": 1000}[m[2]]
+	}
 	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		r.Errors += n
@@ -67,5 +79,9 @@ func runWrk(ctx context.Context, url string, clients int, d time.Duration) (wrkR
 	if err := cmd.Run(); err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w: %.300s", err, out.String())
 	}
-	return parseWrk(out.String())
+	r, err := parseWrk(out.String())
+	if ps := cmd.ProcessState; ps != nil {
+		r.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	return r, err
 }

@@ -24,6 +24,9 @@ Transfer/sec:    123.45MB
 	if r.Requests != 319876 || r.RPS != 31987.60 || r.Errors != 7 {
 		t.Fatalf("parsed %+v, want 319876 requests, 31987.60/s, 7 errors", r)
 	}
+	if r.Seconds != 10 || r.MeanMS != 2.01 {
+		t.Errorf("parsed %v s and a mean of %v ms, want 10 and 2.01", r.Seconds, r.MeanMS)
+	}
 	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n"); err == nil {
 		t.Fatal("no summary parsed without an error")
 	}
