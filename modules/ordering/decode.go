@@ -40,56 +40,75 @@ func (p *problems) err() error {
 
 // decodeOrder parses and validates an order body. It accepts any content
 // type as long as the body is a JSON object, and ignores unknown fields.
+// The body is checked once with json.Valid and then walked in one pass
+// (jsonMembers, jsonElements), taking each value's bytes as they are:
+// what json.Unmarshal into map[string]json.RawMessage would give, key by
+// key, the last of a repeated key winning, without building the maps.
 func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	var req PlaceOrder
 	if len(bytes.TrimSpace(body)) == 0 {
 		return req, ErrInvalidJSON.Withf("request body is empty")
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !json.Valid(body) {
+		return req, ErrInvalidJSON
+	}
+	var coupon, items []byte
+	if !jsonMembers(body, func(key, raw []byte) {
+		switch string(key) {
+		case "couponCode":
+			coupon = raw
+		case "items":
+			items = raw
+		}
+	}) {
 		return req, ErrInvalidJSON
 	}
 	var p problems
 
-	if raw, ok := top["couponCode"]; ok && !isNull(raw) {
-		code, err := decodeString(raw)
+	if coupon != nil && !isNull(coupon) {
+		code, err := decodeString(coupon)
 		if err != nil {
-			p.add(ErrInvalidField, "couponCode", "must be a string", string(raw))
+			p.add(ErrInvalidField, "couponCode", "must be a string", string(coupon))
 		}
 		req.CouponCode = strings.TrimSpace(code)
 	}
 
-	raw, ok := top["items"]
 	switch {
-	case !ok || isNull(raw):
+	case items == nil || isNull(items):
 		p.add(ErrMissingField, "items", "is required", "")
 		return req, p.err()
-	case raw[0] != '[':
-		p.add(ErrInvalidField, "items", "must be an array", string(raw))
+	case items[0] != '[':
+		p.add(ErrInvalidField, "items", "must be an array", string(items))
 		return req, p.err()
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return req, ErrInvalidJSON
-	}
+	n := jsonElements(items, func([]byte) {})
 	switch {
-	case len(items) == 0:
+	case n == 0:
 		p.add(ErrMissingField, "items", "must contain at least one item", "")
 		return req, p.err()
-	case len(items) > lim.maxItems:
-		p.add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, len(items)), "")
+	case n > lim.maxItems:
+		p.add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, n), "")
 		return req, p.err()
 	}
-	req.Items = make([]Item, len(items))
-	for i, rawItem := range items {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(rawItem, &obj); err != nil || obj == nil {
+	req.Items = make([]Item, 0, n)
+	jsonElements(items, func(rawItem []byte) {
+		i := len(req.Items)
+		req.Items = append(req.Items, Item{})
+		var productID, quantity []byte
+		if !jsonMembers(rawItem, func(key, raw []byte) {
+			switch string(key) {
+			case "productId":
+				productID = raw
+			case "quantity":
+				quantity = raw
+			}
+		}) {
 			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
-			continue
+			return
 		}
-		req.Items[i].ProductID = decodeProductID(obj["productId"], i, &p)
-		req.Items[i].Quantity = decodeQuantity(obj["quantity"], i, lim.maxQuantity, &p)
-	}
+		req.Items[i].ProductID = decodeProductID(productID, i, &p)
+		req.Items[i].Quantity = decodeQuantity(quantity, i, lim.maxQuantity, &p)
+	})
 	return req, p.err()
 }
 
@@ -154,3 +173,116 @@ func decodeString(raw json.RawMessage) (string, error) {
 }
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// The walk below runs only over bytes json.Valid accepted, so it needs no
+// error paths of its own: a value ends where the grammar says it does.
+
+// jsonMembers calls f with each member of the JSON object in raw, key and
+// value as their bytes (the key without its quotes, decoded only when it
+// holds an escape), and reports whether raw is an object at all.
+func jsonMembers(raw []byte, f func(key, value []byte)) bool {
+	w := jsonWalker{b: raw}
+	if w.space(); w.b[w.i] != '{' {
+		return false
+	}
+	w.i++
+	if w.space(); w.b[w.i] == '}' {
+		return true
+	}
+	for {
+		w.space()
+		key := w.value()
+		w.space()
+		w.i++ // ':'
+		w.space()
+		value := w.value()
+		key = key[1 : len(key)-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			s, _ := decodeString(json.RawMessage(`"` + string(key) + `"`))
+			key = []byte(s)
+		}
+		f(key, value)
+		if w.space(); w.b[w.i] == '}' {
+			return true
+		}
+		w.i++ // ','
+	}
+}
+
+// jsonElements calls f with each element of the JSON array in raw and
+// returns how many there are.
+func jsonElements(raw []byte, f func(value []byte)) int {
+	w := jsonWalker{b: raw}
+	w.space()
+	w.i++ // '['
+	if w.space(); w.b[w.i] == ']' {
+		return 0
+	}
+	n := 0
+	for {
+		w.space()
+		f(w.value())
+		n++
+		if w.space(); w.b[w.i] == ']' {
+			return n
+		}
+		w.i++ // ','
+	}
+}
+
+// jsonWalker steps through valid JSON.
+type jsonWalker struct {
+	b []byte
+	i int
+}
+
+func (w *jsonWalker) space() {
+	for w.i < len(w.b) && w.isSpace() {
+		w.i++
+	}
+}
+
+func (w *jsonWalker) isSpace() bool {
+	c := w.b[w.i]
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// value returns the value that starts at the walker and steps past it.
+func (w *jsonWalker) value() []byte {
+	start := w.i
+	switch w.b[w.i] {
+	case '"':
+		w.str()
+	case '{', '[':
+		for depth := 0; ; {
+			switch w.b[w.i] {
+			case '"':
+				w.str()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			w.i++
+			if depth == 0 {
+				break
+			}
+		}
+	default: // a number, true, false or null
+		for w.i < len(w.b) && w.b[w.i] != ',' && w.b[w.i] != '}' && w.b[w.i] != ']' && !w.isSpace() {
+			w.i++
+		}
+	}
+	return w.b[start:w.i]
+}
+
+// str steps past the string that starts at the walker.
+func (w *jsonWalker) str() {
+	for w.i++; w.b[w.i] != '"'; w.i++ {
+		if w.b[w.i] == '\\' {
+			w.i++
+		}
+	}
+	w.i++
+}

@@ -1,9 +1,13 @@
 package ordering
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -117,4 +121,92 @@ func FuzzIdempotencyKey(f *testing.F) {
 			t.Fatalf("accepted %q", key)
 		}
 	})
+}
+
+// FuzzDecodeOrderWalksAsEncodingJSON checks the one-pass walk of decodeOrder
+// against json.Unmarshal into map[string]json.RawMessage, member by member:
+// the same order or the same error, with the same details, for any body.
+func FuzzDecodeOrderWalksAsEncodingJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"items":[{"productId":"1","quantity":2}]}`,
+		` { "items" : [ { "quantity" : 2 , "productId" : "1" } ] , "couponCode" : " HAPPYHRS " } `,
+		`{"items":[{"productId":"1","quantity":2}],"items":null}`,
+		`{"items":null,"items":[{"productId":"1","quantity":2}]}`,
+		`{"\u0069tems":[{"product\u0049d":"1","quantity":2}],"coupon\"Code":"x"}`,
+		`{"Items":[{"productId":"1","quantity":2}]}`,
+		`{"x":"]}\"{[","items":[{"productId":"]\"}","quantity":2,"y":[[{}],{"z":"\\"}]}]}`,
+		`{"items":[{"productId":"1","quantity":2e0},{"productId":"1","quantity":-0},{"productId":"1","quantity":1.0}]}`,
+		`{"items":[{"productId":"1","quantity":1},]}`, `{"items":[null,true,"x",7,[],{}]}`,
+		`{"items":"[]"}`, `{"items":{}}`, `{"items":[]}`, `{"couponCode":["x"],"items":[{"productId":"1","quantity":1}]}`,
+		"{\"items\":[{\"productId\":\"\xff\\u00e9\",\"quantity\":1}],\"\xff\":1}", `[]`, `null`, `"x"`, ` `, `{`,
+	} {
+		f.Add([]byte(seed))
+	}
+	lim := limits{maxItems: 3, maxQuantity: 100}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := decodeOrder(body, lim)
+		want, wantErr := decodeOrderViaMaps(body, lim)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q:\nwalk %+v %v\nmaps %+v %v", body, got, gotErr, want, wantErr)
+		}
+		if ge, ok := apperr.As(gotErr); ok {
+			we, _ := apperr.As(wantErr)
+			if ge.Code != we.Code || !reflect.DeepEqual(ge.Details, we.Details) {
+				t.Fatalf("%q:\nwalk %s %+v\nmaps %s %+v", body, ge.Code, ge.Details, we.Code, we.Details)
+			}
+		}
+	})
+}
+
+// decodeOrderViaMaps is decodeOrder written with json.Unmarshal at every
+// level, the definition the walk must match.
+func decodeOrderViaMaps(body []byte, lim limits) (PlaceOrder, error) {
+	var req PlaceOrder
+	if len(bytes.TrimSpace(body)) == 0 {
+		return req, ErrInvalidJSON.Withf("request body is empty")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return req, ErrInvalidJSON
+	}
+	var p problems
+	if raw, ok := top["couponCode"]; ok && !isNull(raw) {
+		code, err := decodeString(raw)
+		if err != nil {
+			p.add(ErrInvalidField, "couponCode", "must be a string", string(raw))
+		}
+		req.CouponCode = strings.TrimSpace(code)
+	}
+	raw, ok := top["items"]
+	switch {
+	case !ok || isNull(raw):
+		p.add(ErrMissingField, "items", "is required", "")
+		return req, p.err()
+	case raw[0] != '[':
+		p.add(ErrInvalidField, "items", "must be an array", string(raw))
+		return req, p.err()
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return req, ErrInvalidJSON
+	}
+	switch {
+	case len(items) == 0:
+		p.add(ErrMissingField, "items", "must contain at least one item", "")
+		return req, p.err()
+	case len(items) > lim.maxItems:
+		p.add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, len(items)), "")
+		return req, p.err()
+	}
+	req.Items = make([]Item, len(items))
+	for i, rawItem := range items {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(rawItem, &obj); err != nil || obj == nil {
+			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
+			continue
+		}
+		req.Items[i].ProductID = decodeProductID(obj["productId"], i, &p)
+		req.Items[i].Quantity = decodeQuantity(obj["quantity"], i, lim.maxQuantity, &p)
+	}
+	return req, p.err()
 }
