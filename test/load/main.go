@@ -44,6 +44,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -108,7 +109,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "most requests one step sends")
 	fs.StringVar(&o.out, "out", "loadtest-report", "report path without extension: writes .json and .svg")
 	fs.BoolVar(&o.soak, "soak", false, "soak instead: mixed load at half the saturated rate for -duration, sampling the server's resources every 10 s (make soak)")
-	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU profiles of the saturation steps to <out>-<step>.cpu.prof (env LOADTEST_PROFILE)")
+	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU and allocation profiles of the saturation steps to <out>-<step>.cpu.prof and .allocs.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
 	fs.BoolVar(&o.postgresOnDisk, "postgres-on-disk", false, "keep the PostgreSQL's files on disk (TMPDIR) instead of in memory (/dev/shm), so every commit also waits for this machine's disk")
 	fs.Var(&o.serverEnv, "server-env", "KEY=VALUE added to the server's environment only, e.g. GOGC=400 (repeatable; env LOADTEST_SERVER_ENV, space-separated)")
@@ -198,9 +199,15 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if profile && o.profile && st.adminURL != "" && spec.target == "minikart" {
 			go func() {
 				defer close(done)
-				if err := saveProfile(ctx, st.adminURL, spec.duration, o.out+"-"+spec.name+".cpu.prof"); err != nil {
-					fmt.Fprintln(stderr, "loadtest: profile:", err)
+				var wg sync.WaitGroup
+				for _, kind := range profileKinds {
+					wg.Go(func() {
+						if err := saveProfile(ctx, st.adminURL, kind.endpoint, spec.duration, o.out+"-"+spec.name+kind.suffix); err != nil {
+							fmt.Fprintln(stderr, "loadtest: profile:", err)
+						}
+					})
 				}
+				wg.Wait()
 			}()
 		} else {
 			close(done)
@@ -416,11 +423,20 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// saveProfile fetches a CPU profile of the server from its admin listener,
-// covering most of a step (a second short, so it ends before the step does).
-func saveProfile(ctx context.Context, adminURL string, d time.Duration, path string) error {
+// profileKinds are the server's profiles a profiled step saves: where CPU
+// time went, and what was allocated (so bytes and allocations per request
+// are the profile's totals over the step's requests).
+var profileKinds = []struct{ endpoint, suffix string }{
+	{"profile", ".cpu.prof"},
+	{"allocs", ".allocs.prof"},
+}
+
+// saveProfile fetches a profile of the server (endpoint: a /debug/pprof
+// name that takes seconds) from its admin listener, covering most of a step
+// (a second short, so it ends before the step does).
+func saveProfile(ctx context.Context, adminURL, endpoint string, d time.Duration, path string) error {
 	secs := max(int((d-time.Second)/time.Second), 1)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", adminURL, secs), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", adminURL, endpoint, secs), nil)
 	if err != nil {
 		return err
 	}
