@@ -41,9 +41,9 @@ func (p *problems) err() error {
 // decodeOrder parses and validates an order body. It accepts any content
 // type as long as the body is a JSON object, and ignores unknown fields.
 // The body is checked once with json.Valid and then walked in one pass
-// (jsonMembers, jsonElements), taking each value's bytes as they are:
-// what json.Unmarshal into map[string]json.RawMessage would give, key by
-// key, the last of a repeated key winning, without building the maps.
+// (jsonPick, jsonElements), taking each value's bytes as they are: what
+// json.Unmarshal into map[string]json.RawMessage would give, key by key,
+// without building the maps.
 func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	var req PlaceOrder
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -52,15 +52,8 @@ func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	if !json.Valid(body) {
 		return req, ErrInvalidJSON
 	}
-	var coupon, items []byte
-	if !jsonMembers(body, func(key, raw []byte) {
-		switch string(key) {
-		case "couponCode":
-			coupon = raw
-		case "items":
-			items = raw
-		}
-	}) {
+	coupon, items, ok := jsonPick(body, "couponCode", "items")
+	if !ok {
 		return req, ErrInvalidJSON
 	}
 	var p problems
@@ -94,15 +87,8 @@ func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	jsonElements(items, func(rawItem []byte) {
 		i := len(req.Items)
 		req.Items = append(req.Items, Item{})
-		var productID, quantity []byte
-		if !jsonMembers(rawItem, func(key, raw []byte) {
-			switch string(key) {
-			case "productId":
-				productID = raw
-			case "quantity":
-				quantity = raw
-			}
-		}) {
+		productID, quantity, ok := jsonPick(rawItem, "productId", "quantity")
+		if !ok {
 			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
 			return
 		}
@@ -176,6 +162,21 @@ func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
 // The walk below runs only over bytes json.Valid accepted, so it needs no
 // error paths of its own: a value ends where the grammar says it does.
+
+// jsonPick returns the values of the members named a and b of the JSON
+// object in raw (nil for one that is absent; the last of a repeated name),
+// and whether raw is an object at all.
+func jsonPick(raw []byte, a, b string) (va, vb []byte, ok bool) {
+	ok = jsonMembers(raw, func(key, value []byte) {
+		switch string(key) {
+		case a:
+			va = value
+		case b:
+			vb = value
+		}
+	})
+	return va, vb, ok
+}
 
 // jsonMembers calls f with each member of the JSON object in raw, key and
 // value as their bytes (the key without its quotes, decoded only when it
