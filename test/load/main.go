@@ -15,6 +15,7 @@
 //	checkout_server_us_per_order: N      CPU µs per 2xx order at saturation
 //	checkout_postgres_us_per_order: N    (server; PostgreSQL, all processes)
 //	pgbench_postgres_us_per_tx: N        PostgreSQL's for the same SQL alone
+//	checkout_server_cpu_vs_pgbench: X.XX the server's per order over that
 //	browse_server_us_per_request: N      server CPU µs per catalogue read
 //	checkout_wal_bytes_per_order: N      WAL an order writes
 //	pgbench_wal_bytes_per_tx: N          and its SQL alone
@@ -355,12 +356,16 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	// CPU per request, where the time goes: the server's and PostgreSQL's
 	// share of an order at saturation, beside PostgreSQL's for the same
 	// SQL under pgbench, and the server's for a catalogue read.
-	v, ok := cpuPerRequest(serverCPU, checkoutSat)
-	rep.figure("checkout_server_us_per_order", v, ok && own, 0)
-	v, ok = cpuPerRequest(postgresCPU, checkoutSat)
+	serverPerOrder, serverOK := cpuPerRequest(serverCPU, checkoutSat)
+	rep.figure("checkout_server_us_per_order", serverPerOrder, serverOK && own, 0)
+	v, ok := cpuPerRequest(postgresCPU, checkoutSat)
 	rep.figure("checkout_postgres_us_per_order", v, ok && own, 0)
-	v, ok = cpuPerRequest(postgresCPU, pgA, pgB)
-	rep.figure("pgbench_postgres_us_per_tx", v, ok && own, 0)
+	pgPerTx, pgOK := cpuPerRequest(postgresCPU, pgA, pgB)
+	rep.figure("pgbench_postgres_us_per_tx", pgPerTx, pgOK && own, 0)
+	// The server's CPU per order against PostgreSQL's for the order's SQL
+	// in the same run: both move with the machine's speed, the ratio less.
+	r, ok = ratio(serverPerOrder, pgPerTx)
+	rep.figure("checkout_server_cpu_vs_pgbench", r, ok && serverOK && pgOK && own, 2)
 	v, ok = cpuPerRequest(serverCPU, browseSat)
 	rep.figure("browse_server_us_per_request", v, ok && own, 0)
 	// WAL per order, and how often the cluster's settings would
