@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"minikart/test/internal/pgtest"
@@ -47,13 +49,77 @@ func fetchProducts(ctx context.Context, base string) ([]byte, string, error) {
 	return body, res.Header.Get("Content-Type"), nil
 }
 
-// startStatic serves body at /api/product from memory with plain net/http
-// on 127.0.0.1: the fastest any Go server on this machine can answer the
-// same request, the anchor the catalogue's throughput is a ratio of.
-func startStatic(body []byte, contentType string) (base string, stop func() error, err error) {
+// staticAnchor is the static handler, serving in a process of its own as
+// the server does, so that both sides of browse_vs_static (and the GET
+// tails beside each other) cross the same process boundary and neither
+// shares the load generator's runtime.
+type staticAnchor struct {
+	base string
+	pid  int
+	stop func()
+}
+
+// startStatic starts self (this program) again as the static anchor
+// (-serve-static) serving body with contentType, and returns once it
+// listens. work holds the body's file.
+func startStatic(ctx context.Context, self string, body []byte, contentType, work string) (staticAnchor, error) {
+	path := filepath.Join(work, "static-body")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		return staticAnchor{}, err
+	}
+	cmd := exec.Command(self, "-serve-static", path, "-serve-static-type", contentType)
+	cmd.Stderr = os.Stderr
+	// It goes when the load test goes, however that ends: its stdin is a
+	// pipe from this process, which closes when this process is gone.
+	// (Held until stop: a pipe nobody holds is closed by the collector.)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return staticAnchor{}, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return staticAnchor{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return staticAnchor{}, fmt.Errorf("start static anchor: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	}
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		ready <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case base := <-ready:
+		if !strings.HasPrefix(base, "http://") {
+			stop()
+			return staticAnchor{}, errors.New("static anchor did not start")
+		}
+		return staticAnchor{base: base, pid: cmd.Process.Pid, stop: stop}, nil
+	case <-time.After(10 * time.Second):
+	case <-ctx.Done():
+	}
+	stop()
+	return staticAnchor{}, errors.New("static anchor did not start within 10 s")
+}
+
+// serveStatic is the static anchor's process: body (read from bodyPath) at
+// /api/product from memory with plain net/http on 127.0.0.1, the fastest any
+// Go server on this machine can answer the same request. It prints its base
+// URL on stdout and serves until SIGTERM or until stdin ends.
+func serveStatic(bodyPath, contentType string, stdin io.Reader, stdout io.Writer) error {
+	body, err := os.ReadFile(bodyPath)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/product" {
@@ -65,8 +131,21 @@ func startStatic(body []byte, contentType string) (base string, stop func() erro
 		_, _ = w.Write(body)
 	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), srv.Close, nil
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		_, _ = io.Copy(io.Discard, stdin)
+		stop()
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // pgbenchResult is what one pgbench run reports.

@@ -2,7 +2,8 @@
 // starts the server on a throwaway PostgreSQL (or targets BASE_URL), then
 // runs bounded steps on 127.0.0.1 only, beside physical anchors measured
 // in the same run on the same machine: plain net/http serving the same
-// catalogue bytes from memory, and pgbench running the order's SQL, each
+// catalogue bytes from memory in a process of its own, and pgbench running
+// the order's SQL, each
 // half before and half after the step it anchors. Figures are ratios to
 // those anchors so they mean something on a noisy machine.
 //
@@ -17,6 +18,8 @@
 //	pgbench_postgres_us_per_tx: N        PostgreSQL's for the same SQL alone
 //	checkout_server_cpu_vs_pgbench: X.XX the server's per order over that
 //	browse_server_us_per_request: N      server CPU µs per catalogue read
+//	list_server_cpu_vs_static: X.XX      per catalogue list, over the static
+//	                                     anchor's per answer (1: no dearer)
 //	checkout_wal_bytes_per_order: N      WAL an order writes
 //	pgbench_wal_bytes_per_tx: N          and its SQL alone
 //	checkpoint_every_s_at_saturation: N  how often the cluster's settings
@@ -71,6 +74,9 @@ type options struct {
 	serverEnv envList
 	// soak runs the soak (soakTest) instead of the steps, for duration.
 	soak bool
+	// serveStatic, when set, makes this process the static anchor
+	// (startStatic) serving that file, of serveStaticType.
+	serveStatic, serveStaticType string
 }
 
 func main() {
@@ -81,6 +87,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return 2
+	}
+	if o.serveStatic != "" {
+		if err := serveStatic(o.serveStatic, o.serveStaticType, os.Stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, "loadtest: static anchor:", err)
+			return 1
+		}
+		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -113,6 +126,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU and allocation profiles of the saturation steps to <out>-<step>.cpu.prof and .allocs.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
 	fs.BoolVar(&o.postgresOnDisk, "postgres-on-disk", false, "keep the PostgreSQL's files on disk (TMPDIR) instead of in memory (/dev/shm), so every commit also waits for this machine's disk")
+	fs.StringVar(&o.serveStatic, "serve-static", "", "internal: serve this file as the static anchor's process (the load test starts it)")
+	fs.StringVar(&o.serveStaticType, "serve-static-type", "application/json", "internal: the static anchor's content type")
 	fs.Var(&o.serverEnv, "server-env", "KEY=VALUE added to the server's environment only, e.g. GOGC=400 (repeatable; env LOADTEST_SERVER_ENV, space-separated)")
 	for _, kv := range strings.Fields(os.Getenv("LOADTEST_SERVER_ENV")) {
 		if err := o.serverEnv.Set(kv); err != nil {
@@ -169,11 +184,25 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	staticBase, stopStatic, err := startStatic(body, contentType)
+	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	defer stopStatic()
+	static, err := startStatic(ctx, self, body, contentType, work)
+	if err != nil {
+		return err
+	}
+	defer static.stop()
+	staticBase := static.base
+	// procsOf is whose CPU a step's server column shows: the static
+	// anchor's process for its steps, the server's for the others.
+	procsOf := func(target string) procs {
+		p := st.procs
+		if target == "static" {
+			p.server = static.pid
+		}
+		return p
+	}
 
 	wal, err := openWALMeter(st.dbURL)
 	if err != nil {
@@ -214,7 +243,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			close(done)
 		}
 		wal0, walOK := wal.position(ctx)
-		s := attack(ctx, spec, o.maxRequests, window, st.procs)
+		s := attack(ctx, spec, o.maxRequests, window, procsOf(spec.target))
 		if wal1, ok := wal.position(ctx); ok && walOK {
 			s.WALBytes = wal1 - wal0
 		}
@@ -256,21 +285,22 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	// The same GET with wrk, one loader thread, against the static handler
 	// before and after: the figure without this load test's own client.
 	wrkFigure, wrkOK := 0.0, false
-	wrkStep := func(name, base string, d time.Duration) (Summary, bool) {
-		before := markCPU(st.procs)
+	wrkStep := func(name, target, base string, d time.Duration) (Summary, bool) {
+		p := procsOf(target)
+		before := markCPU(p)
 		r, err := runWrk(ctx, base+"/api/product", c, d)
 		if err != nil {
 			fmt.Fprintf(stdout, "%-16s skipped: %v\n", name, err)
 			return Summary{}, false
 		}
-		s := toolStep(name, "wrk", c, before, markCPU(st.procs), r.Requests, r.Errors, r.RPS, r.Seconds, r.MeanMS, r.CPU)
+		s := toolStep(name, "wrk", c, before, markCPU(p), r.Requests, r.Errors, r.RPS, r.Seconds, r.MeanMS, r.CPU)
 		rep.Steps = append(rep.Steps, s)
 		printStep(stdout, s)
 		return s, r.Errors == 0
 	}
-	if wa, ok := wrkStep("wrk-static-a", staticBase, half); ok {
-		wm, okM := wrkStep("wrk-list", st.base, o.duration)
-		wb, okB := wrkStep("wrk-static-b", staticBase, half)
+	if wa, ok := wrkStep("wrk-static-a", "static", staticBase, half); ok {
+		wm, okM := wrkStep("wrk-list", "minikart", st.base, o.duration)
+		wb, okB := wrkStep("wrk-static-b", "static", staticBase, half)
 		if okM && okB {
 			wrkFigure, wrkOK = ratio(wm.okRate(), combinedOKRate(wa, wb))
 		}
@@ -368,6 +398,13 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("checkout_server_cpu_vs_pgbench", r, ok && serverOK && pgOK && own, 2)
 	v, ok = cpuPerRequest(serverCPU, browseSat)
 	rep.figure("browse_server_us_per_request", v, ok && own, 0)
+	// The server's CPU per catalogue list against the static anchor's per
+	// answer of the same bytes: what everything the server does beyond
+	// plain net/http costs, whichever side the load generator holds back.
+	listPer, listOK := cpuPerRequest(serverCPU, list)
+	staticPer, staticOK := cpuPerRequest(serverCPU, staticA, staticB)
+	r, ok = ratio(listPer, staticPer)
+	rep.figure("list_server_cpu_vs_static", r, ok && listOK && staticOK && own, 2)
 	// WAL per order, and how often the cluster's settings would
 	// checkpoint while orders come at the saturated rate: the figure
 	// max_wal_size is sized by.

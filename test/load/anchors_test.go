@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestStaticAnchorServesTheBytesInAProcessOfItsOwn builds this command,
+// starts it as the static anchor and checks that it answers the catalogue's
+// bytes and content type from another process, and is gone once stopped.
+func TestStaticAnchorServesTheBytesInAProcessOfItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	self := filepath.Join(dir, "load")
+	if out, err := exec.Command("go", "build", "-o", self, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	body := []byte(`[{"id":"1","name":"Waffle with Berries"}]`)
+	static, err := startStatic(context.Background(), self, body, "application/json; charset=utf-8", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if static.pid == os.Getpid() || static.pid <= 0 {
+		t.Fatalf("static anchor pid %d, this process %d", static.pid, os.Getpid())
+	}
+	res, err := http.Get(static.base + "/api/product")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(got) != string(body) || res.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("GET /api/product: %s %q %q", res.Status, res.Header.Get("Content-Type"), got)
+	}
+	if res, err := http.Get(static.base + "/api/product/1"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /api/product/1: %v %v", res, err)
+	}
+	static.stop()
+	if err := syscall.Kill(static.pid, 0); err == nil {
+		t.Fatalf("static anchor %d still running after stop", static.pid)
+	}
+}
+
+// TestStaticAnchorGoesWithTheLoadTest checks that the static anchor stops
+// on its own when the process that started it is gone (its stdin ends),
+// so that a killed load test leaves no server behind.
+func TestStaticAnchorGoesWithTheLoadTest(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "body")
+	if err := os.WriteFile(path, []byte("[]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdin, closeStdin := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- serveStatic(path, "application/json", stdin, outW) }()
+	line := make([]byte, 64)
+	n, _ := outR.Read(line)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	base := strings.TrimSpace(string(line[:n]))
+	if res, err := http.Get(base + "/api/product"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/api/product: %v %v", base, res, err)
+	}
+	closeStdin.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("static anchor still serving after its stdin ended")
+	}
+}
