@@ -268,9 +268,8 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 // keyed by id, without reading the database. ok is false when caching is
 // off, the catalogue is too large for the snapshot, reading it failed, an
 // id is not in it or another request is reading it afresh: the caller then
-// asks ProductsByIDs. What it returns may
-// be up to cache_ttl old, so a write that charges these prices must hold
-// SamePricesSQL.
+// asks ProductsByIDs. What it returns may be up to cache_ttl old, so a
+// write that charges these prices must hold SamePricesSQL.
 func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
 	// An order never waits behind another request's refresh (the whole
 	// catalogue, read and rendered): it is priced from the database.

@@ -148,45 +148,57 @@ func serveStatic(bodyPath, contentType string, stdin io.Reader, stdout io.Writer
 	return nil
 }
 
-// pgbenchResult is what one pgbench run reports.
-type pgbenchResult struct {
-	Transactions int
-	Failed       int
-	TPS          float64
-	LatencyMS    float64
-	// Seconds is the length of the run; pgbench counts whole seconds.
+// toolRun is what one run of an outside load tool (pgbench, wrk) reports.
+type toolRun struct {
+	Requests int
+	Errors   int
+	// Rate is the tool's own requests (transactions) a second.
+	Rate float64
+	// Seconds is the length of the run, MeanMS the mean latency.
 	Seconds float64
-	// CPU is the pgbench process's own CPU time, in seconds.
+	MeanMS  float64
+	// CPU is the tool process's own CPU time, in seconds.
 	CPU float64
+}
+
+// toolSeconds is d in the whole seconds a tool's duration flag takes.
+func toolSeconds(d time.Duration) int {
+	return max(int(d.Round(time.Second)/time.Second), 1)
+}
+
+// runTool runs a tool to its end and returns what it printed and the CPU
+// time it took.
+func runTool(cmd *exec.Cmd) (out string, cpu float64, err error) {
+	b, err := cmd.CombinedOutput()
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w: %.300s", filepath.Base(cmd.Path), err, b)
+	}
+	return string(b), cpu, nil
 }
 
 // runPgbench runs order.sql with clients connections for d against dbURL.
 // Prepared statements, as pgx uses them, so both sides skip re-planning.
-func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, work string) (pgbenchResult, error) {
+func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, work string) (toolRun, error) {
 	bin, err := pgbenchPath()
 	if err != nil {
-		return pgbenchResult{}, err
+		return toolRun{}, err
 	}
 	script := filepath.Join(work, "order.sql")
 	if err := os.WriteFile(script, []byte(orderSQL), 0o644); err != nil {
-		return pgbenchResult{}, err
+		return toolRun{}, err
 	}
-	secs := max(int(d.Round(time.Second)/time.Second), 1)
-	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
-		"-T", strconv.Itoa(secs), "-f", script, dbURL)
-	out, err := cmd.CombinedOutput()
+	secs := toolSeconds(d)
+	out, cpu, err := runTool(exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
+		"-T", strconv.Itoa(secs), "-f", script, dbURL))
 	if err != nil {
-		return pgbenchResult{}, fmt.Errorf("pgbench: %w: %s", err, out)
+		return toolRun{}, err
 	}
-	r, err := parsePgbench(string(out))
-	if err != nil {
-		return r, err
-	}
-	r.Seconds = float64(secs)
-	if ps := cmd.ProcessState; ps != nil {
-		r.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
-	}
-	return r, nil
+	r, err := parsePgbench(out)
+	r.Seconds, r.CPU = float64(secs), cpu
+	return r, err
 }
 
 // pgbenchPath finds pgbench beside the PostgreSQL server binaries the
@@ -216,25 +228,25 @@ var (
 )
 
 // parsePgbench reads the summary pgbench prints at the end of a run.
-func parsePgbench(out string) (pgbenchResult, error) {
-	var r pgbenchResult
+func parsePgbench(out string) (toolRun, error) {
+	var r toolRun
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		line := sc.Text()
 		if m := pgbenchTx.FindStringSubmatch(line); m != nil {
-			r.Transactions, _ = strconv.Atoi(m[1])
+			r.Requests, _ = strconv.Atoi(m[1])
 		}
 		if m := pgbenchFailed.FindStringSubmatch(line); m != nil {
-			r.Failed, _ = strconv.Atoi(m[1])
+			r.Errors, _ = strconv.Atoi(m[1])
 		}
 		if m := pgbenchTPS.FindStringSubmatch(line); m != nil {
-			r.TPS, _ = strconv.ParseFloat(m[1], 64)
+			r.Rate, _ = strconv.ParseFloat(m[1], 64)
 		}
 		if m := pgbenchLatency.FindStringSubmatch(line); m != nil {
-			r.LatencyMS, _ = strconv.ParseFloat(m[1], 64)
+			r.MeanMS, _ = strconv.ParseFloat(m[1], 64)
 		}
 	}
-	if r.TPS == 0 {
+	if r.Rate == 0 {
 		return r, fmt.Errorf("pgbench printed no throughput: %.500s", out)
 	}
 	return r, nil

@@ -293,7 +293,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%-16s skipped: %v\n", name, err)
 			return Summary{}, false
 		}
-		s := toolStep(name, "wrk", c, before, markCPU(p), r.Requests, r.Errors, r.RPS, r.Seconds, r.MeanMS, r.CPU)
+		s := toolStep(name, "wrk", c, before, markCPU(p), r)
 		rep.Steps = append(rep.Steps, s)
 		printStep(stdout, s)
 		return s, r.Errors == 0
@@ -318,7 +318,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return Summary{}, err
 		}
 		wal1, walOK1 := wal.position(ctx)
-		s := toolStep(name, "pgbench", c, before, markCPU(st.procs), pr.Transactions, pr.Failed, pr.TPS, pr.Seconds, pr.LatencyMS, pr.CPU)
+		s := toolStep(name, "pgbench", c, before, markCPU(st.procs), pr)
 		if walOK && walOK1 {
 			s.WALBytes = wal1 - wal0
 		}
@@ -353,9 +353,8 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The static handler at the same rate and clients: what this machine
-	// and the load generator add to a GET on their own. The handler runs in
-	// the load test's own process, so it shares the generator's scheduler
-	// and collector; a tail above browse-half's says the generator's.
+	// and the load generator add to a GET on their own, through a process
+	// of its own as the server's GETs go.
 	staticHalf, err := step(attackSpec{name: "static-half", target: "static", targeter: listTargeter(staticBase), clients: c * 4,
 		rate: getRate, duration: o.duration / 2}, false)
 	if err != nil {
@@ -523,10 +522,10 @@ func copyFile(from, to string) error {
 // toolStep is the step of an anchor an outside tool ran (pgbench, wrk)
 // between the marks before and after: its counts, and the CPU of the
 // processes plus the tool's own.
-func toolStep(name, target string, clients int, before, after cpuMark, requests, errors int, rate, seconds, meanMS, toolCPU float64) Summary {
-	return Summary{Name: name, Target: target, Clients: clients, Seconds: seconds, Began: before.at,
-		Requests: requests, Throughput: rate, Errors: errors, MeanMS: meanMS, ByStatus: map[string]int{},
-		CPU: roundCPU(cpuBetween(before, after, toolCPU))}
+func toolStep(name, target string, clients int, before, after cpuMark, r toolRun) Summary {
+	return Summary{Name: name, Target: target, Clients: clients, Seconds: r.Seconds, Began: before.at,
+		Requests: r.Requests, Throughput: r.Rate, Errors: r.Errors, MeanMS: r.MeanMS, ByStatus: map[string]int{},
+		CPU: roundCPU(cpuBetween(before, after, r.CPU))}
 }
 
 // envList collects -server-env values.

@@ -183,7 +183,7 @@ tps = 4766.612341 (without initial connection time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Transactions != 47120 || r.Failed != 3 || r.TPS != 4766.612341 || r.LatencyMS != 13.426 {
+	if r.Requests != 47120 || r.Errors != 3 || r.Rate != 4766.612341 || r.MeanMS != 13.426 {
 		t.Errorf("parsed %+v", r)
 	}
 	if _, err := parsePgbench("connection to server failed"); err == nil || !strings.Contains(err.Error(), "no throughput") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,18 +9,6 @@ import (
 	"strconv"
 	"time"
 )
-
-// wrkResult is what one wrk run reports.
-type wrkResult struct {
-	Requests int
-	Errors   int
-	RPS      float64
-	// Seconds is the length of the run, MeanMS the mean latency.
-	Seconds float64
-	MeanMS  float64
-	// CPU is the wrk process's own CPU time, in seconds.
-	CPU float64
-}
 
 var (
 	wrkRequests = regexp.MustCompile(`(?m)^\s*(\d+) requests in ([0-9.]+)s`)
@@ -34,8 +21,8 @@ var (
 // parseWrk reads wrk's summary: the requests it sent and in how long, those
 // answered with an error or lost to a socket error, the rate and the mean
 // latency.
-func parseWrk(out string) (wrkResult, error) {
-	var r wrkResult
+func parseWrk(out string) (toolRun, error) {
+	var r toolRun
 	m := wrkRequests.FindStringSubmatch(out)
 	rps := wrkRPS.FindStringSubmatch(out)
 	if m == nil || rps == nil {
@@ -43,7 +30,7 @@ func parseWrk(out string) (wrkResult, error) {
 	}
 	r.Requests, _ = strconv.Atoi(m[1])
 	r.Seconds, _ = strconv.ParseFloat(m[2], 64)
-	r.RPS, _ = strconv.ParseFloat(rps[1], 64)
+	r.Rate, _ = strconv.ParseFloat(rps[1], 64)
 	if m := wrkLatency.FindStringSubmatch(out); m != nil {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		r.MeanMS = v * map[string]float64{"us": 0.001, "ms": 1, "s": 1000}[m[2]]
@@ -67,21 +54,16 @@ var errNoWrk = errors.New("wrk is not installed (apt-get install wrk)")
 // runWrk runs `wrk -t1 -c<clients>` against url for d: one loader thread,
 // a load generator other than the test's own, for the GET figure of the
 // catalogue against the static handler.
-func runWrk(ctx context.Context, url string, clients int, d time.Duration) (wrkResult, error) {
+func runWrk(ctx context.Context, url string, clients int, d time.Duration) (toolRun, error) {
 	bin, err := exec.LookPath("wrk")
 	if err != nil {
-		return wrkResult{}, errNoWrk
+		return toolRun{}, errNoWrk
 	}
-	secs := max(int(d.Round(time.Second)/time.Second), 1)
-	cmd := exec.CommandContext(ctx, bin, "-t1", fmt.Sprintf("-c%d", clients), fmt.Sprintf("-d%ds", secs), url)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return wrkResult{}, fmt.Errorf("wrk: %w: %.300s", err, out.String())
+	out, cpu, err := runTool(exec.CommandContext(ctx, bin, "-t1", fmt.Sprintf("-c%d", clients), fmt.Sprintf("-d%ds", toolSeconds(d)), url))
+	if err != nil {
+		return toolRun{}, err
 	}
-	r, err := parseWrk(out.String())
-	if ps := cmd.ProcessState; ps != nil {
-		r.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
-	}
+	r, err := parseWrk(out)
+	r.CPU = cpu
 	return r, err
 }

@@ -21,7 +21,7 @@ Transfer/sec:    123.45MB
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Requests != 319876 || r.RPS != 31987.60 || r.Errors != 7 {
+	if r.Requests != 319876 || r.Rate != 31987.60 || r.Errors != 7 {
 		t.Fatalf("parsed %+v, want 319876 requests, 31987.60/s, 7 errors", r)
 	}
 	if r.Seconds != 10 || r.MeanMS != 2.01 {
