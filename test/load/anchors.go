@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -179,26 +181,100 @@ func runTool(cmd *exec.Cmd) (out string, cpu float64, err error) {
 	return string(b), cpu, nil
 }
 
-// runPgbench runs order.sql with clients connections for d against dbURL.
-// Prepared statements, as pgx uses them, so both sides skip re-planning.
-func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, work string) (toolRun, error) {
+// runPgbench runs order.sql with clients connections for d against dbURL,
+// as fast as they go, or at rate transactions a second when rate > 0; then
+// it also logs every transaction and answers them as samples, timed as the
+// load generator times a request: from the run's start, and from when the
+// transaction began (pgbench's own latency at a rate also counts the wait
+// for its turn). Prepared statements, as pgx uses them, so both sides skip
+// re-planning.
+func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, rate float64, work string) (toolRun, []sample, error) {
 	bin, err := pgbenchPath()
 	if err != nil {
-		return toolRun{}, err
+		return toolRun{}, nil, err
 	}
 	script := filepath.Join(work, "order.sql")
 	if err := os.WriteFile(script, []byte(orderSQL), 0o644); err != nil {
-		return toolRun{}, err
+		return toolRun{}, nil, err
 	}
 	secs := toolSeconds(d)
-	out, cpu, err := runTool(exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
-		"-T", strconv.Itoa(secs), "-f", script, dbURL))
+	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs), "-f", script}
+	logPrefix := filepath.Join(work, "pgbench-tx")
+	if rate > 0 {
+		args = append(args, "-R", strconv.FormatFloat(rate, 'f', 0, 64), "-l", "--log-prefix="+logPrefix)
+	}
+	began := time.Now()
+	out, cpu, err := runTool(exec.CommandContext(ctx, bin, append(args, dbURL)...))
 	if err != nil {
-		return toolRun{}, err
+		return toolRun{}, nil, err
 	}
 	r, err := parsePgbench(out)
 	r.Seconds, r.CPU = float64(secs), cpu
-	return r, err
+	if err != nil || rate <= 0 {
+		return r, nil, err
+	}
+	logs, err := filepath.Glob(logPrefix + ".*")
+	if err != nil {
+		return r, nil, err
+	}
+	var samples []sample
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return r, nil, err
+		}
+		_ = os.Remove(path)
+		s, err := parsePgbenchLog(string(b), began)
+		if err != nil {
+			return r, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		samples = append(samples, s...)
+	}
+	// Its first second (connections opening, the statement prepared, each
+	// backend loading its caches: the server's pool did all that long
+	// before) and its last half second (clients disconnecting while others
+	// wait for their answers) are pgbench's own and left out.
+	samples = slices.DeleteFunc(samples, func(s sample) bool {
+		return s.At < time.Second || s.At+s.Latency > time.Duration(secs)*time.Second-time.Second/2
+	})
+	slices.SortFunc(samples, func(a, b sample) int { return cmp.Compare(a.At, b.At) })
+	return r, samples, nil
+}
+
+// parsePgbenchLog reads pgbench's per-transaction log of a run at a rate
+// (-l -R): "client tx latency_us script epoch_s epoch_us lag_us", the time
+// being the transaction's end. A transaction that failed (its latency
+// "failed") is a sample without an answer.
+func parsePgbenchLog(log string, began time.Time) ([]sample, error) {
+	var out []sample
+	for line := range strings.Lines(log) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 7 {
+			return nil, fmt.Errorf("pgbench log line %q: want 7 fields or more", strings.TrimSpace(line))
+		}
+		var n [4]int64
+		for i, k := range []int{2, 4, 5, 6} {
+			if i == 0 && f[k] == "failed" {
+				continue
+			}
+			v, err := strconv.ParseInt(f[k], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("pgbench log line %q: %w", strings.TrimSpace(line), err)
+			}
+			n[i] = v
+		}
+		latency, end, lag := time.Duration(n[0])*time.Microsecond, time.Unix(n[1], n[2]*1000), time.Duration(n[3])*time.Microsecond
+		s := sample{Latency: latency - lag, Code: http.StatusOK}
+		if f[2] == "failed" {
+			s.Latency, s.Code = 0, 0
+		}
+		s.At = end.Sub(began) - s.Latency
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // pgbenchPath finds pgbench beside the PostgreSQL server binaries the

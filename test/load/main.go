@@ -27,6 +27,7 @@
 //	other_cpu_cores_mean: X.XX           cores other work on the machine took
 //	get_p99_ms_at_half_rate: N
 //	post_p99_ms_at_half_rate: N
+//	pgbench_p99_ms_at_half_rate: N       the order's SQL alone at that rate
 //	get_p99_ms_at_half_rate_quiet: N     over the windows other work left alone
 //	post_p99_ms_at_half_rate_quiet: N
 //	c200_errors: N
@@ -69,6 +70,8 @@ type options struct {
 	postgres string
 	// postgresOnDisk keeps the cluster's files on disk, not in memory.
 	postgresOnDisk bool
+	// freshWAL leaves the cluster without WAL segments to reuse.
+	freshWAL bool
 	// serverEnv is added to the server's environment (KEY=VALUE each), to
 	// compare a runtime setting such as GOGC on the server alone.
 	serverEnv envList
@@ -125,6 +128,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.soak, "soak", false, "soak instead: mixed load at half the saturated rate for -duration, sampling the server's resources every 10 s (make soak)")
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU and allocation profiles of the saturation steps to <out>-<step>.cpu.prof and .allocs.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
+	fs.BoolVar(&o.freshWAL, "postgres-fresh-wal", false, "leave the PostgreSQL as initdb made it, with no WAL segments ready for reuse, so every 16 MB of WAL the commits wait while a new segment is made")
 	fs.BoolVar(&o.postgresOnDisk, "postgres-on-disk", false, "keep the PostgreSQL's files on disk (TMPDIR) instead of in memory (/dev/shm), so every commit also waits for this machine's disk")
 	fs.StringVar(&o.serveStatic, "serve-static", "", "internal: serve this file as the static anchor's process (the load test starts it)")
 	fs.StringVar(&o.serveStaticType, "serve-static-type", "application/json", "internal: the static anchor's content type")
@@ -309,16 +313,22 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// pgbenchStep runs the order's SQL as the checkout's anchor.
-	pgbenchStep := func(name string) (Summary, error) {
+	// pgbenchStep runs the order's SQL as the checkout's anchor, for d, as
+	// fast as it goes or at rate; at a rate the step has pgbench's latency
+	// percentiles and timeline too.
+	pgbenchStep := func(name string, rate float64, d time.Duration) (Summary, error) {
 		before := markCPU(st.procs)
 		wal0, walOK := wal.position(ctx)
-		pr, err := runPgbench(ctx, st.dbURL, c, half, work)
+		pr, samples, err := runPgbench(ctx, st.dbURL, c, d, rate, work)
 		if err != nil {
 			return Summary{}, err
 		}
 		wal1, walOK1 := wal.position(ctx)
 		s := toolStep(name, "pgbench", c, before, markCPU(st.procs), pr)
+		if samples != nil {
+			paced := summarize(name, "pgbench", samples, time.Duration(pr.Seconds*float64(time.Second)), window)
+			s.Latency, s.Timeline, s.MeanMS, s.Rate = paced.Latency, paced.Timeline, paced.MeanMS, rate
+		}
 		if walOK && walOK1 {
 			s.WALBytes = wal1 - wal0
 		}
@@ -328,7 +338,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	var pgA, pgB Summary
 	if st.dbURL != "" {
-		if pgA, err = pgbenchStep("pgbench-order-a"); err != nil {
+		if pgA, err = pgbenchStep("pgbench-order-a", 0, half); err != nil {
 			return err
 		}
 	}
@@ -337,7 +347,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if st.dbURL != "" {
-		if pgB, err = pgbenchStep("pgbench-order-b"); err != nil {
+		if pgB, err = pgbenchStep("pgbench-order-b", 0, half); err != nil {
 			return err
 		}
 	} else {
@@ -360,10 +370,20 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	postRate := max(checkoutSat.okRate()/2, 1)
 	postHalf, err := step(attackSpec{name: "checkout-half", target: "minikart", targeter: checkout, clients: c * 4,
-		rate: max(checkoutSat.okRate()/2, 1), duration: o.duration}, false)
+		rate: postRate, duration: o.duration}, false)
 	if err != nil {
 		return err
+	}
+	// The order's SQL alone at the same rate: what PostgreSQL and this
+	// machine add to an order's tail on their own, as static-half is for a
+	// GET.
+	var pgHalf Summary
+	if st.dbURL != "" {
+		if pgHalf, err = pgbenchStep("pgbench-half", postRate, half); err != nil {
+			return err
+		}
 	}
 	many, err := step(attackSpec{name: fmt.Sprintf("mixed-c%d", o.many), target: "minikart", targeter: mixed, clients: o.many, duration: o.duration}, false)
 	if err != nil {
@@ -420,6 +440,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep.figure("get_p99_ms_at_half_rate", getHalf.Latency.P99, true, 2)
 	rep.figure("static_p99_ms_at_half_rate", staticHalf.Latency.P99, true, 2)
 	rep.figure("post_p99_ms_at_half_rate", postHalf.Latency.P99, true, 2)
+	rep.figure("pgbench_p99_ms_at_half_rate", pgHalf.Latency.P99, len(pgHalf.Timeline) > 0, 2)
 	rep.figure("get_p99_ms_at_half_rate_quiet", getHalf.QuietP99, getHalf.QuietWindows > 0, 2)
 	rep.figure("post_p99_ms_at_half_rate_quiet", postHalf.QuietP99, postHalf.QuietWindows > 0, 2)
 	rep.figure(fmt.Sprintf("c%d_errors", o.many), float64(many.Errors), true, 0)

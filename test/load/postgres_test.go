@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"minikart/test/internal/pgtest"
 )
 
 func TestPostgresSettings(t *testing.T) {
@@ -166,5 +170,44 @@ func TestAttachEvents(t *testing.T) {
 	printBackground(&b, steps)
 	if !strings.Contains(b.String(), "checkout-half    postgres +5.8 s autovacuum ends orders\n") {
 		t.Errorf("printed %q", b.String())
+	}
+}
+
+// TestRecycleWALReadiesSegments: a fresh cluster has no WAL segment ready
+// for the WAL to come, so its commits would wait while each is made; after
+// recycleWAL it has min_wal_size of them.
+func TestRecycleWALReadiesSegments(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := pgtest.StartDurable(ctx, false, "min_wal_size=160MB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Stop() }()
+	ahead := func() int {
+		t.Helper()
+		out, err := c.Query(ctx, "postgres", `SELECT count(*) FROM pg_ls_waldir()
+			WHERE name ~ '^[0-9A-F]{24}$' AND name > pg_walfile_name(pg_current_wal_lsn())`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := ahead(); n > 1 {
+		t.Fatalf("a fresh cluster has %d segments ready; the test needs one that has none", n)
+	}
+	n, err := recycleWAL(ctx, c.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 10 {
+		t.Errorf("recycleWAL wrote %d segments, want min_wal_size / 16MB = 10", n)
+	}
+	if got := ahead(); got < n-2 {
+		t.Errorf("%d segments ready for reuse after recycleWAL, want at least %d", got, n-2)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,34 @@ tps = 4766.612341 (without initial connection time)
 	}
 	if _, err := parsePgbench("connection to server failed"); err == nil || !strings.Contains(err.Error(), "no throughput") {
 		t.Errorf("error %v, want one about missing throughput", err)
+	}
+}
+
+// TestParsePgbenchLog: each transaction of a paced pgbench's log is a
+// sample timed as the load generator times a request, from when it began
+// (its logged latency less its wait for its turn), and a failed one has no
+// answer.
+func TestParsePgbenchLog(t *testing.T) {
+	began := time.Unix(1796302483, 700_000_000)
+	log := "0 1 113420 0 1796302483 827888 89\n" +
+		"1 7 2500 0 1796302484 0 500\n" +
+		"2 9 failed 0 1796302484 100000 0\n"
+	got, err := parsePgbenchLog(log, began)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sample{
+		{At: 127888*time.Microsecond - 113331*time.Microsecond, Latency: 113331 * time.Microsecond, Code: 200},
+		{At: 300*time.Millisecond - 2*time.Millisecond, Latency: 2 * time.Millisecond, Code: 200},
+		{At: 400 * time.Millisecond, Code: 0},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parsed\n%+v\nwant\n%+v", got, want)
+	}
+	for _, bad := range []string{"0 1 113420 0 1796302483 827888\n", "0 1 soon 0 1796302483 827888 89\n"} {
+		if _, err := parsePgbenchLog(bad, began); err == nil {
+			t.Errorf("%q parsed without an error", bad)
+		}
 	}
 }
 

@@ -99,6 +99,13 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 			return nil, err
 		}
 		st.dbURL = cluster.URL("minikart_load")
+		if pg.recycleWAL {
+			n, err := recycleWAL(startCtx, st.dbURL)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(logw, "readied %d WAL segments for reuse, as a cluster that has run a while has them\n", n)
+		}
 		st.procs.postmaster = postmasterPID(cluster.Dir)
 		st.pgLogPath = filepath.Join(cluster.Dir, "server.log")
 	}
