@@ -255,21 +255,20 @@ func parsePgbenchLog(log string, began time.Time) ([]sample, error) {
 		if len(f) < 7 {
 			return nil, fmt.Errorf("pgbench log line %q: want 7 fields or more", strings.TrimSpace(line))
 		}
-		var n [4]int64
-		for i, k := range []int{2, 4, 5, 6} {
-			if i == 0 && f[k] == "failed" {
-				continue
-			}
-			v, err := strconv.ParseInt(f[k], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("pgbench log line %q: %w", strings.TrimSpace(line), err)
-			}
-			n[i] = v
+		var err error
+		num := func(field string) int64 {
+			v, e := strconv.ParseInt(field, 10, 64)
+			err = errors.Join(err, e)
+			return v
 		}
-		latency, end, lag := time.Duration(n[0])*time.Microsecond, time.Unix(n[1], n[2]*1000), time.Duration(n[3])*time.Microsecond
-		s := sample{Latency: latency - lag, Code: http.StatusOK}
-		if f[2] == "failed" {
-			s.Latency, s.Code = 0, 0
+		end := time.Unix(num(f[4]), num(f[5])*1000)
+		lag := time.Duration(num(f[6])) * time.Microsecond
+		s := sample{}
+		if f[2] != "failed" {
+			s.Latency, s.Code = time.Duration(num(f[2]))*time.Microsecond-lag, http.StatusOK
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pgbench log line %q: %w", strings.TrimSpace(line), err)
 		}
 		s.At = end.Sub(began) - s.Latency
 		out = append(out, s)
