@@ -74,11 +74,12 @@ func recovery(c *gin.Context) {
 type scopeKey struct{}
 
 // requestScope is the context node the outermost middleware adds to every
-// request: the correlation id and the request's origin, answered by Value,
-// in one allocation (rather than a context value, a gin key and a header
-// slice each).
+// request: the request's deadline (lazyDeadline, on the request's own
+// context), and the correlation id and the request's origin, answered by
+// Value, in one allocation (rather than a deadline context, a context
+// value, a gin key and a header slice each).
 type requestScope struct {
-	context.Context
+	lazyDeadline
 	uuid    uuid.UUID
 	id      string
 	header  [1]string
@@ -161,7 +162,9 @@ func (rs *requestScope) Value(key any) any {
 // request is copied once for all of it.
 func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rs := &requestScope{Context: c.Request.Context(), req: c.Request, origins: origins, base: &base}
+		rs := &requestScope{req: c.Request, origins: origins, base: &base}
+		rs.set(c.Request.Context(), timeout)
+		defer rs.release()
 		var in string
 		if v := c.Request.Header[correlationKey]; len(v) > 0 {
 			in = v[0]
@@ -174,9 +177,7 @@ func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) 
 		rs.id = rs.uuid.String()
 		rs.header[0] = rs.id
 		c.Writer.Header()[correlationKey] = rs.header[:]
-		ctx := withLazyDeadline(rs, timeout)
-		defer ctx.release()
-		c.Request = c.Request.WithContext(ctx)
+		c.Request = c.Request.WithContext(rs)
 		c.Next()
 	}
 }
