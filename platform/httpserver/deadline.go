@@ -25,13 +25,6 @@ type realDeadline struct {
 	cancel context.CancelFunc
 }
 
-// withLazyDeadline is parent with a deadline timeout from now.
-func withLazyDeadline(parent context.Context, timeout time.Duration) *lazyDeadline {
-	l := new(lazyDeadline)
-	l.set(parent, timeout)
-	return l
-}
-
 // set makes a zero lazyDeadline parent's with a deadline timeout from now,
 // in place, so it can be part of a larger value (the request's scope) at
 // no allocation of its own.

@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// withLazyDeadline is parent with a deadline timeout from now, on its own
+// (the server's is part of the request's scope).
+func withLazyDeadline(parent context.Context, timeout time.Duration) *lazyDeadline {
+	l := new(lazyDeadline)
+	l.set(parent, timeout)
+	return l
+}
+
 func TestLazyDeadlineStartsNoTimerUntilAsked(t *testing.T) {
 	l := withLazyDeadline(context.Background(), time.Hour)
 	if d, ok := l.Deadline(); !ok || time.Until(d) < 59*time.Minute {
