@@ -263,3 +263,33 @@ http_requests_total{method="POST",route="/api/work",status="499"} 1
 		t.Error(err)
 	}
 }
+
+// TestLongRequestLineAnswersJSON431: the request line counts against
+// max_header_bytes as the headers do, so a 20 kB path or query, far below
+// net/http's own plain-text limit, gets the JSON HEADER_TOO_LARGE.
+func TestLongRequestLineAnswersJSON431(t *testing.T) {
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: 5 * time.Second, MaxHeaderBytes: 16384},
+		Log:        zerolog.Nop(),
+		Registerer: prometheus.NewRegistry(),
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/widget", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("a", 20000)
+	for _, target := range []string{"/api/widget?q=" + long, "/" + long} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusRequestHeaderFieldsTooLarge || decodeBody(t, rec)["error"] != "HEADER_TOO_LARGE" {
+			t.Errorf("%.30s…: %d %s", target, rec.Code, rec.Body.String())
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/widget?q=short", nil))
+	if rec.Code != http.StatusNoContent {
+		t.Errorf("a short request: %d %s", rec.Code, rec.Body.String())
+	}
+}
