@@ -54,7 +54,7 @@ test-faults: ## fault tests under load: SIGTERM, kill -9, PostgreSQL restart and
 test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
 	$(GO) test -tags e2e -count=1 ./test/e2e/...
 
-loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU and allocation profiles; LOADTEST_FLAGS=-postgres=stock for PostgreSQL's default settings; LOADTEST_SERVER_ENV='GOGC=400' sets the server's environment alone); writes loadtest-report.json, .svg and -postgres.log
+loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU and allocation profiles; LOADTEST_FLAGS=-postgres=stock for PostgreSQL's default settings, -postgres-fresh-wal for a cluster with no WAL segments ready for reuse; LOADTEST_SERVER_ENV='GOGC=400' sets the server's environment alone); writes loadtest-report.json, .svg and -postgres.log
 	$(GO) run ./test/load $(LOADTEST_FLAGS)
 
 soak: ## soak test, not in CI (DURATION, default 10m): mixed load at half the saturated rate, fails if RSS, goroutines, FDs, pool or tables grow without bound
