@@ -25,7 +25,7 @@ type realDeadline struct {
 	cancel context.CancelFunc
 }
 
-// set makes a zero lazyDeadline parent's with a deadline timeout from now,
+// set gives a zero lazyDeadline its parent and a deadline timeout from now,
 // in place, so it can be part of a larger value (the request's scope) at
 // no allocation of its own.
 func (l *lazyDeadline) set(parent context.Context, timeout time.Duration) {

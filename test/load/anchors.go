@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -237,7 +236,6 @@ func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration,
 	samples = slices.DeleteFunc(samples, func(s sample) bool {
 		return s.At < time.Second || s.At+s.Latency > time.Duration(secs)*time.Second-time.Second/2
 	})
-	slices.SortFunc(samples, func(a, b sample) int { return cmp.Compare(a.At, b.At) })
 	return r, samples, nil
 }
 

@@ -27,9 +27,9 @@ type postgresSetup struct {
 	// onDisk puts the cluster's files on disk (TMPDIR) rather than in
 	// /dev/shm, so every commit waits for the disk's flush as well.
 	onDisk bool
-	// recycleWAL readies min_wal_size of WAL segments for reuse before the
-	// load (recycleWAL).
-	recycleWAL bool
+	// freshWAL leaves the cluster as initdb made it, instead of readying
+	// min_wal_size of WAL segments for reuse before the load (recycleWAL).
+	freshWAL bool
 }
 
 func (p postgresSetup) where() string {
@@ -43,7 +43,7 @@ func (p postgresSetup) where() string {
 // memBytes of memory.
 func newPostgresSetup(o options, memBytes int64) (postgresSetup, error) {
 	settings, err := postgresSettings(o.postgres, memBytes)
-	return postgresSetup{settings: settings, onDisk: o.postgresOnDisk, recycleWAL: !o.freshWAL}, err
+	return postgresSetup{settings: settings, onDisk: o.postgresOnDisk, freshWAL: o.freshWAL}, err
 }
 
 // loggingSettings make the cluster's log say what it did in the background.

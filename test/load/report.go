@@ -317,15 +317,17 @@ func printStep(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "%-16s %-9s clients=%-3d rate=%-7s requests=%-7d %8.1f req/s  errors=%d %s\n",
 		s.Name, s.Target, s.Clients, rate, s.Requests, s.Throughput, s.Errors, statusString(s.ByStatus))
 	tool := s.Target == "pgbench" || s.Target == "wrk"
-	switch {
-	case tool && len(s.Timeline) == 0:
+	if tool && len(s.Timeline) == 0 {
 		fmt.Fprintf(w, "%16s latency ms mean=%.2f (%s reports no percentiles)\n", "", s.MeanMS, s.Target)
-	case tool: // a paced pgbench: its own log's percentiles, no CPU per window
-		fmt.Fprintf(w, "%16s latency ms mean=%.2f p50=%.2f p90=%.2f p95=%.2f p99=%.2f max=%.2f\n", "",
+	} else {
+		fmt.Fprintf(w, "%16s latency ms mean=%.2f p50=%.2f p90=%.2f p95=%.2f p99=%.2f max=%.2f", "",
 			s.MeanMS, s.Latency.P50, s.Latency.P90, s.Latency.P95, s.Latency.P99, s.Latency.Max)
-	default:
-		fmt.Fprintf(w, "%16s latency ms mean=%.2f p50=%.2f p90=%.2f p95=%.2f p99=%.2f max=%.2f; p99 in quiet windows %.2f (%d of %d)\n", "",
-			s.MeanMS, s.Latency.P50, s.Latency.P90, s.Latency.P95, s.Latency.P99, s.Latency.Max, s.QuietP99, s.QuietWindows, len(s.Timeline))
+		// A paced pgbench's percentiles are its own log's, with no CPU
+		// per window to tell quiet ones by.
+		if !tool {
+			fmt.Fprintf(w, "; p99 in quiet windows %.2f (%d of %d)", s.QuietP99, s.QuietWindows, len(s.Timeline))
+		}
+		fmt.Fprintln(w)
 	}
 	if s.CPU != nil {
 		fmt.Fprintf(w, "%16s cpu cores server=%.2f loader=%.2f postgres=%.2f other=%.2f idle=%.2f\n", "",

@@ -99,7 +99,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 			return nil, err
 		}
 		st.dbURL = cluster.URL("minikart_load")
-		if pg.recycleWAL {
+		if !pg.freshWAL {
 			n, err := recycleWAL(startCtx, st.dbURL)
 			if err != nil {
 				return nil, err
