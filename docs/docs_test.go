@@ -1,5 +1,3 @@
-// Package docs holds the documents beside the README; its tests keep them
-// true: every link resolves and the README stays short.
 package docs
 
 import (

@@ -208,15 +208,24 @@ func flatten(prefix string, m map[string]any) []flatKV {
 	return out
 }
 
-func mask(key, section string, secrets []string, val any) string {
-	secret := false
+// secretKey reports whether the full key is a secret: one its section
+// declared with Secret, or one whose name says so.
+func secretKey(key, section string, secrets []string) bool {
 	for _, sk := range genericSecrets {
-		secret = secret || strings.Contains(key, sk)
+		if strings.Contains(key, sk) {
+			return true
+		}
 	}
 	for _, sk := range secrets {
-		secret = secret || key == section+"."+sk
+		if key == section+"."+sk {
+			return true
+		}
 	}
-	if secret {
+	return false
+}
+
+func mask(key, section string, secrets []string, val any) string {
+	if secretKey(key, section, secrets) {
 		if isEmpty(val) {
 			return "(unset)"
 		}

@@ -20,6 +20,7 @@ import (
 //	)
 func Section[T any](key string, opts ...SectionOption) fx.Option {
 	sp := newSpec(key, opts)
+	remember(sp)
 	get := func(s *Source) *decoded { return s.section(sp, func() any { return new(T) }) }
 	return fx.Options(
 		fx.Provide(fx.Private, func(s *Source, _ checked) (T, error) {
