@@ -25,9 +25,11 @@ COPY data/coupons/ /app/data/coupons/
 # /app/index holds the coupon index the deploy step builds (a shared volume).
 RUN mkdir -p /app/index && chown -R minikart /app/data /app/index
 USER minikart
+# The port is server.port's default (8080), so that SERVER_PORT or
+# MINIKART_SERVER_PORT given at `docker run` moves it without one of them
+# silently winning over the other.
 ENV MINIKART_ENV=production \
-    MINIKART_SERVER_HOST=0.0.0.0 \
-    MINIKART_SERVER_PORT=8080
+    MINIKART_SERVER_HOST=0.0.0.0
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
     CMD ["/app/minikart", "healthcheck"]

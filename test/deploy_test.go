@@ -18,6 +18,7 @@ type dockerfile struct {
 	binaryFrom string            // where the runtime stage copies the binary from
 	user       string
 	env        []string
+	expose     []string
 	entrypoint string
 }
 
@@ -67,6 +68,10 @@ func readDockerfile(t *testing.T) dockerfile {
 				if kv != "\\" {
 					d.env = append(d.env, kv)
 				}
+			}
+		case "EXPOSE":
+			if stage == 2 {
+				d.expose = append(d.expose, f[1:]...)
 			}
 		case "ENTRYPOINT":
 			d.entrypoint = l
@@ -135,4 +140,152 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 	if out, err := validate.CombinedOutput(); err != nil {
 		t.Errorf("config validate in the image layout (ENV %v): %v\n%s", d.env, err, out)
 	}
+
+	// The port: what the image EXPOSEs is where the server listens, and
+	// either variable given at `docker run` moves it, not one that the
+	// image's own ENV silently overrides.
+	port := func(extra ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, "config", "print")
+		cmd.Dir = app
+		cmd.Env = append(os.Environ(), "SERVER_PORT=", "MINIKART_SERVER_PORT=", "MINIKART_CONFIG_DIR=",
+			"DATABASE_URL=postgres://minikart:secret@db.invalid:5432/minikart",
+			"MINIKART_AUTH_API_KEYS=shop-web:a-real-secret-of-some-length")
+		cmd.Env = append(append(cmd.Env, d.env...), extra...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("config print %v: %v\n%s", extra, err, out)
+		}
+		m := regexp.MustCompile(`(?m)^server\.port = (\S+)$`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("config print shows no server.port:\n%s", out)
+		}
+		return string(m[1])
+	}
+	if got := port(); len(d.expose) != 1 || d.expose[0] != got && d.expose[0] != got+"/tcp" {
+		t.Errorf("the image EXPOSEs %v but the server listens on %s", d.expose, got)
+	}
+	for _, v := range []string{"SERVER_PORT", "MINIKART_SERVER_PORT"} {
+		if got := port(v + "=9123"); got != "9123" {
+			t.Errorf("docker run -e %s=9123: the server listens on %s (the image's ENV %v wins over it)", v, got, d.env)
+		}
+	}
+}
+
+// TestDockerignoreKeepsLocalStateOut: `COPY . .` sends the build context, so
+// .dockerignore must leave out the history, local binaries, generated coupon
+// data, coupon indexes built on this machine and secrets, and keep every
+// file the build and the image need.
+func TestDockerignoreKeepsLocalStateOut(t *testing.T) {
+	b, err := os.ReadFile(repoPath(".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []*regexp.Regexp
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "!") {
+			t.Fatalf(".dockerignore: %q: this test's matcher does not know exceptions; list what to leave out instead", line)
+		}
+		patterns = append(patterns, dockerignorePattern(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(line)), "/")))
+	}
+	ignored := func(path string) bool {
+		// A pattern that matches a directory leaves out all below it.
+		for p := path; p != "."; p = filepath.Dir(p) {
+			for _, re := range patterns {
+				if re.MatchString(p) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, p := range []string{".git/HEAD", "bin/minikart", "data/generated/real-0.01/couponbase1.gz",
+		"data/coupons/coupons.idx", "data/coupons/coupons.idx.lock", "data/coupons/coupons.idx.tmp123",
+		".devdb/postgresql.conf", ".env", "loadtest-report.json", "minikart"} {
+		if !ignored(p) {
+			t.Errorf(".dockerignore sends %s into the build", p)
+		}
+	}
+	d := readDockerfile(t)
+	need := []string{"go.mod", "go.sum", "Makefile", "main.go", "modules/modules.go", "configs/embed.go",
+		"migrations/0001_catalog_products.up.sql"}
+	for _, src := range d.copies {
+		err := filepath.WalkDir(repoPath(src), func(path string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				rel, _ := filepath.Rel(repoPath(""), path)
+				if !strings.HasSuffix(rel, ".idx") {
+					need = append(need, filepath.ToSlash(rel))
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range need {
+		if ignored(p) {
+			t.Errorf(".dockerignore leaves out %s, which the image needs", p)
+		}
+	}
+}
+
+// TestComposePortsAgree: nginx sends to the port the image listens on, and
+// compose sets the server's port through at most one variable.
+func TestComposePortsAgree(t *testing.T) {
+	d := readDockerfile(t)
+	if len(d.expose) != 1 {
+		t.Fatalf("the image EXPOSEs %v; want one port", d.expose)
+	}
+	port := strings.TrimSuffix(d.expose[0], "/tcp")
+	conf, err := os.ReadFile(repoPath("deploy/nginx/nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstreams := regexp.MustCompile(`server (server-\d+):(\d+)`).FindAllStringSubmatch(string(conf), -1)
+	if len(upstreams) == 0 {
+		t.Fatal("deploy/nginx/nginx.conf names no server-N upstream")
+	}
+	for _, u := range upstreams {
+		if u[2] != port {
+			t.Errorf("nginx sends to %s:%s, but the image listens on %s", u[1], u[2], port)
+		}
+	}
+	compose, err := os.ReadFile(repoPath("docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(?m)^\s+SERVER_PORT:`).Match(compose) && regexp.MustCompile(`(?m)^\s+MINIKART_SERVER_PORT:`).Match(compose) {
+		t.Error("docker-compose.yml sets both SERVER_PORT and MINIKART_SERVER_PORT; MINIKART_SERVER_PORT silently wins")
+	}
+}
+
+// dockerignorePattern is a .dockerignore line as Docker matches it: against
+// the path from the context's root, * and ? within one path element, ** across
+// any number of them.
+func dockerignorePattern(p string) *regexp.Regexp {
+	var re strings.Builder
+	re.WriteString("^")
+	for i := 0; i < len(p); i++ {
+		switch {
+		case strings.HasPrefix(p[i:], "**/"):
+			re.WriteString("(.*/)?")
+			i += 2
+		case strings.HasPrefix(p[i:], "**"):
+			re.WriteString(".*")
+			i++
+		case p[i] == '*':
+			re.WriteString("[^/]*")
+		case p[i] == '?':
+			re.WriteString("[^/]")
+		default:
+			re.WriteString(regexp.QuoteMeta(p[i : i+1]))
+		}
+	}
+	re.WriteString("$")
+	return regexp.MustCompile(re.String())
 }
