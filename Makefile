@@ -8,7 +8,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest soak
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest soak cluster cluster-stop cluster-status
 
 # The binary that ships (make build, the Dockerfile, make run) links ISA-L's
 # in-process gzip decoder (cgo, build tag isal) whenever its headers are
@@ -54,6 +54,15 @@ test-faults: ## fault tests under load: SIGTERM, kill -9, PostgreSQL restart and
 test-e2e: ## browser test: /docs rendered in headless Chromium (apt-get install chromium)
 	$(GO) test -tags e2e -count=1 ./test/e2e/...
 
+cluster: ## the production topology on loopback, ports 18800-18899 (as root: apt-get install -y patroni etcd-server haproxy nginx prometheus): etcd x3, PostgreSQL x3 under Patroni, HAProxy, minikart x3, nginx, Prometheus; prints where each listens
+	$(GO) run ./test/cluster up
+
+cluster-stop: ## stop everything make cluster started (its data stays; go run ./test/cluster dir says where)
+	$(GO) run ./test/cluster down
+
+cluster-status: ## what the cluster runs, where, and each PostgreSQL node's role
+	$(GO) run ./test/cluster status
+
 loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU and allocation profiles; LOADTEST_FLAGS=-postgres=stock for PostgreSQL's default settings, -postgres-fresh-wal for a cluster with no WAL segments ready for reuse; LOADTEST_SERVER_ENV='GOGC=400' sets the server's environment alone); writes loadtest-report.json, .svg and -postgres.log
 	$(GO) run ./test/load $(LOADTEST_FLAGS)
 
@@ -67,6 +76,7 @@ vet: ## go vet and gofmt check
 	$(GO) vet -tags '$(BUILD_TAGS)' $(PKGS)
 	$(GO) vet -tags e2e ./test/e2e/...
 	$(GO) vet -tags faults ./test/faults/...
+	$(GO) vet -tags cluster ./test/cluster/...
 	$(GO) vet -tags purego ./modules/promo/internal/couponset/...
 	@files=$$(git ls-files '*.go' 2>/dev/null); [ -n "$$files" ] || files=$$(find . -name '*.go' -not -path './.devdb/*'); \
 	out=$$(gofmt -l $$files); \

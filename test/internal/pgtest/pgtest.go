@@ -147,12 +147,18 @@ func throwawayDir() (string, error) {
 // (0700) directory; one per checkout path and user, so that checkouts and
 // users never share a cluster.
 func DevDir(root string) string {
+	return StateDir(root, "devdb")
+}
+
+// StateDir is where the checkout at root keeps what runs outside it under
+// kind ("devdb", "cluster"), for the reasons DevDir gives.
+func StateDir(root, kind string) string {
 	parent := "/var/tmp"
 	if st, err := os.Stat(parent); err != nil || !st.IsDir() {
 		parent = os.TempDir()
 	}
 	sum := sha256.Sum256([]byte(root))
-	return filepath.Join(parent, fmt.Sprintf("minikart-devdb-%d-%x", os.Geteuid(), sum[:6]))
+	return filepath.Join(parent, fmt.Sprintf("minikart-%s-%d-%x", kind, os.Geteuid(), sum[:6]))
 }
 
 // StartPersistent starts (initialising on first use) the cluster kept in
