@@ -69,7 +69,7 @@ loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, 
 soak: ## soak test, not in CI (DURATION, default 10m): mixed load at half the saturated rate, fails if RSS, goroutines, FDs, pool or tables grow without bound
 	$(GO) run ./test/load -soak -duration $(or $(DURATION),10m)
 
-bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=real|dense); data in data/generated/
+bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=real|dense RUNS=3): ratios to the decode floor, cores busy, phase timeline; data in data/generated/
 	SCALE=$(SCALE) PROFILE=$(PROFILE) test/bench/bench-promo.sh
 
 vet: ## go vet and gofmt check

@@ -3,7 +3,10 @@
 # "name: value" line per figure:
 #   decode floor (igzip -dc of the three files in parallel to /dev/null),
 #   cold build of the shipped binary and of the ISA-L and no-cgo builds
-#   (wall time, CPU and peak RSS), warm start from the index, lookup cost,
+#   (wall time, CPU, cores busy = CPU-s / wall-s, and peak RSS), the
+#   shipped build's phase timeline (inflate and parse per file, spill
+#   writes, join, index write: wall and CPU each), the machine's load
+#   average beside the timed runs, warm start from the index, lookup cost,
 #   and whether the built set equals expected-valid.txt.
 #
 # Environment: SCALE (default 0.1), PROFILE (real|dense, default real),
@@ -82,7 +85,9 @@ now() { date +%s.%N; }
 minimum() { awk -v a="$1" -v b="${2:-1e9}" 'BEGIN { print (a < b) ? a : b }'; }
 best_floor=""
 best_floor_cpu=""
-declare -A best_build best_build_cpu decoder peak_kb peak_anon_kb
+declare -A best_build best_build_cpu best_busy decoder peak_kb peak_anon_kb
+best_floor_busy=""
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # anon_peak PID samples the anonymous memory (RssAnon: the heap, buffers and
 # stacks, not the binary's pages mapped from the page cache, which RSS also
 # counts) of PID's child every 50 ms until PID ends, and prints the largest.
@@ -122,13 +127,15 @@ for _ in $(seq "$RUNS"); do
 	t1=$(now)
 	floor=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	floor_cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/floorcpu")
+	floor_busy=$(awk -v c="$floor_cpu" -v w="$floor" 'BEGIN { printf "%.2f", c / w }')
+	[ "$(minimum "$floor" "$best_floor")" = "$floor" ] && best_floor_busy=$floor_busy
 	best_floor=$(minimum "$floor" "$best_floor")
 	best_floor_cpu=$(minimum "$floor_cpu" "$best_floor_cpu")
-	line="run: decode_floor_s $floor (cpu $floor_cpu)"
+	line="run (load $(cut -d' ' -f1 /proc/loadavg)): decode_floor_s $floor (cpu $floor_cpu, busy $floor_busy)"
 	for v in $VARIANTS; do
 		rm -f "$IDX"
 		t0=$(now)
-		/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$WORK/$v" build --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" &
+		/usr/bin/time -f "%M %U %S" -o "$WORK/rss" "$WORK/$v" build --timeline --files "$FILES" --index "$IDX" >"$WORK/build.out" 2>"$WORK/build.err" &
 		pid=$!
 		anon=$(anon_peak "$pid")
 		wait "$pid" || {
@@ -141,23 +148,32 @@ for _ in $(seq "$RUNS"); do
 		build_cpu=$(tail -1 "$WORK/rss" | awk '{ printf "%.3f", $2 + $3 }')
 		[ "$kb" -gt "${peak_kb[$v]:-0}" ] && peak_kb[$v]=$kb
 		[ "$anon" -gt "${peak_anon_kb[$v]:-0}" ] && peak_anon_kb[$v]=$anon
+		busy=$(awk -v c="$build_cpu" -v w="$build" 'BEGIN { printf "%.2f", c / w }')
+		# The fastest run's cores busy and timeline are the ones reported.
+		if [ "$(minimum "$build" "${best_build[$v]:-}")" = "$build" ]; then
+			best_busy[$v]=$busy
+			cp "$WORK/build.out" "$WORK/best-$v.out"
+		fi
 		best_build[$v]=$(minimum "$build" "${best_build[$v]:-}")
 		best_build_cpu[$v]=$(minimum "$build_cpu" "${best_build_cpu[$v]:-}")
 		decoder[$v]=$(sed -n 's/.* with \([a-z]*\) in .*/\1/p' "$WORK/build.out")
 		lines=$(sed -n 's/.*(\([0-9]*\) lines.*/\1/p' "$WORK/build.out")
-		line="$line $v ${build}s (cpu $build_cpu, ${decoder[$v]}, rss_kb $kb, anon_kb $anon)"
+		line="$line $v ${build}s (cpu $build_cpu, busy $busy, ${decoder[$v]}, rss_kb $kb, anon_kb $anon)"
 	done
 	echo "$line" >&2
 done
 
 echo "profile: $PROFILE"
 echo "scale: $SCALE"
-echo "runs: $RUNS (best reported)"
+echo "runs: $RUNS (best reported; ratios from runs interleaved with the floor)"
+echo "load_avg_before: $load_before"
+echo "load_avg_after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "lines: $lines"
 printf 'decode_floor_s: %.2f\n' "$best_floor"
 # CPU seconds (user+sys, children included) barely depend on other load on
 # the machine, so their ratio is the steadier figure on a shared host.
 printf 'decode_floor_cpu_s: %.2f\n' "$best_floor_cpu"
+echo "decode_floor_cores_busy: $best_floor_busy"
 for v in $VARIANTS; do
 	suffix="_$v"
 	[ "$v" = shipped ] && suffix=""
@@ -166,9 +182,25 @@ for v in $VARIANTS; do
 	awk -v a="${best_build[$v]}" -v b="$best_floor" -v s="$suffix" 'BEGIN { printf "build_vs_decode_floor%s: %.2f\n", s, a / b }'
 	printf 'build_cpu_s%s: %.2f\n' "$suffix" "${best_build_cpu[$v]}"
 	awk -v a="${best_build_cpu[$v]}" -v b="$best_floor_cpu" -v s="$suffix" 'BEGIN { printf "build_vs_decode_floor_cpu%s: %.2f\n", s, a / b }'
+	# CPU-s over wall-s of the fastest run: 2.00 keeps both cores of this
+	# machine busy all the way.
+	echo "build_cores_busy$suffix: ${best_busy[$v]}"
 	echo "peak_rss_mb$suffix: $((${peak_kb[$v]} / 1024))"
 	echo "peak_anon_mb$suffix: $((${peak_anon_kb[$v]:-0} / 1024))"
 done
+# The shipped build's fastest run, phase by phase: one "phase_<name>_wall_s"
+# (from its first step to its last) and "phase_<name>_cpu_s" line each,
+# then the table as the build printed it (busy: the wall time of the
+# phase's own steps, so a parser waiting for a spill write shows busy >
+# cpu).
+awk '$5 != "" && $1 ~ /^[0-9.]+$/ {
+	name = $5; for (i = 6; i <= NF; i++) name = name "_" $i
+	sub(/\.gz$/, "", name); gsub(/[^A-Za-z0-9]+/, "_", name)
+	printf "phase_%s_wall_s: %.2f\n", name, $2 - $1
+	printf "phase_%s_cpu_s: %.2f\n", name, $4
+}' "$WORK/best-shipped.out"
+echo "timeline (shipped, fastest run):"
+sed -n '/start_s/,$p' "$WORK/best-shipped.out" | sed 's/^/  /'
 # The server binary holds the whole application: its resident size doing
 # nothing is the anchor for peak_rss_mb.
 /usr/bin/time -f "%M" -o "$WORK/idle" "$WORK/shipped" help >/dev/null 2>&1 || true

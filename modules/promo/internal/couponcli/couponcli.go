@@ -56,7 +56,7 @@ const usage = `usage: coupons <command> [flags]
 commands:
   generate --profile real|dense --scale S --out DIR [--seed N]
       write synthetic couponbase1..3.gz and expected-valid.txt into DIR
-  build [--files a,b,c|DIR] [--index PATH] [--min-files N] [--decoder NAME] [--workers N] [--force]
+  build [--files a,b,c|DIR] [--index PATH] [--min-files N] [--decoder NAME] [--workers N] [--force] [--timeline]
       decompress the coupon files, compute the valid codes, write the index;
       it refuses to replace an index that belongs to other files (--force)
   check CODE [--files a,b,c|DIR] [--index PATH] [--min-files N]
@@ -243,6 +243,7 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
 	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
 	force := fs.Bool("force", false, "replace an index that belongs to other files")
+	timeline := fs.Bool("timeline", false, "print the build's phases (inflate and parse per file, spill writes, join) with wall and CPU time")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -289,7 +290,26 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled\n",
 		st.DecodeDuration.Round(time.Millisecond), st.JoinDuration.Round(time.Millisecond),
 		st.JoinRounds, float64(st.SpilledBytes)/1e6)
+	if *timeline {
+		printTimeline(stdout, st)
+	}
 	return nil
+}
+
+// printTimeline writes the build's phases as a table, one phase a line with
+// its name last: start and end (seconds from the start of the build), busy
+// (the wall time its steps took) and CPU seconds; then the whole build's
+// wall and CPU time and how many processors it kept busy on average.
+func printTimeline(w io.Writer, st couponset.Stats) {
+	fmt.Fprintf(w, "%8s %8s %8s %8s  %s\n", "start_s", "end_s", "busy_s", "cpu_s", "phase")
+	for _, p := range st.Phases {
+		fmt.Fprintf(w, "%8.3f %8.3f %8.3f %8.3f  %s\n", p.Start.Seconds(), p.End.Seconds(), p.Busy.Seconds(), p.CPU.Seconds(), p.Name)
+	}
+	wall := st.Duration.Seconds()
+	fmt.Fprintf(w, "%8.3f %8.3f %8.3f %8.3f  %s\n", 0.0, wall, wall, st.CPU.Seconds(), "build")
+	if wall > 0 {
+		fmt.Fprintf(w, "cores busy: %.2f\n", st.CPU.Seconds()/wall)
+	}
 }
 
 func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {

@@ -61,6 +61,26 @@ func TestGenerateBuildCheck(t *testing.T) {
 	}
 }
 
+func TestBuildPrintsItsTimeline(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0002", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, Defaults{}, "build", "--files", dir, "--timeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"start_s    end_s   busy_s    cpu_s  phase\n", "  inflate couponbase1.gz\n", "  parse couponbase3.gz\n", "  join\n", "  build\n", "cores busy: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	out, _, err = run(t, Defaults{}, "build", "--files", dir)
+	if err != nil || strings.Contains(out, "cores busy") {
+		t.Errorf("without --timeline: %v\n%s", err, out)
+	}
+}
+
 func TestBuildLogsWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
 	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {

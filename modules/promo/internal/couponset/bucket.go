@@ -124,7 +124,10 @@ func (b *bucket) spill() {
 			return
 		}
 		if k > 0 {
-			if _, err := b.direct.WriteAt(b.buf[:k], b.written); err != nil {
+			t := b.writer.timer()
+			_, err := b.direct.WriteAt(b.buf[:k], b.written)
+			t.end()
+			if err != nil {
 				b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
 			}
 			b.written += int64(k)
@@ -132,10 +135,13 @@ func (b *bucket) spill() {
 		}
 		return
 	}
-	if _, err := b.f.WriteAt(b.buf[:b.n], b.written); err != nil {
+	t := b.writer.timer()
+	_, err := b.f.WriteAt(b.buf[:b.n], b.written)
+	writeBehind(b.f, b.written-b.last, b.last, b.written, int64(b.n))
+	t.end()
+	if err != nil {
 		b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
 	}
-	writeBehind(b.f, b.written-b.last, b.last, b.written, int64(b.n))
 	b.written += int64(b.n)
 	b.last = int64(b.n)
 	b.n = 0
@@ -150,7 +156,10 @@ func (b *bucket) finish() error {
 	}
 	b.count = (b.written + int64(b.n)) / int64(b.width)
 	if b.f != nil && b.n > 0 && b.err == nil {
-		if _, err := b.f.WriteAt(b.buf[:b.n], b.written); err != nil {
+		t := b.writer.timer()
+		_, err := b.f.WriteAt(b.buf[:b.n], b.written)
+		t.end()
+		if err != nil {
 			b.err = fmt.Errorf("write spill file %s: %w", filepath.Base(b.path), err)
 		}
 		b.written += int64(b.n)

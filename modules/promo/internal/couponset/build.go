@@ -139,6 +139,11 @@ type Stats struct {
 	DecodeDuration time.Duration
 	// JoinDuration is the wall time of the join after the last file.
 	JoinDuration time.Duration
+	// CPU is the processor time this process and its decoder children used
+	// during the build (with a server, its requests count too).
+	CPU time.Duration
+	// Phases is the build's timeline, in the order the phases were set up.
+	Phases []Phase
 }
 
 // Load returns the set from the index when the index matches the files and is
@@ -177,7 +182,7 @@ func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 			rebuilt, reason = true, err2.Error()
 		}
 	}
-	set, st, err := build(ctx, o, ids)
+	set, st, err := build(ctx, o, ids, start)
 	st.IndexRebuilt, st.IndexReason = rebuilt, reason
 	st.Duration = time.Since(start)
 	if err != nil && st.IndexError != "" {
@@ -241,7 +246,7 @@ func Build(ctx context.Context, o Options) (*Set, Stats, error) {
 		}
 		defer unlock()
 	}
-	set, st, err := build(ctx, o, ids)
+	set, st, err := build(ctx, o, ids, start)
 	st.Duration = time.Since(start)
 	if err != nil {
 		return nil, st, err
@@ -281,8 +286,14 @@ func (o Options) withDefaults() (Options, error) {
 
 // build decodes every file in parallel, joins the buckets and optionally
 // persists the index.
-func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
-	st := Stats{Files: len(ids), Fingerprint: fingerprintOf(ids, o.MinFiles)}
+func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *Set, st Stats, err error) {
+	st = Stats{Files: len(ids), Fingerprint: fingerprintOf(ids, o.MinFiles)}
+	tl := newTimeline(start)
+	cpu0 := processCPU()
+	defer func() {
+		st.CPU = processCPU() - cpu0
+		st.Phases = tl.result()
+	}()
 	for _, id := range ids {
 		st.CompressedBytes += id.Size
 	}
@@ -302,6 +313,7 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	// Two writers keep the disk busy with a queue of four buffers; the
 	// buckets wait for it only when the disk is slower than the parsers.
 	writer := newSpillWriter(2, 4)
+	writer.clock = tl.phase("spill writes")
 	defer writer.close()
 	parsers := make([]*fileParser, len(o.Files))
 	buckets := make([][numLens]*bucket, len(o.Files))
@@ -338,8 +350,9 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	// than that many processors.
 	cpu := make(chan struct{}, o.decoders)
 	for i, path := range o.Files {
+		clocks := fileClocks{inflate: tl.phase("inflate " + filepath.Base(path)), parse: tl.phase("parse " + filepath.Base(path))}
 		wg.Go(func() {
-			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress)
+			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress, clocks)
 			decompressed[i] = n
 			if err != nil {
 				errs[i] = &FileError{Path: path, Err: err}
@@ -365,7 +378,7 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 	}
 
 	st.DecodeDuration = time.Since(decodeStart)
-	joinStart := time.Now()
+	joinStart, joinCPU := time.Now(), processCPU()
 	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget, o.Workers, func(b *bucket) { releasing.Go(b.release) })
 	if err != nil {
 		return nil, st, err
@@ -376,17 +389,22 @@ func build(ctx context.Context, o Options, ids []fileID) (*Set, Stats, error) {
 			len(keys)+len(other), need>>20, o.MaxSetBytes>>20, ErrOverBudget)
 	}
 	st.JoinDuration = time.Since(joinStart)
+	tl.phase("join").span(joinStart, joinCPU)
 	st.JoinRounds = js.rounds
 	// The join's buffers are garbage now; hand them back to the OS before
 	// the set's table is allocated so the two peaks do not add up.
+	setStart, setCPU := time.Now(), processCPU()
 	debug.FreeOSMemory()
-	set := newSet(keys, other)
+	set = newSet(keys, other)
+	tl.phase("make set").span(setStart, setCPU)
 	st.Codes = set.Len()
 	if o.IndexPath != "" {
+		indexStart, indexCPU := time.Now(), processCPU()
 		if err := writeIndex(o.IndexPath, ids, o.MinFiles, set); err != nil {
 			st.IndexError = err.Error()
 			return set, st, err
 		}
+		tl.phase("write index").span(indexStart, indexCPU)
 		st.IndexWritten = true
 	}
 	return set, st, nil
@@ -436,7 +454,10 @@ const readBuf = 1 << 20
 // ingest decompresses one file and feeds its lines to fp, holding a token of
 // cpu for each read and its parsing. It returns the number of decompressed
 // bytes.
-func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress)) (int64, error) {
+// fileClocks time one file's reads (decompression) and its parsing.
+type fileClocks struct{ inflate, parse *phaseClock }
+
+func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress), clocks fileClocks) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -447,6 +468,7 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 		return 0, err
 	}
 	defer s.close()
+	defer func() { clocks.inflate.addCPU(s.childCPU()) }()
 
 	buf := make([]byte, readBuf)
 	fill := 0
@@ -464,10 +486,14 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 			return false, ctx.Err()
 		}
 		defer func() { <-cpu }()
+		t := clocks.inflate.begin()
 		n, rerr := s.r.Read(buf[fill:])
+		t.end()
 		fill += n
 		total += int64(n)
+		t = clocks.parse.begin()
 		used := fp.parse(buf[:fill])
+		t.end()
 		fill = copy(buf, buf[used:fill])
 		if fill == len(buf) {
 			// One line fills the whole buffer: grow it rather than cut the

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"time"
 
 	stdgzip "compress/gzip"
 
@@ -89,6 +90,17 @@ type stream struct {
 	// status); it must be called after r returned io.EOF.
 	wait  func() error
 	close func()
+	// child, when set, is the decoder's process; its CPU counts as the
+	// file's inflating.
+	child *exec.Cmd
+}
+
+// childCPU is the CPU time of the child decoder once it ended, else 0.
+func (s *stream) childCPU() time.Duration {
+	if s.child == nil || s.child.ProcessState == nil {
+		return 0
+	}
+	return s.child.ProcessState.UserTime() + s.child.ProcessState.SystemTime()
 }
 
 // openStream starts decompressing f with the named decoder.
@@ -165,7 +177,8 @@ func openIgzip(ctx context.Context, f *os.File) (*stream, error) {
 			pos, _ := f.Seek(0, io.SeekCurrent)
 			return pos
 		},
-		wait: wait,
+		wait:  wait,
+		child: cmd,
 		close: func() {
 			if cmd.ProcessState == nil {
 				cmd.Process.Kill()

@@ -11,6 +11,8 @@ type spillWriter struct {
 	jobs chan func()
 	free chan []byte // buffers (nil: not allocated yet) a bucket may swap in
 	wg   sync.WaitGroup
+	// clock, when set, times the writes (see spill writes in Stats.Phases).
+	clock *phaseClock
 }
 
 func newSpillWriter(writers, spare int) *spillWriter {
@@ -21,7 +23,9 @@ func newSpillWriter(writers, spare int) *spillWriter {
 	for range writers {
 		w.wg.Go(func() {
 			for job := range w.jobs {
+				t := w.clock.begin()
 				job()
+				t.end()
 			}
 		})
 	}
@@ -50,4 +54,13 @@ func (w *spillWriter) write(buf []byte, job func()) {
 func (w *spillWriter) close() {
 	close(w.jobs)
 	w.wg.Wait()
+}
+
+// timer times a write a bucket makes itself (its last one, or every one
+// where there is no background writer).
+func (w *spillWriter) timer() stepTimer {
+	if w == nil {
+		return stepTimer{}
+	}
+	return w.clock.begin()
 }
