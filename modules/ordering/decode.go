@@ -17,27 +17,6 @@ type limits struct {
 	maxQuantity int
 }
 
-// problems collects every field that failed; the response carries the code
-// of the first and a detail for each.
-type problems struct {
-	first   *apperr.Error
-	details []apperr.Detail
-}
-
-func (p *problems) add(e *apperr.Error, field, msg, value string) {
-	if p.first == nil {
-		p.first = e
-	}
-	p.details = append(p.details, apperr.Detail{Field: field, Message: msg, Value: apperr.Clip(value)})
-}
-
-func (p *problems) err() error {
-	if p.first == nil {
-		return nil
-	}
-	return p.first.WithDetails(p.details...)
-}
-
 // decodeOrder parses and validates an order body. It accepts any content
 // type as long as the body is a JSON object, and ignores unknown fields.
 // The body is checked once with json.Valid and then walked in one pass
@@ -47,41 +26,41 @@ func (p *problems) err() error {
 func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 	var req PlaceOrder
 	if len(bytes.TrimSpace(body)) == 0 {
-		return req, ErrInvalidJSON.Withf("request body is empty")
+		return req, apperr.ErrInvalidJSON.Withf("request body is empty")
 	}
 	if !json.Valid(body) {
-		return req, ErrInvalidJSON
+		return req, apperr.ErrInvalidJSON
 	}
 	coupon, items, ok := jsonPick(body, "couponCode", "items")
 	if !ok {
-		return req, ErrInvalidJSON
+		return req, apperr.ErrInvalidJSON
 	}
-	var p problems
+	var p apperr.Problems
 
 	if coupon != nil && !isNull(coupon) {
 		code, err := decodeString(coupon)
 		if err != nil {
-			p.add(ErrInvalidField, "couponCode", "must be a string", string(coupon))
+			p.Add(apperr.ErrInvalidField, "couponCode", "must be a string", string(coupon))
 		}
 		req.CouponCode = strings.TrimSpace(code)
 	}
 
 	switch {
 	case items == nil || isNull(items):
-		p.add(ErrMissingField, "items", "is required", "")
-		return req, p.err()
+		p.Add(apperr.ErrMissingField, "items", "is required", "")
+		return req, p.Err()
 	case items[0] != '[':
-		p.add(ErrInvalidField, "items", "must be an array", string(items))
-		return req, p.err()
+		p.Add(apperr.ErrInvalidField, "items", "must be an array", string(items))
+		return req, p.Err()
 	}
 	n := jsonElements(items, func([]byte) {})
 	switch {
 	case n == 0:
-		p.add(ErrMissingField, "items", "must contain at least one item", "")
-		return req, p.err()
+		p.Add(apperr.ErrMissingField, "items", "must contain at least one item", "")
+		return req, p.Err()
 	case n > lim.maxItems:
-		p.add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, n), "")
-		return req, p.err()
+		p.Add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, n), "")
+		return req, p.Err()
 	}
 	req.Items = make([]Item, 0, n)
 	jsonElements(items, func(rawItem []byte) {
@@ -89,13 +68,13 @@ func decodeOrder(body []byte, lim limits) (PlaceOrder, error) {
 		req.Items = append(req.Items, Item{})
 		productID, quantity, ok := jsonPick(rawItem, "productId", "quantity")
 		if !ok {
-			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
+			p.Add(apperr.ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
 			return
 		}
 		req.Items[i].ProductID = decodeProductID(productID, i, &p)
 		req.Items[i].Quantity = decodeQuantity(quantity, i, lim.maxQuantity, &p)
 	})
-	return req, p.err()
+	return req, p.Err()
 }
 
 // itemField names a field of item i in an error detail; it is built only
@@ -104,32 +83,32 @@ func itemField(i int, name string) string {
 	return "items[" + strconv.Itoa(i) + "]" + name
 }
 
-func decodeProductID(raw json.RawMessage, i int, p *problems) string {
+func decodeProductID(raw json.RawMessage, i int, p *apperr.Problems) string {
 	if raw == nil || isNull(raw) {
-		p.add(ErrMissingField, itemField(i, ".productId"), "is required", "")
+		p.Add(apperr.ErrMissingField, itemField(i, ".productId"), "is required", "")
 		return ""
 	}
 	id, err := decodeString(raw)
 	if err != nil {
-		p.add(ErrInvalidField, itemField(i, ".productId"), "must be a string", string(raw))
+		p.Add(apperr.ErrInvalidField, itemField(i, ".productId"), "must be a string", string(raw))
 		return ""
 	}
 	if id = strings.TrimSpace(id); id == "" {
-		p.add(ErrMissingField, itemField(i, ".productId"), "must not be empty", "")
+		p.Add(apperr.ErrMissingField, itemField(i, ".productId"), "must not be empty", "")
 	}
 	return id
 }
 
-func decodeQuantity(raw json.RawMessage, i int, max int, p *problems) int {
+func decodeQuantity(raw json.RawMessage, i int, max int, p *apperr.Problems) int {
 	if raw == nil || isNull(raw) {
-		p.add(ErrMissingField, itemField(i, ".quantity"), "is required", "")
+		p.Add(apperr.ErrMissingField, itemField(i, ".quantity"), "is required", "")
 		return 0
 	}
 	// Only a plain integer literal counts: 2.0, 2e0 and "2" are rejected
 	// rather than guessed at.
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil || n < 1 || n > int64(max) {
-		p.add(ErrInvalidQuantity, itemField(i, ".quantity"), fmt.Sprintf("must be a whole number from 1 to %d", max), string(raw))
+		p.Add(ErrInvalidQuantity, itemField(i, ".quantity"), fmt.Sprintf("must be a whole number from 1 to %d", max), string(raw))
 		return 0
 	}
 	return int(n)

@@ -8,9 +8,6 @@ import (
 
 // Errors a client may see from the order routes.
 var (
-	ErrInvalidJSON     = apperr.New(apperr.Invalid, "INVALID_JSON", "request body is not a valid JSON object")
-	ErrMissingField    = apperr.New(apperr.Invalid, "MISSING_FIELD", "a required field is missing")
-	ErrInvalidField    = apperr.New(apperr.Invalid, "INVALID_FIELD", "a field has the wrong type or value")
 	ErrInvalidQuantity = apperr.New(apperr.Invalid, "INVALID_QUANTITY", "quantity must be a whole number from 1 to the maximum")
 	ErrTooManyItems    = apperr.New(apperr.Invalid, "TOO_MANY_ITEMS", "too many items in one order")
 	ErrProductNotFound = apperr.New(apperr.Unprocessable, "PRODUCT_NOT_FOUND", "one or more products do not exist")

@@ -163,50 +163,50 @@ func FuzzDecodeOrderWalksAsEncodingJSON(f *testing.F) {
 func decodeOrderViaMaps(body []byte, lim limits) (PlaceOrder, error) {
 	var req PlaceOrder
 	if len(bytes.TrimSpace(body)) == 0 {
-		return req, ErrInvalidJSON.Withf("request body is empty")
+		return req, apperr.ErrInvalidJSON.Withf("request body is empty")
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return req, ErrInvalidJSON
+		return req, apperr.ErrInvalidJSON
 	}
-	var p problems
+	var p apperr.Problems
 	if raw, ok := top["couponCode"]; ok && !isNull(raw) {
 		code, err := decodeString(raw)
 		if err != nil {
-			p.add(ErrInvalidField, "couponCode", "must be a string", string(raw))
+			p.Add(apperr.ErrInvalidField, "couponCode", "must be a string", string(raw))
 		}
 		req.CouponCode = strings.TrimSpace(code)
 	}
 	raw, ok := top["items"]
 	switch {
 	case !ok || isNull(raw):
-		p.add(ErrMissingField, "items", "is required", "")
-		return req, p.err()
+		p.Add(apperr.ErrMissingField, "items", "is required", "")
+		return req, p.Err()
 	case raw[0] != '[':
-		p.add(ErrInvalidField, "items", "must be an array", string(raw))
-		return req, p.err()
+		p.Add(apperr.ErrInvalidField, "items", "must be an array", string(raw))
+		return req, p.Err()
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return req, ErrInvalidJSON
+		return req, apperr.ErrInvalidJSON
 	}
 	switch {
 	case len(items) == 0:
-		p.add(ErrMissingField, "items", "must contain at least one item", "")
-		return req, p.err()
+		p.Add(apperr.ErrMissingField, "items", "must contain at least one item", "")
+		return req, p.Err()
 	case len(items) > lim.maxItems:
-		p.add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, len(items)), "")
-		return req, p.err()
+		p.Add(ErrTooManyItems, "items", fmt.Sprintf("at most %d items per order, got %d", lim.maxItems, len(items)), "")
+		return req, p.Err()
 	}
 	req.Items = make([]Item, len(items))
 	for i, rawItem := range items {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(rawItem, &obj); err != nil || obj == nil {
-			p.add(ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
+			p.Add(apperr.ErrInvalidField, itemField(i, ""), "must be an object", string(rawItem))
 			continue
 		}
 		req.Items[i].ProductID = decodeProductID(obj["productId"], i, &p)
 		req.Items[i].Quantity = decodeQuantity(obj["quantity"], i, lim.maxQuantity, &p)
 	}
-	return req, p.err()
+	return req, p.Err()
 }

@@ -48,7 +48,7 @@ var Module = fx.Module("ordering",
 		Name: "ordering",
 		YAML: apiDoc,
 		Errors: []*apperr.Error{
-			ErrInvalidJSON, ErrMissingField, ErrInvalidField, ErrInvalidQuantity, ErrTooManyItems,
+			ErrInvalidQuantity, ErrTooManyItems,
 			ErrInvalidIdempotencyKey, ErrProductNotFound, ErrOrderNotFound,
 			ErrIdempotencyKeyReused, ErrIdempotencyKeyInProgress,
 		},

@@ -1,7 +1,6 @@
 package ordering
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -58,12 +57,8 @@ func caller(c *gin.Context) string {
 }
 
 func (h *handler) place(c *gin.Context) {
-	body, err := httpserver.ReadBody(c, h.maxBody)
+	body, err := httpserver.ReadJSONBody(c, h.maxBody)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if !errors.As(err, &tooLarge) {
-			err = ErrInvalidJSON.Withf("request body could not be read")
-		}
 		_ = c.Error(err)
 		return
 	}

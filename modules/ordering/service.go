@@ -179,13 +179,13 @@ func (s *Service) price(ctx context.Context, req PlaceOrder, cached bool) (price
 			return priced{}, err
 		}
 	}
-	var p problems
+	var p apperr.Problems
 	for i, id := range ids {
 		if _, ok := found[id]; !ok {
-			p.add(ErrProductNotFound, "items["+strconv.Itoa(i)+"].productId", "no such product", req.Items[i].ProductID)
+			p.Add(ErrProductNotFound, "items["+strconv.Itoa(i)+"].productId", "no such product", req.Items[i].ProductID)
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return priced{}, err
 	}
 

@@ -41,6 +41,9 @@ var shared []byte
 // modules are present.
 var sharedErrors = []*apperr.Error{
 	apperr.ErrInvalidParameter,
+	apperr.ErrInvalidJSON,
+	apperr.ErrMissingField,
+	apperr.ErrInvalidField,
 	apperr.ErrUnauthorized,
 	apperr.ErrForbidden,
 	apperr.ErrNotFound,
@@ -51,6 +54,7 @@ var sharedErrors = []*apperr.Error{
 	apperr.ErrInternal,
 	apperr.ErrServiceUnavailable,
 	apperr.ErrTimeout,
+	apperr.ErrClientClosed,
 }
 
 // Paths where Handler serves the document and its rendering, at the root

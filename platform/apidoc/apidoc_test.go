@@ -447,3 +447,67 @@ func get(h http.Handler, path string) *httptest.ResponseRecorder {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 	return w
 }
+
+// TestFragmentsNameTheSharedPieces builds a fragment from the shared
+// pieces alone: the security schemes, the standard error responses, the
+// paging parameters and headers. A module copies none of them.
+func TestFragmentsNameTheSharedPieces(t *testing.T) {
+	const lister = `
+paths:
+  /things:
+    get:
+      operationId: listThings
+      security:
+        - admin_key: []
+      parameters:
+        - $ref: '#/components/parameters/CorrelationId'
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Offset'
+        - $ref: '#/components/parameters/After'
+      responses:
+        '200':
+          description: A page of things.
+          headers:
+            X-Correlation-ID:
+              $ref: '#/components/headers/CorrelationId'
+            X-Total-Count:
+              $ref: '#/components/headers/TotalCount'
+            Link:
+              $ref: '#/components/headers/Link'
+        '400':
+          $ref: '#/components/responses/InvalidParameter'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        '499':
+          $ref: '#/components/responses/ClientClosedRequest'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+        '504':
+          $ref: '#/components/responses/Timeout'
+    put:
+      operationId: putThings
+      security:
+        - api_key: []
+      responses:
+        '400':
+          $ref: '#/components/responses/InvalidBody'
+`
+	doc := mustOpenAPI(t, mustNew(t, Fragment{Name: "things", YAML: []byte(lister)}))
+	ops := Operations(doc)
+	if len(ops["GET /api/things"].Responses.Map()) != 10 || ops["PUT /api/things"] == nil {
+		t.Errorf("operations %v", slices.Sorted(maps.Keys(ops)))
+	}
+	for _, name := range []string{"api_key", "admin_key"} {
+		if s := doc.Components.SecuritySchemes[name]; s == nil || s.Value.Name != "api_key" || s.Value.In != "header" {
+			t.Errorf("security scheme %s: %+v, want the api_key header", name, s)
+		}
+	}
+}

@@ -107,6 +107,40 @@ var (
 	ErrHeaderTooLarge     = New(HeaderTooLarge, "HEADER_TOO_LARGE", "request headers too large")
 )
 
+// The validation errors of a request body, shared by every route that reads
+// one: the body is not a JSON object, a required field is absent, or a
+// field has the wrong type or value. Problems gathers the last two per field.
+var (
+	ErrInvalidJSON  = New(Invalid, "INVALID_JSON", "request body is not a valid JSON object")
+	ErrMissingField = New(Invalid, "MISSING_FIELD", "a required field is missing")
+	ErrInvalidField = New(Invalid, "INVALID_FIELD", "a field has the wrong type or value")
+)
+
+// Problems collects every field of a request that failed, so one answer
+// names them all: the error carries the code of the first problem and one
+// detail per problem. The zero value is ready to use.
+type Problems struct {
+	first   *Error
+	details []Detail
+}
+
+// Add records that field failed with e; value is the rejected value as
+// text ("" for none), clipped.
+func (p *Problems) Add(e *Error, field, msg, value string) {
+	if p.first == nil {
+		p.first = e
+	}
+	p.details = append(p.details, Detail{Field: field, Message: msg, Value: Clip(value)})
+}
+
+// Err returns the collected problems as one error, or nil when none.
+func (p *Problems) Err() error {
+	if p.first == nil {
+		return nil
+	}
+	return p.first.WithDetails(p.details...)
+}
+
 // Clip bounds a client-supplied value echoed in an error detail.
 func Clip(s string) string {
 	const max = 64

@@ -1,10 +1,15 @@
 package httpserver
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
 )
 
 // ReadBody reads the whole request body, at most limit bytes. A declared
@@ -20,4 +25,52 @@ func ReadBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	return io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+}
+
+// ReadJSONBody is ReadBody for a route whose body is JSON: over limit it is
+// 413 BODY_TOO_LARGE, and a body that cannot be read whole is
+// INVALID_JSON. It accepts any content type; the route's parser decides
+// what the bytes mean.
+func ReadJSONBody(c *gin.Context, limit int64) ([]byte, error) {
+	body, err := ReadBody(c, limit)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = apperr.ErrInvalidJSON.Withf("request body could not be read")
+		}
+		return nil, err
+	}
+	return body, nil
+}
+
+// DecodeJSON reads the body with ReadJSONBody and decodes one JSON object
+// into v, numbers as json.Number where v leaves the type open, so a price
+// keeps its decimals as written. Anything but exactly one object is
+// INVALID_JSON; a member of the wrong type for v is INVALID_FIELD naming it.
+func DecodeJSON(c *gin.Context, limit int64, v any) error {
+	body, err := ReadJSONBody(c, limit)
+	if err != nil {
+		return err
+	}
+	return decodeObject(body, v)
+}
+
+func decodeObject(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return apperr.ErrInvalidJSON.Withf("request body is empty")
+	}
+	if trimmed[0] != '{' || !json.Valid(trimmed) {
+		return apperr.ErrInvalidJSON
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return apperr.ErrInvalidField.WithDetails(apperr.Detail{Field: typ.Field, Message: "must be of type " + typ.Type.String()})
+		}
+		return apperr.ErrInvalidJSON
+	}
+	return nil
 }
