@@ -18,9 +18,3 @@ type Image struct {
 	Tablet    string `json:"tablet"`
 	Desktop   string `json:"desktop"`
 }
-
-// Page selects a slice of the catalogue.
-type Page struct {
-	Limit  int
-	Offset int
-}

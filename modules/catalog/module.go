@@ -16,6 +16,7 @@ import (
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
+	"minikart/platform/paging"
 )
 
 // apiDoc is the catalog's part of the API document.
@@ -35,7 +36,7 @@ var Module = fx.Module("catalog",
 		cli.AsCommand(newCatalogCommand),
 	),
 	httpserver.AsCORS(httpserver.CORS{
-		ExposedHeaders: []string{TotalCountHeader},
+		ExposedHeaders: []string{paging.TotalCountHeader},
 		Methods:        []string{http.MethodGet},
 	}),
 	apidoc.Provide(apidoc.Fragment{

@@ -8,14 +8,12 @@ import (
 
 	"minikart/platform/apperr"
 	"minikart/platform/httpserver"
+	"minikart/platform/paging"
 )
 
 type handler struct{ s *Service }
 
 func newHandler(s *Service) *handler { return &handler{s: s} }
-
-// TotalCountHeader carries the number of products a list could page through.
-const TotalCountHeader = "X-Total-Count"
 
 // Register maps the catalog's routes; both forms of each path are served
 // directly, since proxies forward them with or without a trailing slash.
@@ -43,7 +41,7 @@ func (h *handler) image(c *gin.Context) {
 }
 
 func (h *handler) list(c *gin.Context) {
-	page, err := h.parsePage(c)
+	page, err := paging.Parse(c, h.s.maxLimit)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -53,7 +51,7 @@ func (h *handler) list(c *gin.Context) {
 			_ = c.Error(err)
 			return
 		}
-		c.Header(TotalCountHeader, strconv.Itoa(total))
+		paging.SetTotal(c, total)
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
@@ -62,7 +60,7 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.Header(TotalCountHeader, strconv.Itoa(total))
+	paging.SetTotal(c, total)
 	httpserver.JSON(c, http.StatusOK, products)
 }
 
@@ -96,31 +94,4 @@ func ParseProductID(raw string) (int64, error) {
 			WithDetails(apperr.Detail{Field: "productId", Message: "must be a 64-bit integer", Value: apperr.Clip(raw)})
 	}
 	return id, nil
-}
-
-// parsePage reads limit (1..max_limit, default max_limit) and offset (>= 0),
-// each at most once: a repeated parameter is ambiguous, so it is rejected.
-func (h *handler) parsePage(c *gin.Context) (Page, error) {
-	p := Page{Limit: h.s.maxLimit}
-	var details []apperr.Detail
-	if vals, ok := c.GetQueryArray("limit"); ok {
-		raw := vals[0]
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > h.s.maxLimit || len(vals) > 1 {
-			details = append(details, apperr.Detail{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(h.s.maxLimit), Value: apperr.Clip(raw)})
-		}
-		p.Limit = n
-	}
-	if vals, ok := c.GetQueryArray("offset"); ok {
-		raw := vals[0]
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 || len(vals) > 1 {
-			details = append(details, apperr.Detail{Field: "offset", Message: "must be an integer of 0 or more", Value: apperr.Clip(raw)})
-		}
-		p.Offset = n
-	}
-	if details != nil {
-		return p, apperr.ErrInvalidParameter.Withf("invalid query parameters").WithDetails(details...)
-	}
-	return p, nil
 }

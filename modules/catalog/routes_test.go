@@ -14,13 +14,14 @@ import (
 
 	"minikart/platform/apperr"
 	"minikart/platform/httpserver/servertest"
+	"minikart/platform/paging"
 )
 
 // fakeStore serves rows from memory and records the pages asked for.
 type fakeStore struct {
 	rows   []productRow
 	err    error
-	pages  []Page
+	pages  []paging.Page
 	images map[string]imageRow
 }
 
@@ -31,7 +32,7 @@ func (f *fakeStore) Image(_ context.Context, name string) (imageRow, error) {
 	return imageRow{}, ErrImageNotFound
 }
 
-func (f *fakeStore) List(_ context.Context, p Page) ([]productRow, int, error) {
+func (f *fakeStore) List(_ context.Context, p paging.Page) ([]productRow, int, error) {
 	f.pages = append(f.pages, p)
 	if f.err != nil {
 		return nil, 0, f.err
@@ -100,14 +101,14 @@ func TestListPages(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
-		page    Page
+		page    paging.Page
 		wantIDs []string
 	}{
-		{"max_limit is the default page size", "/api/product", Page{Limit: 2}, []string{"1", "2"}},
-		{"a trailing slash", "/api/product/", Page{Limit: 2}, []string{"1", "2"}},
-		{"limit and offset", "/api/product?limit=1&offset=1", Page{Limit: 1, Offset: 1}, []string{"2"}},
-		{"limit equal to max_limit", "/api/product?limit=2&offset=2", Page{Limit: 2, Offset: 2}, []string{"3"}},
-		{"an offset past the end", "/api/product?offset=10", Page{Limit: 2, Offset: 10}, []string{}},
+		{"max_limit is the default page size", "/api/product", paging.Page{Limit: 2}, []string{"1", "2"}},
+		{"a trailing slash", "/api/product/", paging.Page{Limit: 2}, []string{"1", "2"}},
+		{"limit and offset", "/api/product?limit=1&offset=1", paging.Page{Limit: 1, Offset: 1}, []string{"2"}},
+		{"limit equal to max_limit", "/api/product?limit=2&offset=2", paging.Page{Limit: 2, Offset: 2}, []string{"3"}},
+		{"an offset past the end", "/api/product?offset=10", paging.Page{Limit: 2, Offset: 10}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

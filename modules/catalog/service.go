@@ -14,11 +14,12 @@ import (
 
 	"minikart/platform/httpserver"
 	"minikart/platform/money"
+	"minikart/platform/paging"
 )
 
 // productStore is what the service needs from storage.
 type productStore interface {
-	List(ctx context.Context, p Page) ([]productRow, int, error)
+	List(ctx context.Context, p paging.Page) ([]productRow, int, error)
 	Get(ctx context.Context, id int64) (productRow, error)
 	ByIDs(ctx context.Context, ids []int64) ([]productRow, error)
 	Image(ctx context.Context, name string) (imageRow, error)
@@ -145,7 +146,7 @@ func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
 		return sn, nil
 	}
 	taken, generation := s.now(), s.generation.Load()
-	rows, total, err := s.store.List(ctx, Page{Limit: maxCachedProducts})
+	rows, total, err := s.store.List(ctx, paging.Page{Limit: maxCachedProducts})
 	if err != nil || total > maxCachedProducts {
 		return nil, err
 	}
@@ -176,7 +177,7 @@ func (s *Service) Invalidate() {
 
 // renderedList returns the JSON of page p when the cache has it ready: the
 // whole catalogue, from the first product. ok is false otherwise.
-func (s *Service) renderedList(ctx context.Context, p Page) (body []byte, total int, ok bool, err error) {
+func (s *Service) renderedList(ctx context.Context, p paging.Page) (body []byte, total int, ok bool, err error) {
 	sn, err := s.cached(ctx, true)
 	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
 		return nil, 0, false, err
@@ -207,7 +208,7 @@ func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, o
 }
 
 // List returns one page of products and the total number of products.
-func (s *Service) List(ctx context.Context, p Page) ([]Product, int, error) {
+func (s *Service) List(ctx context.Context, p paging.Page) ([]Product, int, error) {
 	if sn, err := s.cached(ctx, true); err != nil || sn != nil {
 		if err != nil {
 			return nil, 0, err

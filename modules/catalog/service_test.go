@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"minikart/platform/httpserver"
+	"minikart/platform/paging"
 )
 
 func TestCacheServesReadsWithinTTL(t *testing.T) {
@@ -18,7 +19,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	s.now = func() time.Time { return now }
 	ctx := context.Background()
 
-	page, total, err := s.List(ctx, Page{Limit: 2, Offset: 1})
+	page, total, err := s.List(ctx, paging.Page{Limit: 2, Offset: 1})
 	if err != nil || total != len(st.rows) || len(page) != 2 || page[0].ID != "2" {
 		t.Fatalf("List = %+v, %d, %v", page, total, err)
 	}
@@ -28,7 +29,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	if _, err := s.Get(ctx, 404); !errors.Is(err, ErrProductNotFound) {
 		t.Errorf("Get(404) = %v, want ErrProductNotFound", err)
 	}
-	if page, total, _ := s.List(ctx, Page{Limit: 5, Offset: 100}); len(page) != 0 || total != len(st.rows) {
+	if page, total, _ := s.List(ctx, paging.Page{Limit: 5, Offset: 100}); len(page) != 0 || total != len(st.rows) {
 		t.Errorf("page past the end = %d products, total %d", len(page), total)
 	}
 	if len(st.pages) != 1 {
@@ -60,7 +61,7 @@ func TestCacheOffReadsEveryTime(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
 	for range 3 {
-		if _, _, err := s.List(context.Background(), Page{Limit: 10}); err != nil {
+		if _, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,11 +74,11 @@ func TestCacheErrorIsNotCached(t *testing.T) {
 	st := newFakeStore()
 	st.err = errors.New("database down")
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
-	if _, _, err := s.List(context.Background(), Page{Limit: 10}); err == nil {
+	if _, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err == nil {
 		t.Fatal("want the store's error")
 	}
 	st.err = nil
-	if page, _, err := s.List(context.Background(), Page{Limit: 10}); err != nil || len(page) == 0 {
+	if page, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err != nil || len(page) == 0 {
 		t.Errorf("after recovery: %d products, %v", len(page), err)
 	}
 }
@@ -86,13 +87,13 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
 	ctx := context.Background()
-	all, total, _ := s.List(ctx, Page{Limit: 1000})
+	all, total, _ := s.List(ctx, paging.Page{Limit: 1000})
 	want, _ := json.Marshal(all)
-	body, n, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+	body, n, ok, err := s.renderedList(ctx, paging.Page{Limit: 1000})
 	if err != nil || !ok || n != total || string(body) != string(want) {
 		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
 	}
-	for _, p := range []Page{{Limit: 1}, {Limit: 1000, Offset: 1}} {
+	for _, p := range []paging.Page{{Limit: 1}, {Limit: 1000, Offset: 1}} {
 		if _, _, ok, _ := s.renderedList(ctx, p); ok {
 			t.Errorf("page %+v served from the whole-list rendering", p)
 		}
@@ -134,7 +135,7 @@ type invalidatingStore struct {
 	s *Service
 }
 
-func (st *invalidatingStore) List(ctx context.Context, p Page) ([]productRow, int, error) {
+func (st *invalidatingStore) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
 	rows, total, err := st.fakeStore.List(ctx, p)
 	st.s.Invalidate()
 	return rows, total, err
@@ -159,9 +160,9 @@ func TestRenderedListPerOrigin(t *testing.T) {
 	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
 	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
 		ctx := httpserver.WithOrigin(context.Background(), origin)
-		all, _, _ := s.List(ctx, Page{Limit: 1000})
+		all, _, _ := s.List(ctx, paging.Page{Limit: 1000})
 		want, _ := json.Marshal(all)
-		body, _, ok, err := s.renderedList(ctx, Page{Limit: 1000})
+		body, _, ok, err := s.renderedList(ctx, paging.Page{Limit: 1000})
 		if err != nil || !ok || string(body) != string(want) {
 			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
 		}
@@ -205,7 +206,7 @@ type blockingStore struct {
 	entered, release chan struct{}
 }
 
-func (b *blockingStore) List(ctx context.Context, p Page) ([]productRow, int, error) {
+func (b *blockingStore) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
 	close(b.entered)
 	<-b.release
 	return b.fakeStore.List(ctx, p)
@@ -220,7 +221,7 @@ func TestCachedProductsByIDsNeverWaitsForARefresh(t *testing.T) {
 	ctx := context.Background()
 	listed := make(chan error)
 	go func() {
-		_, _, err := s.List(ctx, Page{Limit: 10})
+		_, _, err := s.List(ctx, paging.Page{Limit: 10})
 		listed <- err
 	}()
 	<-st.entered // the refresh holds the lock

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"minikart/platform/db"
+	"minikart/platform/paging"
 )
 
 // productRow is a products row. Either ImageSlug names a built-in set of
@@ -63,7 +64,7 @@ type listRow struct {
 // List reads a page and the total in one round trip: the window count is
 // taken before LIMIT and OFFSET apply. Only a page past the end, which has
 // no row to carry the total, costs a second query.
-func (st *store) List(ctx context.Context, p Page) ([]productRow, int, error) {
+func (st *store) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
 	const q = `
 		SELECT ` + productColumns + `, count(*) OVER () AS total
 		FROM products
