@@ -1,7 +1,9 @@
 // Package auth authenticates callers by api key. Keys are configured once,
-// in the auth section, as id:key entries; any module guards its routes with
-// the Required or Optional middleware of the injected *Authenticator and
-// reads the caller's Principal from the request context.
+// in the auth section, as id:key entries: shop keys (api_keys) for the
+// shop's routes and admin keys (admin_keys) for the admin routes, both sent
+// in the api_key header. Any module guards its routes with the Required,
+// Optional or Admin middleware of the injected *Authenticator and reads the
+// caller's Principal from the request context.
 package auth
 
 import (
@@ -23,10 +25,10 @@ import (
 )
 
 // Module provides the *Authenticator built from the auth section. The
-// keys are secrets: masked when shown, and also read from API_KEY, the name
-// earlier deployments used.
+// keys are secrets: masked when shown; the shop keys are also read from
+// API_KEY, the name earlier deployments used.
 var Module = fx.Module("auth",
-	config.Section[Config]("auth", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys")),
+	config.Section[Config]("auth", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys"), config.Secret("admin_keys")),
 	fx.Provide(New),
 )
 
@@ -43,32 +45,59 @@ type Config struct {
 	// key itself, which changes with the key. Secret: set them through the
 	// environment.
 	APIKeys []string `mapstructure:"api_keys"`
+	// AdminKeys are the keys of the admin routes (/api/admin), "id:key"
+	// entries like APIKeys; the id names the operator in the audit log. None
+	// (the default) leaves the admin routes refusing every request. A key
+	// is either a shop key or an admin key, never both. Secret: set them
+	// through the environment.
+	AdminKeys []string `mapstructure:"admin_keys"`
 }
 
 // Validate checks every entry; no entry's secret appears in an error.
 func (c Config) Validate() error {
-	_, err := parseKeys(c.APIKeys)
+	_, _, err := c.parse()
 	return err
 }
 
-// demoKeys are api keys published with the project (the development and
-// test configurations, the README): anyone can send them.
-var demoKeys = []string{"apitest"}
+// parse reads both lists and refuses a secret that is in both: its caller
+// would be a shop and an operator at once.
+func (c Config) parse() (shop, admin []key, err error) {
+	shop, errShop := parseKeys("api_keys", c.APIKeys, true)
+	admin, errAdmin := parseKeys("admin_keys", c.AdminKeys, false)
+	errs := []error{errShop, errAdmin}
+	for _, a := range admin {
+		for _, s := range shop {
+			if a.digest == s.digest {
+				errs = append(errs, config.Invalid("admin_keys", "admin key id %q has the same key as api key id %q; an admin key must differ from every shop key", a.id, s.id))
+			}
+		}
+	}
+	return shop, admin, errors.Join(errs...)
+}
+
+// demoKeys are keys published with the project (the development and test
+// configurations, the README): anyone can send them.
+var demoKeys = []string{"apitest", "admintest"}
 
 // Check warns when production accepts a key the repository publishes.
 func (c Config) Check(env string) error {
 	if env != config.Production {
 		return nil
 	}
-	keys, err := parseKeys(c.APIKeys)
+	shop, admin, err := c.parse()
 	if err != nil {
 		return nil // Validate reports it
 	}
 	var errs []error
-	for _, k := range keys {
-		for _, demo := range demoKeys {
-			if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
-				errs = append(errs, config.Warn("api_keys", "production accepts the published demo key %q (key id %q): anyone can call the routes it guards; set a secret key through MINIKART_AUTH_API_KEYS or API_KEY", demo, k.id))
+	for _, list := range []struct {
+		field, env string
+		keys       []key
+	}{{"api_keys", "MINIKART_AUTH_API_KEYS or API_KEY", shop}, {"admin_keys", "MINIKART_AUTH_ADMIN_KEYS", admin}} {
+		for _, k := range list.keys {
+			for _, demo := range demoKeys {
+				if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
+					errs = append(errs, config.Warn(list.field, "production accepts the published demo key %q (key id %q): anyone can call the routes it guards; set a secret key through %s", demo, k.id, list.env))
+				}
 			}
 		}
 	}
@@ -84,6 +113,9 @@ func digestOf(s string) []byte {
 type Principal struct {
 	// ID is the key id: stable across rotations of an id:key entry.
 	ID string
+	// Admin is set for an admin key (the Admin middleware); its ID is then
+	// an admin key id, a namespace apart from the shop keys' ids.
+	Admin bool
 }
 
 type principalCtxKey struct{}
@@ -109,16 +141,17 @@ type key struct {
 
 // Authenticator checks api keys against the configured ones.
 type Authenticator struct {
-	keys []key
+	keys  []key
+	admin []key
 }
 
 // New returns an authenticator for the configured keys.
 func New(c Config) (*Authenticator, error) {
-	keys, err := parseKeys(c.APIKeys)
+	keys, admin, err := c.parse()
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{keys: keys}, nil
+	return &Authenticator{keys: keys, admin: admin}, nil
 }
 
 // Required lets a request through only with a valid key: 401 UNAUTHORIZED
@@ -152,22 +185,57 @@ func (a *Authenticator) middleware(required bool) gin.HandlerFunc {
 	}
 }
 
-// Authenticate returns the principal whose key is secret. Keys are compared
-// as SHA-256 digests in constant time, every configured key each time, so
-// neither the content nor the length of a key, nor which one matched,
-// leaks through timing.
+// Admin lets a request through only with an admin key: 401 UNAUTHORIZED
+// without a key or with one the server does not know, 403 FORBIDDEN with a
+// shop key (known, but not for these routes). The Principal has Admin set.
+func (a *Authenticator) Admin() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		got := c.GetHeader(Header)
+		if got == "" {
+			_ = c.Error(apperr.ErrUnauthorized)
+			c.Abort()
+			return
+		}
+		// Both lists are compared every time, so timing does not tell a
+		// shop key from an unknown one.
+		d := sha256.Sum256([]byte(got))
+		admin, adminOK := match(a.admin, d)
+		_, shopOK := match(a.keys, d)
+		switch {
+		case adminOK:
+			c.Request = c.Request.WithContext(WithPrincipal(c.Request.Context(), Principal{ID: admin, Admin: true}))
+			c.Next()
+		case shopOK:
+			_ = c.Error(apperr.ErrForbidden.Withf("a shop key is not accepted here; use an admin key"))
+			c.Abort()
+		default:
+			_ = c.Error(apperr.ErrUnauthorized.Withf("api key not recognised"))
+			c.Abort()
+		}
+	}
+}
+
+// Authenticate returns the principal whose shop key is secret.
 func (a *Authenticator) Authenticate(secret string) (Principal, bool) {
-	d := sha256.Sum256([]byte(secret))
-	match, at := 0, 0
-	for i := range a.keys {
-		eq := subtle.ConstantTimeCompare(d[:], a.keys[i].digest[:])
+	id, ok := match(a.keys, sha256.Sum256([]byte(secret)))
+	return Principal{ID: id}, ok
+}
+
+// match returns the id of the key whose digest is d. Keys are compared as
+// SHA-256 digests in constant time, every key each time, so neither the
+// content nor the length of a key, nor which one matched, leaks through
+// timing.
+func match(keys []key, d [32]byte) (string, bool) {
+	hit, at := 0, 0
+	for i := range keys {
+		eq := subtle.ConstantTimeCompare(d[:], keys[i].digest[:])
 		at = subtle.ConstantTimeSelect(eq, i, at)
-		match |= eq
+		hit |= eq
 	}
-	if match != 1 {
-		return Principal{}, false
+	if hit != 1 {
+		return "", false
 	}
-	return Principal{ID: a.keys[at].id}, true
+	return keys[at].id, true
 }
 
 // idPattern is the form of an explicit key id. It cannot contain ':', so
@@ -175,11 +243,11 @@ func (a *Authenticator) Authenticate(secret string) (Principal, bool) {
 // derived one (which starts with "fp:").
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// parseKeys parses id:key entries. Blank entries are skipped (an unset
-// variable expands to one); at least one key is required. One secret under
-// two ids is refused, since it would make the caller ambiguous; one id with
-// several secrets is how a key is rotated.
-func parseKeys(entries []string) ([]key, error) {
+// parseKeys parses the id:key entries of the key list name. Blank entries
+// are skipped (an unset variable expands to one); with required, at least
+// one key is. One secret under two ids is refused, since it would make the
+// caller ambiguous; one id with several secrets is how a key is rotated.
+func parseKeys(name string, entries []string, required bool) ([]key, error) {
 	var errs []error
 	var keys []key
 	owner := map[[32]byte]string{}
@@ -188,7 +256,7 @@ func parseKeys(entries []string) ([]key, error) {
 		if e == "" {
 			continue
 		}
-		field := fmt.Sprintf("api_keys[%d]", i)
+		field := fmt.Sprintf("%s[%d]", name, i)
 		id, secret, hasID := strings.Cut(e, ":")
 		if !hasID {
 			var err error
@@ -215,7 +283,7 @@ func parseKeys(entries []string) ([]key, error) {
 		owner[d] = id
 		keys = append(keys, key{id: id, digest: d})
 	}
-	if len(keys) == 0 && len(errs) == 0 {
+	if required && len(keys) == 0 && len(errs) == 0 {
 		errs = append(errs, config.Invalid("api_keys", "at least one api key is required (set MINIKART_AUTH_API_KEYS or API_KEY, as id:key entries)"))
 	}
 	return keys, errors.Join(errs...)

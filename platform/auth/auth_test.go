@@ -232,3 +232,87 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestAdmin(t *testing.T) {
+	a, err := auth.New(auth.Config{APIKeys: []string{"shop-web:shop-key"}, AdminKeys: []string{"ops:admin-key", "ops:next-admin-key", "owner:owner-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		status int
+		code   string
+		id     string
+	}{
+		{"no header", nil, 401, "UNAUTHORIZED", ""},
+		{"an unknown key", http.Header{"Api_key": {"nobody"}}, 401, "UNAUTHORIZED", ""},
+		{"a shop key", http.Header{"Api_key": {"shop-key"}}, 403, "FORBIDDEN", ""},
+		{"the admin key id alone", http.Header{"Api_key": {"ops"}}, 401, "UNAUTHORIZED", ""},
+		{"an admin key", http.Header{"Api_key": {"admin-key"}}, 204, "", "ops"},
+		{"a rotated admin key of the same id", http.Header{"Api_key": {"next-admin-key"}}, 204, "", "ops"},
+		{"another admin", http.Header{"Api_key": {"owner-key"}}, 204, "", "owner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var admin atomic.Bool
+			g := &guarded{mw: func(c *gin.Context) {
+				a.Admin()(c)
+				p, _ := auth.PrincipalFrom(c.Request.Context())
+				admin.Store(p.Admin)
+			}}
+			rec := serve(t, g, tt.header)
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.code != "" {
+				if got := errorCode(t, rec); got != tt.code {
+					t.Errorf("code = %s, want %s", got, tt.code)
+				}
+				return
+			}
+			if g.seen.Load() != tt.id || !admin.Load() {
+				t.Errorf("principal %q (admin %v), want admin %q", g.seen.Load(), admin.Load(), tt.id)
+			}
+		})
+	}
+	t.Run("an admin key on a shop route", func(t *testing.T) {
+		rec := serve(t, &guarded{mw: a.Required()}, http.Header{"Api_key": {"admin-key"}})
+		if rec.Code != 403 {
+			t.Errorf("status = %d, want 403", rec.Code)
+		}
+	})
+	t.Run("no admin keys configured", func(t *testing.T) {
+		rec := serve(t, &guarded{mw: newAuthenticator(t, "shop-web:shop-key").Admin()}, http.Header{"Api_key": {"admin-key"}})
+		if rec.Code != 401 {
+			t.Errorf("status = %d, want 401", rec.Code)
+		}
+	})
+}
+
+func TestConfigValidateAdminKeys(t *testing.T) {
+	tests := []struct {
+		name  string
+		admin []string
+		want  string
+	}{
+		{"none", nil, ""},
+		{"id:key entries", []string{"ops:s3cret"}, ""},
+		{"an empty key", []string{"ops:"}, `admin_keys[0]: the key after "ops:" is empty`},
+		{"a shop key again", []string{"ops:shop-s3cret"}, `admin key id "ops" has the same key as api key id "shop"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := auth.Config{APIKeys: []string{"shop:shop-s3cret"}, AdminKeys: tt.admin}.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows a secret", err)
+			}
+		})
+	}
+}
