@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/config"
 )
 
@@ -88,13 +89,20 @@ func (c *Config) Validate() error {
 
 var _ config.Validator = (*Config)(nil)
 
-// Check reports coupon files the server could not read: start-up would
-// refuse them, so `config validate` does too.
+// Check reports coupon files the server could not read (start-up would
+// refuse them, so `config validate` does too) and an index path where no
+// index can be written (the server would then build the set on every
+// start: minutes with the real files).
 func (c Config) Check(string) error {
 	var errs []error
 	for i, f := range c.Files {
 		if err := readable(f); err != nil {
 			errs = append(errs, config.Invalid(fmt.Sprintf("files[%d]", i), "%q cannot be read: %v", f, err))
+		}
+	}
+	if c.IndexPath != "" {
+		if err := couponset.CheckIndexPath(c.IndexPath); err != nil {
+			errs = append(errs, config.Invalid("index_path", "no index can be written at %q: %v (create the directory and let the server write to it, or set it empty to build the set at every start)", c.IndexPath, err))
 		}
 	}
 	return errors.Join(errs...)

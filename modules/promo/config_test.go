@@ -3,6 +3,7 @@ package promo
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,6 +63,35 @@ func TestConfigDefaults(t *testing.T) {
 	// Viper lower-cases map keys.
 	if c.Rules.Codes["happyhrs"].Discount != "18%" || c.Rules.Codes["buygeton"].Discount != CheapestItemFree {
 		t.Errorf("codes = %+v", c.Rules.Codes)
+	}
+}
+
+func TestCheckNamesAnUnwritableIndexPath(t *testing.T) {
+	dir := t.TempDir()
+	present := filepath.Join(dir, "present.gz")
+	if err := os.WriteFile(present, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		index string
+		want  string
+	}{
+		{"no index", "", ""},
+		{"a directory that takes files", filepath.Join(dir, "coupons.idx"), ""},
+		{"a missing directory", filepath.Join(dir, "nowhere", "coupons.idx"), "no such file or directory"},
+		{"below a file", filepath.Join(present, "coupons.idx"), "not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Config{Files: []string{present}, IndexPath: tt.index}.Check(config.Production)
+			if (err == nil) != (tt.want == "") || (err != nil && (!strings.Contains(err.Error(), "index_path: no index can be written at") || !strings.Contains(err.Error(), tt.want))) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, "*.check*")); len(left) > 0 {
+				t.Errorf("the check left %v behind", left)
+			}
+		})
 	}
 }
 

@@ -106,10 +106,10 @@ func Load(o Options) (*Source, error) {
 	overrides["app.env"] = env
 	environ := map[string]string{}
 	for _, kv := range os.Environ() {
-		// An empty variable counts as unset, so a shell can clear one.
-		if name, val, _ := strings.Cut(kv, "="); val != "" {
-			environ[name] = val
-		}
+		// A variable set to "" is kept: it sets the key to empty (see
+		// decoded.setEnv), as a file's `key: ""` would.
+		name, val, _ := strings.Cut(kv, "=")
+		environ[name] = val
 	}
 	return &Source{env: env, v: v, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
 }

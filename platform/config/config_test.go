@@ -51,8 +51,16 @@ func clearEnv(t *testing.T) {
 		"MINIKART_SERVER_TIMEOUT", "MINIKART_STORE_FILES", "MINIKART_ACCESS_KEYS", "ACCESS_KEY",
 		"MINIKART_DATABASE_URL", "DATABASE_URL", "MINIKART_LOG_LEVEL", "LOG_LEVEL",
 	} {
-		t.Setenv(name, "")
+		unsetEnv(t, name)
 	}
+}
+
+// unsetEnv removes the variable for the test and restores it after: a
+// variable set to "" is not unset (it sets its key to empty).
+func unsetEnv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "")
+	os.Unsetenv(name)
 }
 
 // decodeAs decodes a section the way Section does, with its options.
@@ -248,7 +256,9 @@ func TestDecodeDurations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clearEnv(t)
-			t.Setenv("MINIKART_SERVER_TIMEOUT", tt.env)
+			if tt.env != "" {
+				t.Setenv("MINIKART_SERVER_TIMEOUT", tt.env)
+			}
 			src, err := Load(Options{Dir: dir, Overrides: tt.overrides})
 			if err != nil {
 				t.Fatal(err)

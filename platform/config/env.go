@@ -20,7 +20,7 @@ func (s *Source) applyEnv(d *decoded) {
 	sort.Strings(rels)
 	for _, rel := range rels {
 		if val, ok := s.environ[d.spec.aliases[rel]]; ok {
-			setNested(d.settings, strings.Split(rel, "."), val)
+			d.setEnv(d.spec.aliases[rel], strings.Split(rel, "."), val)
 		}
 	}
 	prefix := envName(d.spec.key) + "_"
@@ -34,7 +34,7 @@ func (s *Source) applyEnv(d *decoded) {
 		case 0:
 			// Not this section's; the graph reports a name nobody claims.
 		case 1:
-			setNested(d.settings, paths[0], s.environ[name])
+			d.setEnv(name, paths[0], s.environ[name])
 			d.claimed = append(d.claimed, name)
 		default:
 			keys := make([]string, len(paths))
@@ -45,6 +45,34 @@ func (s *Source) applyEnv(d *decoded) {
 			d.claimed = append(d.claimed, name)
 		}
 	}
+}
+
+// setEnv sets the key at path from the variable name. A variable set to the
+// empty string means an empty value, as in the files (promo.index_path ""
+// disables the index; an empty list has no entries); for a number, a
+// duration or a switch, which have no empty value, it is an error rather
+// than a silent zero or a silent fallback to the file.
+func (d *decoded) setEnv(name string, path []string, val string) {
+	if val == "" {
+		if t := typeAt(d.typ, path); t != nil && !emptiable(t) {
+			d.problems.errs = append(d.problems.errs, fmt.Sprintf("%s is set but empty: give it a value (%s), or unset it to keep %s.%s from the files",
+				name, describe(t), d.spec.key, strings.Join(path, ".")))
+			return
+		}
+	}
+	setNested(d.settings, path, val)
+}
+
+// emptiable reports whether "" is a value of t: text and lists.
+func emptiable(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Slice, reflect.Interface:
+		return true
+	}
+	return false
 }
 
 // envName is the variable that sets the key path (dots between segments).

@@ -64,7 +64,7 @@ func loadTree(t *testing.T, env map[string]string) *Source {
 	clearEnv(t)
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, EnvPrefix+"_") {
-			t.Setenv(name, "")
+			unsetEnv(t, name)
 		}
 	}
 	for k, v := range env {
@@ -131,6 +131,30 @@ func TestEnvironmentSetsEveryKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEmptyVariables(t *testing.T) {
+	t.Run("an empty text key is set empty, not left to the file", func(t *testing.T) {
+		src := loadTree(t, map[string]string{"MINIKART_SERVER_HOST": ""})
+		var s treeServer
+		err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(treeSections...),
+			fx.Invoke(func(a treeServer) { s = a })).Err()
+		// host "" is not one of the allowed hosts: the empty value reached
+		// validation instead of the file's 127.0.0.1.
+		if err == nil || !strings.Contains(err.Error(), "server.host") {
+			t.Fatalf("err = %v, server %+v; want server.host refused as empty", err, s)
+		}
+	})
+	t.Run("an empty number is an error naming the variable", func(t *testing.T) {
+		for _, name := range []string{"MINIKART_SERVER_PORT", "SERVER_PORT"} {
+			src := loadTree(t, map[string]string{name: ""})
+			err := fx.New(fx.NopLogger, fx.Supply(src), Module, fx.Options(treeSections...),
+				fx.Invoke(func(treeServer) {})).Err()
+			if err == nil || !strings.Contains(err.Error(), name+" is set but empty") {
+				t.Errorf("%s=\"\": err = %v; want it named as set but empty", name, err)
+			}
+		}
+	})
 }
 
 func TestUnknownVariablesStopTheGraph(t *testing.T) {

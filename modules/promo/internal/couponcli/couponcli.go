@@ -219,15 +219,8 @@ func expandFiles(s string) ([]string, error) {
 // checkOwner refuses to replace an index that belongs to another set of
 // files: it names them and says how to give each set its own index.
 func checkOwner(fset fileSet) error {
-	owner, minFiles, err := couponset.IndexOwner(fset.index)
-	if err != nil {
-		return nil // no index yet, or not a readable one: nothing to lose
-	}
-	want := fset.minFiles
-	if want == 0 {
-		want = 2
-	}
-	if couponset.SameFiles(fset.files, owner) && minFiles == want {
+	owner, minFiles, foreign := couponset.ForeignIndex(fset.index, fset.files, fset.minFiles)
+	if !foreign {
 		return nil
 	}
 	return fmt.Errorf("index %s belongs to other files (%s, min files %d); give these files their own index with --index PATH "+

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,8 +100,8 @@ type Progress struct {
 type Stats struct {
 	// FromIndex is true when the set was read from the index file.
 	FromIndex bool
-	// IndexRebuilt is true when an index file existed but was stale,
-	// corrupt or built from other files, and the set was rebuilt.
+	// IndexRebuilt is true when an index file existed but was stale or
+	// corrupt, and the set was rebuilt (and the index replaced).
 	IndexRebuilt bool
 	// IndexReason says why an existing index was not used.
 	IndexReason string
@@ -109,8 +110,9 @@ type Stats struct {
 	WaitedForBuild bool
 	// IndexWritten is true when the build persisted a new index.
 	IndexWritten bool
-	// IndexError says why writing the index failed. Load still returns
-	// the built set in that case; Build returns the error.
+	// IndexError says why the index was not written: writing failed, or
+	// (Load) the index belongs to other files and was left alone. Load
+	// still returns the built set in that case; Build returns the error.
 	IndexError string
 	// Fingerprint identifies the files (and MinFiles) the set was made
 	// from; compare it with Fingerprint's to know whether the files
@@ -161,7 +163,7 @@ func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 		return nil, Stats{}, err
 	}
 	var rebuilt bool
-	var reason string
+	var reason, kept string
 	if o.IndexPath != "" {
 		set, err := readIndex(o.IndexPath, ids, o.MinFiles, o.Workers)
 		if err == nil {
@@ -181,9 +183,20 @@ func Load(ctx context.Context, o Options) (*Set, Stats, error) {
 		} else if !errors.Is(err2, fs.ErrNotExist) {
 			rebuilt, reason = true, err2.Error()
 		}
+		if owner, m, theirs := ForeignIndex(o.IndexPath, o.Files, o.MinFiles); theirs {
+			// Another file set's index (another instance's, or one built
+			// with coupons build --index for other files): build in memory
+			// and leave it alone, as coupons build does without --force.
+			kept = fmt.Sprintf("index %s belongs to other files (%s, min files %d); not replaced: give these files their own promo.index_path, or replace it with `minikart coupons build --force`",
+				o.IndexPath, strings.Join(owner, ", "), m)
+			o.IndexPath, rebuilt, reason = "", false, ""
+		}
 	}
 	set, st, err := build(ctx, o, ids, start)
 	st.IndexRebuilt, st.IndexReason = rebuilt, reason
+	if kept != "" && err == nil {
+		st.IndexError = kept
+	}
 	st.Duration = time.Since(start)
 	if err != nil && st.IndexError != "" {
 		// The set is good; only persisting it failed. A server should start

@@ -138,6 +138,23 @@ func checkUnchanged(paths []string, ids []fileID) error {
 	return nil
 }
 
+// CheckIndexPath reports whether an index can be written at path: its
+// directory exists and takes a new file, which is what writeIndex does
+// first. The error is the system's reason (no such file or directory,
+// permission denied, read-only file system).
+func CheckIndexPath(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".check*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err
+		}
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // writeIndex persists the set atomically: a temporary file in the same
 // directory is written, synced and renamed over the index, so a crash leaves
 // either the old index or the new one, never a torn file.
@@ -422,6 +439,21 @@ func IndexOwner(path string) (files []string, minFiles int, err error) {
 		files = append(files, id.Path)
 	}
 	return files, minFiles, nil
+}
+
+// ForeignIndex reports whether the index at path belongs to another set of
+// files (other paths, or another minimum of files), naming its owner: such an
+// index is never replaced without being told (coupons build --force). A
+// missing or unreadable index belongs to nobody.
+func ForeignIndex(path string, files []string, minFiles int) (owner []string, ownerMin int, foreign bool) {
+	owner, ownerMin, err := IndexOwner(path)
+	if err != nil {
+		return nil, 0, false
+	}
+	if minFiles == 0 {
+		minFiles = 2
+	}
+	return owner, ownerMin, !SameFiles(files, owner) || ownerMin != minFiles
 }
 
 // SameFiles reports whether the files as given name the same paths as

@@ -125,17 +125,30 @@ func TestIndex(t *testing.T) {
 		if err != nil || m != 2 || !SameFiles(ofiles, owner) || SameFiles(files, owner) {
 			t.Errorf("IndexOwner = %v, %d, %v; want the foreign files", owner, m, err)
 		}
-		_, st := load(t, o)
-		if !st.IndexRebuilt || !strings.Contains(st.IndexReason, "built for other files ("+ofiles[0]) {
-			t.Fatalf("stats = %+v", st)
+		_, st := load(t, o) // load checks the codes built
+		if st.IndexWritten || st.FromIndex || !strings.Contains(st.IndexError, "belongs to other files ("+ofiles[0]) {
+			t.Fatalf("stats = %+v; want the set built and the foreign index left alone", st)
+		}
+		if owner, _, err := IndexOwner(idx); err != nil || !SameFiles(ofiles, owner) {
+			t.Errorf("after Load, IndexOwner = %v, %v; want the foreign files still", owner, err)
+		}
+		// Told to (coupons build --force builds with Build), it is replaced.
+		if _, _, err := Build(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		if _, st := load(t, o); !st.FromIndex {
+			t.Fatalf("after Build: stats = %+v", st)
 		}
 	})
-	t.Run("other min files rebuilds", func(t *testing.T) {
+	t.Run("another min files' index is left alone", func(t *testing.T) {
 		o1 := o
 		o1.MinFiles = 1
 		set, st, err := Load(context.Background(), o1)
-		if err != nil || !st.IndexRebuilt || set.Len() != 3 {
+		if err != nil || st.IndexWritten || !strings.Contains(st.IndexError, "min files 2") || set.Len() != 3 {
 			t.Fatalf("min files 1: %d codes, %+v, %v", set.Len(), st, err)
+		}
+		if _, m, _ := IndexOwner(idx); m != 2 {
+			t.Errorf("index min files = %d, want 2 (left alone)", m)
 		}
 	})
 	t.Run("no temporary index files left", func(t *testing.T) {
