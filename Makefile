@@ -42,8 +42,12 @@ migrate: ## apply migrations (DATABASE_URL or the local cluster)
 test: vet ## unit + integration tests, race detector on
 	$(GO) test -race -count=1 -timeout 20m -tags '$(BUILD_TAGS)' $(PKGS)
 
-test-unit: ## quick loop: unit tests only
-	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' $$($(GO) list ./... | grep -v /test/)
+# Unit packages: everything but minikart/test and below (the integration,
+# fault, browser and load suites, which start PostgreSQL or a server).
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -E '^minikart/test(/|$$)')
+
+test-unit: ## quick loop: unit tests only (no PostgreSQL, no server)
+	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' $(UNIT_PKGS)
 
 test-integration: ## integration tests only (real PostgreSQL, real HTTP)
 	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' ./test/...
