@@ -1,6 +1,7 @@
 package ordering
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -176,6 +177,25 @@ func TestPlacePricesTheOrder(t *testing.T) {
 				t.Errorf("stored total %d != subtotal %d - discount %d", got.Total, got.Subtotal, got.Discount)
 			}
 		})
+	}
+}
+
+func TestOrderIDsAreTimeOrdered(t *testing.T) {
+	pr, st := &fakePromo{}, &fakeOrders{}
+	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+	var prev uuid.UUID
+	for i := range 50 {
+		o, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.ID.Version() != 7 {
+			t.Fatalf("order id %s is version %d, want 7 (time-ordered)", o.ID, o.ID.Version())
+		}
+		if i > 0 && bytes.Compare(o.ID[:6], prev[:6]) < 0 {
+			t.Errorf("order id %s sorts before the earlier %s", o.ID, prev)
+		}
+		prev = o.ID
 	}
 }
 
