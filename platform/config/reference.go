@@ -151,8 +151,9 @@ Read this to find a configuration key: its default, how to set it, what each env
 does. The values come from ` + "`configs/default.yaml`" + `, then ` + "`configs/<env>.yaml`" + ` for ` + "`MINIKART_ENV`" + `
 (the development, test and production columns: empty where the environment keeps the default), then the
 environment: each key's variable is ` + "`MINIKART_`" + ` and its path in upper case with ` + "`_`" + ` between the parts, and
-wins over the files. Lists are comma-separated in a variable (` + "`MINIKART_PROMO_FILES=a.gz,b.gz`" + `); an empty
-variable counts as unset. Secrets are marked; they come from the environment. How the layers combine and
+wins over the files. Lists are comma-separated in a variable (` + "`MINIKART_PROMO_FILES=a.gz,b.gz`" + `); a variable
+set to empty sets an empty text or list (` + "`MINIKART_PROMO_INDEX_PATH=`" + ` disables the index) and is an error for
+a number, duration or switch. Secrets are marked; they come from the environment. How the layers combine and
 what is checked at start: [operations.md](operations.md#configuration).
 `
 
