@@ -126,6 +126,43 @@ func TestIdempotencyKeysExpireAndArePurged(t *testing.T) {
 	}
 }
 
+// A backlog of expired keys is purged in statements of at most
+// ordering.idempotency_purge_batch keys, oldest first, so orders never wait
+// behind one long delete; keys still alive stay.
+func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
+	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 10})
+	for _, q := range []string{
+		// A statement-level trigger records how many keys each DELETE removed.
+		`CREATE TABLE purge_log (n int NOT NULL)`,
+		`CREATE FUNCTION log_purge() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN INSERT INTO purge_log SELECT count(*) FROM gone; RETURN NULL; END $$`,
+		`CREATE TRIGGER purge_logged AFTER DELETE ON idempotency_keys
+		 REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_purge()`,
+		`INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
+		 SELECT 'shop', 'expired-' || i, '\x00', gen_random_uuid(), '\x00', now() - i * interval '1 minute'
+		 FROM generate_series(1, 35) i`,
+		`INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
+		 SELECT 'shop', 'alive-' || i, '\x00', gen_random_uuid(), '\x00', now() + interval '1 hour'
+		 FROM generate_series(1, 3) i`,
+	} {
+		if _, err := a.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "expired keys purged", func() bool { return a.count("idempotency_keys") == 3 })
+	var statements, most, deleted int
+	if err := a.db.QueryRow(`SELECT count(*), coalesce(max(n), 0), coalesce(sum(n), 0) FROM purge_log WHERE n > 0`).Scan(&statements, &most, &deleted); err != nil {
+		t.Fatal(err)
+	}
+	if deleted != 35 || most > 10 || statements < 4 {
+		t.Errorf("%d keys deleted by %d statements, at most %d each; want 35 by at least 4 statements of at most 10", deleted, statements, most)
+	}
+	var alive int
+	if err := a.db.QueryRow(`SELECT count(*) FROM idempotency_keys WHERE key LIKE 'alive-%'`).Scan(&alive); err != nil || alive != 3 {
+		t.Errorf("%d live keys left (%v), want 3", alive, err)
+	}
+}
+
 func TestRedemptionLimitHoldsUnderConcurrency(t *testing.T) {
 	a := startApp(t, map[string]any{"promo.rules.codes": map[string]any{
 		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 10},

@@ -21,6 +21,8 @@ type Config struct {
 	IdempotencyTTL time.Duration `mapstructure:"idempotency_ttl"`
 	// IdempotencyPurgeInterval is how often expired keys are deleted.
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
+	// IdempotencyPurgeBatch bounds the keys one purge statement deletes.
+	IdempotencyPurgeBatch int `mapstructure:"idempotency_purge_batch"`
 	// RateLimit applies per api key id (per client IP for anonymous
 	// orders) to the order routes.
 	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
@@ -42,6 +44,7 @@ func (c Config) Validate() error {
 		c.RateLimit.Validate(),
 		config.Positive("idempotency_ttl", c.IdempotencyTTL),
 		config.Positive("idempotency_purge_interval", c.IdempotencyPurgeInterval),
+		config.Positive("idempotency_purge_batch", c.IdempotencyPurgeBatch),
 	)
 	return errors.Join(errs...)
 }

@@ -34,7 +34,7 @@ type promoApplier interface {
 type orderStore interface {
 	Create(ctx context.Context, o storedOrder, idem *idempotencyRecord, inTx func(context.Context, sqlx.ExtContext) error) (replay []byte, err error)
 	Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrder, error)
-	PurgeExpiredKeys(ctx context.Context) (int64, error)
+	PurgeExpiredKeys(ctx context.Context, batch int) (int64, error)
 	CouponUses(ctx context.Context, tx sqlx.ExtContext, code string, except uuid.UUID) (int64, error)
 }
 
@@ -45,6 +45,7 @@ type Service struct {
 	store    orderStore
 	limits   limits
 	idemTTL  time.Duration
+	purge    int
 	metrics  *metrics
 }
 
@@ -54,6 +55,7 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *me
 		products: p, promos: pr, store: st, metrics: m,
 		limits:  limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity},
 		idemTTL: c.IdempotencyTTL,
+		purge:   c.IdempotencyPurgeBatch,
 	}
 }
 
@@ -151,9 +153,10 @@ func requestHash(o storedOrder) []byte {
 	return sum[:]
 }
 
-// PurgeExpiredKeys deletes idempotency keys past their time to live.
+// PurgeExpiredKeys deletes idempotency keys past their time to live, in
+// statements of at most idempotency_purge_batch keys.
 func (s *Service) PurgeExpiredKeys(ctx context.Context) (int64, error) {
-	return s.store.PurgeExpiredKeys(ctx)
+	return s.store.PurgeExpiredKeys(ctx, s.purge)
 }
 
 // priced is an order ready to store and its response.

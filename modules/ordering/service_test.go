@@ -114,7 +114,7 @@ func (f *fakeOrders) Create(ctx context.Context, o storedOrder, idem *idempotenc
 	return nil, nil
 }
 
-func (f *fakeOrders) PurgeExpiredKeys(context.Context) (int64, error) { return 0, nil }
+func (f *fakeOrders) PurgeExpiredKeys(context.Context, int) (int64, error) { return 0, nil }
 
 func (f *fakeOrders) CouponUses(context.Context, sqlx.ExtContext, string, uuid.UUID) (int64, error) {
 	return 0, nil
