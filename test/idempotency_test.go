@@ -228,6 +228,39 @@ func TestIdempotencyFingerprintIsCanonical(t *testing.T) {
 	}
 }
 
+// A limit configured for a code already in use starts the code's counter
+// from its past orders when the server starts, so its first order under
+// the limit bumps a counter instead of counting the orders table.
+func TestRedemptionCounterStartsBeforeTheFirstOrder(t *testing.T) {
+	dbURL := newDatabase(t)
+	before := startApp(t, map[string]any{"database.url": dbURL})
+	for i := range 4 {
+		if res := before.order(fmt.Sprintf(`{"couponCode":"fiftyoff","items":[{"productId":"%d","quantity":1}]}`, i+1)); res.status != 200 {
+			t.Fatalf("unlimited order %d: %d %s", i, res.status, res.body)
+		}
+	}
+	if n := before.count("coupon_redemptions"); n != 0 {
+		t.Fatalf("%d counter rows before any limit, want 0", n)
+	}
+	after := startApp(t, map[string]any{"database.url": dbURL, "promo.rules.codes": map[string]any{
+		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 10},
+	}})
+	counter := func() int {
+		var n int
+		if err := after.db.Get(&n, `SELECT coalesce((SELECT redeemed FROM coupon_redemptions WHERE code = 'FIFTYOFF'), -1)`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, "FIFTYOFF's counter started at 4 with no order placed", func() bool { return counter() == 4 })
+	if res := after.order(`{"couponCode":"FIFTYOFF","items":[{"productId":"1","quantity":1}]}`); res.status != 200 {
+		t.Fatalf("limited order: %d %s", res.status, res.body)
+	}
+	if n := counter(); n != 5 {
+		t.Errorf("counter %d after one more order, want 5", n)
+	}
+}
+
 func TestRedemptionLimitCountsEarlierOrders(t *testing.T) {
 	dbURL := newDatabase(t)
 	// FIFTYOFF in use without a limit.

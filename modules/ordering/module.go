@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 
@@ -33,6 +35,7 @@ var Module = fx.Module("ordering",
 		fx.Annotate(newStore, fx.As(new(orderStore))),
 		func(s *catalog.Service) productLookup { return s },
 		func(s *promo.Service) promoApplier { return s },
+		func(s *promo.Service) counterStarter { return s },
 		newMetrics,
 	),
 	fx.Provide(
@@ -56,8 +59,53 @@ var Module = fx.Module("ordering",
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "ordering").Logger()
 	}),
-	fx.Invoke(purgeKeysPeriodically),
+	fx.Invoke(purgeKeysPeriodically, startRedemptionCounters),
 )
+
+// counterStarter starts the redemption counters of limited codes.
+type counterStarter interface {
+	LimitedCodes() []string
+	StartCounter(ctx context.Context, db sqlx.ExtContext, code string, prior promo.PriorUses) (bool, error)
+}
+
+// startRedemptionCounters starts, in the background once the application
+// has started, the counter of every code the rules limit by name, from the
+// orders stored with it so far: a limit configured for a code already in use
+// then costs its first order a counter bump instead of a count of its past
+// orders (a scan of millions of rows on a large orders table). Should this
+// fail or not finish first, that order counts them itself, as before.
+func startRedemptionCounters(lc fx.Lifecycle, promos counterStarter, st orderStore, db *sqlx.DB, log zerolog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				for _, code := range promos.LimitedCodes() {
+					start := time.Now()
+					prior := func(ctx context.Context, tx sqlx.ExtContext) (int64, error) {
+						return st.CouponUses(ctx, tx, code, uuid.Nil)
+					}
+					started, err := promos.StartCounter(ctx, db, code, prior)
+					switch {
+					case ctx.Err() != nil:
+						return
+					case err != nil:
+						log.Warn().Err(err).Str("code", code).Msg("redemption counter not started; its first order will count its past orders")
+					case started:
+						log.Info().Str("code", code).Dur("duration", time.Since(start)).Msg("redemption counter started from past orders")
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
+}
 
 // purgeKeysPeriodically deletes expired idempotency keys in the background
 // while the application runs. Several instances purging is harmless.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -126,6 +127,29 @@ func (s *Service) Redeem(ctx context.Context, tx sqlx.ExtContext, code string, p
 		return nil
 	}
 	return redeem(ctx, tx, code, r.maxRedemptions, prior)
+}
+
+// LimitedCodes are the codes the rules name with a max_redemptions of their
+// own, sorted: the counters worth starting before their first order
+// (StartCounter). A limit of the default rule applies to codes nobody
+// names; their counters start at their first order.
+func (s *Service) LimitedCodes() []string {
+	var codes []string
+	for code, r := range s.rules.codes {
+		if r.maxRedemptions > 0 {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	return codes
+}
+
+// StartCounter starts code's redemption counter from prior (the orders
+// stored with it so far) when it has none yet, outside any order, so the
+// first order under a new limit only bumps a counter instead of waiting on
+// a count. When an order got there first it does nothing (started false).
+func (s *Service) StartCounter(ctx context.Context, db sqlx.ExtContext, code string, prior PriorUses) (started bool, err error) {
+	return startCounter(ctx, db, code, prior)
 }
 
 func lengthDetail(n int) apperr.Detail {

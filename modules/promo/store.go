@@ -59,3 +59,29 @@ func redeem(ctx context.Context, tx sqlx.ExtContext, code string, limit int64, p
 	}
 	return nil
 }
+
+// startCounter inserts code's counter at prior's count unless it exists.
+// The count runs outside any order; an order that starts the counter in the
+// meantime (redeem's qStart, which counts inside its own transaction) wins
+// on the primary key and this insert does nothing.
+func startCounter(ctx context.Context, db sqlx.ExtContext, code string, prior PriorUses) (bool, error) {
+	const qExists = `SELECT EXISTS (SELECT FROM coupon_redemptions WHERE code = $1)`
+	var exists bool
+	if err := sqlx.GetContext(ctx, db, &exists, qExists, code); err != nil {
+		return false, fmt.Errorf("start counter %q: %w", code, err)
+	}
+	if exists {
+		return false, nil
+	}
+	n, err := prior(ctx, db)
+	if err != nil {
+		return false, fmt.Errorf("start counter %q: count earlier uses: %w", code, err)
+	}
+	const qInsert = `INSERT INTO coupon_redemptions (code, redeemed) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`
+	res, err := db.ExecContext(ctx, qInsert, code, n)
+	if err != nil {
+		return false, fmt.Errorf("start counter %q: %w", code, err)
+	}
+	inserted, err := res.RowsAffected()
+	return inserted == 1, err
+}
