@@ -12,9 +12,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
 
+	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 
 	"minikart/modules"
@@ -27,34 +27,44 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usageHead = `usage: minikart [command]
+const environmentHelp = `Configuration: configs/default.yaml, then configs/<MINIKART_ENV>.yaml
+(development, test or production; MINIKART_CONFIG_DIR names another folder),
+then MINIKART_<SECTION>_<KEY> for any key (minikart config print lists them).`
 
-commands:
-  serve                      run the API server (default)
-  config print|validate      show the effective configuration (secrets masked) or check it
-`
-
-const usageTail = `
-environment: MINIKART_ENV (development|test|production), MINIKART_CONFIG_DIR,
-MINIKART_<SECTION>_<KEY> for any key (see README, Configuration).
-A command other than serve and config exits 2 when the configuration is invalid.
-`
-
+// run executes the command line args and returns the exit status: 0 on
+// success and for --help, 2 for a usage error, 1 for any other failure.
 func run(args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cli.Execute(ctx, newRoot(args), args, stdout, stderr)
+}
+
+// newRoot returns the command tree for the command line args: serve and
+// config, and the commands the graph contributes.
+func newRoot(args []string) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "minikart",
+		Short: "Mini-Kart API server and its operator commands",
+		Long:  "Mini-Kart API server and its operator commands. Without a command, it serves.\n\n" + environmentHelp,
+		RunE:  func(*cobra.Command, []string) error { return serve() },
 	}
-	switch cmd {
-	case "serve":
-		return serve(stderr)
-	case "config":
-		return configCmd(args, stdout, stderr)
-	case "help", "-h", "--help":
-		usage(stdout)
-		return 0
+	root.AddCommand(serveCommand(), configCommand())
+	// The server builds its own graph, started; the one of the commands
+	// opens a database pool of its own, so it is built only for a command
+	// line that may need it.
+	if len(args) == 0 || args[0] == "serve" {
+		return root
 	}
-	return contributed(cmd, args, stdout, stderr)
+	cs, err := commands()
+	root.AddCommand(cs...)
+	if err != nil {
+		help := root.HelpFunc()
+		root.SetHelpFunc(func(c *cobra.Command, args []string) {
+			help(c, args)
+			fmt.Fprintf(c.OutOrStdout(), "\nThe configuration is not valid, so these commands show the built-in defaults, and fail until it is:\n%v\n", err)
+		})
+	}
+	return root
 }
 
 // appOptions is the composition root: the application's graph, as a whole,
@@ -73,51 +83,73 @@ func explain(err error) error {
 	return err
 }
 
-func serve(stderr io.Writer) int {
+func serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "run the API server (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return serve() },
+	}
+}
+
+func serve() error {
 	src, err := config.Load(config.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
+		return err
 	}
 	app := fx.New(appOptions(src), platform.Checks)
 	if err := app.Err(); err != nil {
-		fmt.Fprintln(stderr, "error:", explain(err))
-		return 1
+		return explain(err)
 	}
 	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		fmt.Fprintln(stderr, "error: start:", err)
-		return 1
+		return fmt.Errorf("start: %w", err)
 	}
 	sig := <-app.Wait()
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), app.StopTimeout())
 	defer cancelStop()
 	if err := app.Stop(stopCtx); err != nil {
-		fmt.Fprintln(stderr, "error: stop:", err)
-		return 1
+		return fmt.Errorf("stop: %w", err)
 	}
-	return sig.ExitCode
+	if sig.ExitCode != 0 {
+		return &cli.ExitError{Code: sig.ExitCode}
+	}
+	return nil
 }
 
-func configCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || (args[0] != "print" && args[0] != "validate") {
-		fmt.Fprintln(stderr, "error: usage: minikart config print|validate")
-		if len(args) == 1 {
-			fmt.Fprintf(stderr, "unknown config command %q (want print or validate)\n", args[0])
-		}
-		return 1
+func configCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "show the effective configuration (secrets masked) or check it",
+		Long:  "Show the effective configuration (secrets masked) or check it.\n\n" + environmentHelp,
 	}
+	for _, sub := range []struct{ name, short string }{
+		{"print", "print every key's effective value, secrets masked, and check the configuration"},
+		{"validate", "check the configuration as the server would at start, and say whether it is valid"},
+	} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   sub.name,
+			Short: sub.short,
+			Args:  cobra.NoArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				return configRun(sub.name == "print", c.OutOrStdout(), c.ErrOrStderr())
+			},
+		})
+	}
+	return cmd
+}
+
+func configRun(print bool, stdout, stderr io.Writer) error {
 	src, err := config.Load(config.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
+		return err
 	}
 	// Building the graph decodes and checks every section and runs every
 	// constructor, without starting anything.
 	var report config.Report
 	err = fx.New(appOptions(src), config.WithChecks, fx.NopLogger, fx.Populate(&report)).Err()
-	if args[0] == "print" {
+	if print {
 		fmt.Fprintf(stdout, "# environment: %s\n", src.Env())
 		for _, kv := range src.Effective() {
 			fmt.Fprintf(stdout, "%s = %s\n", kv.Key, kv.Value)
@@ -127,19 +159,35 @@ func configCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "error:", explain(err))
-		return 1
+		return explain(err)
 	}
-	if args[0] == "validate" {
+	if !print {
 		fmt.Fprintf(stdout, "configuration for %s is valid\n", src.Env())
 	}
-	return 0
+	return nil
 }
 
-// commands builds the graph, without starting it, and returns the commands
-// the modules and platform contribute, sorted by name.
-func commands() ([]cli.Command, error) {
-	src, err := config.Load(config.Options{})
+// commands returns the commands the modules and platform contribute, from
+// the graph built (not started) on the operator's configuration. When that
+// configuration is not valid, they come from the built-in one instead, so
+// that help and usage errors still answer, and each reports the
+// configuration's error (also returned) when run.
+func commands() ([]*cobra.Command, error) {
+	cs, err := contributed(config.Options{})
+	if err == nil {
+		return cs, nil
+	}
+	// The built-in configuration is valid (TestBuiltinConfigurationListsTheCommands);
+	// should it not be, the operator still reads the first error.
+	builtin, _ := contributed(config.Options{Builtin: true})
+	for _, c := range builtin {
+		refuse(c, err)
+	}
+	return builtin, err
+}
+
+func contributed(o config.Options) ([]*cobra.Command, error) {
+	src, err := config.Load(o)
 	if err != nil {
 		return nil, err
 	}
@@ -147,48 +195,16 @@ func commands() ([]cli.Command, error) {
 	if err := fx.New(appOptions(src), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
 		return nil, explain(err)
 	}
-	sort.Slice(cs.All, func(i, j int) bool { return cs.All[i].Name < cs.All[j].Name })
 	return cs.All, nil
 }
 
-func contributed(name string, args []string, stdout, stderr io.Writer) int {
-	cs, err := commands()
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 2
+// refuse makes cmd and every command beneath it fail with err when run.
+func refuse(cmd *cobra.Command, err error) {
+	if cmd.Runnable() {
+		cmd.Run = nil
+		cmd.RunE = func(*cobra.Command, []string) error { return err }
 	}
-	for _, c := range cs {
-		if c.Name == name {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return c.Run(ctx, args, stdout, stderr)
-		}
+	for _, c := range cmd.Commands() {
+		refuse(c, err)
 	}
-	fmt.Fprintf(stderr, "unknown command %q\n\n", name)
-	writeUsage(stderr, cs, nil)
-	return 2
-}
-
-func usage(w io.Writer) {
-	cs, err := commands()
-	writeUsage(w, cs, err)
-}
-
-func writeUsage(w io.Writer, cs []cli.Command, err error) {
-	fmt.Fprint(w, usageHead)
-	for _, c := range cs {
-		head := c.Name
-		if c.Usage != "" {
-			head += " " + c.Usage
-		}
-		if len(head) > 26 {
-			fmt.Fprintf(w, "  %s\n  %-26s %s\n", head, "", c.Summary)
-		} else {
-			fmt.Fprintf(w, "  %-26s %s\n", head, c.Summary)
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(w, "  (the other commands are listed once the configuration is valid:\n   %v)\n", err)
-	}
-	fmt.Fprint(w, usageTail)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 
 	"minikart/platform"
@@ -35,12 +37,20 @@ func TestCommands(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{[]string{"help"}, 0, "usage: minikart"},
-		{[]string{"frobnicate"}, 2, "unknown command"},
-		{[]string{"migrate"}, 1, "usage: minikart migrate"},
+		{[]string{"help"}, 0, "migrate force N"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate" for "minikart"`},
+		{[]string{"migrate"}, 2, "minikart migrate needs a command: down, force, up, version"},
+		{[]string{"migrate", "versoin"}, 2, "did you mean version?"},
+		{[]string{"migrate", "force", "99"}, 2, "no migration 99; valid versions: 1 to 8, or -1"},
+		{[]string{"migrate", "force", "x"}, 2, `"x" is not a version`},
 		{[]string{"config", "print"}, 0, "auth.api_keys = ******"},
 		{[]string{"config", "validate"}, 0, "is valid"},
-		{[]string{"config", "explode"}, 1, "unknown config command"},
+		{[]string{"config", "explode"}, 2, `unknown command "explode" for "minikart config"`},
+		{[]string{"completion", "bash"}, 0, "bash completion V2 for minikart"},
+		{[]string{"completion", "zsh"}, 0, "#compdef minikart"},
+		{[]string{"completion", "fish"}, 0, "fish completion for minikart"},
+		{[]string{"catalog", "import"}, 2, "accepts 1 arg(s), received 0"},
+		{[]string{"catalog", "export", "--format", "xml"}, 2, "xml"},
 	}
 	t.Setenv("MINIKART_ENV", "development")
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/db")
@@ -54,6 +64,91 @@ func TestCommands(t *testing.T) {
 		if strings.Contains(all, "s3cret") {
 			t.Errorf("run(%v) printed the database password", tt.args)
 		}
+	}
+}
+
+// commandPaths lists every command under root as the words after
+// "minikart", with whether it runs by itself and whether it takes
+// arguments.
+func commandPaths(root *cobra.Command) (paths [][]string) {
+	var visit func(c *cobra.Command, words []string)
+	visit = func(c *cobra.Command, words []string) {
+		for _, s := range c.Commands() {
+			if s.Hidden {
+				continue
+			}
+			w := append(slices.Clone(words), s.Name())
+			paths = append(paths, w)
+			visit(s, w)
+		}
+	}
+	visit(root, nil)
+	return paths
+}
+
+// TestEveryCommandFollowsTheConventions runs every command path with
+// --help and -h (exit 0, its usage on stdout), with an unknown flag (exit
+// 2, one line and a hint on stderr), and, for a group, with no subcommand
+// and an unknown one (exit 2): with a valid configuration and with a
+// broken one, which must not stop help or change usage errors.
+func TestEveryCommandFollowsTheConventions(t *testing.T) {
+	root := newRoot([]string{"help"})
+	root.InitDefaultHelpCmd() // as cli.Execute does
+	root.InitDefaultCompletionCmd()
+	paths := commandPaths(root)
+	want := map[string]bool{"catalog import": false, "catalog export": false, "coupons build": false, "coupons check": false,
+		"coupons generate": false, "migrate up": false, "migrate down": false, "migrate version": false, "migrate force": false,
+		"healthcheck": false, "serve": false, "config print": false, "config validate": false, "completion bash": false, "help": false}
+	for _, p := range paths {
+		delete(want, strings.Join(p, " "))
+	}
+	if len(want) > 0 {
+		t.Fatalf("the tree lacks %v", want)
+	}
+	for _, broken := range []bool{false, true} {
+		env := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/db"}
+		if broken {
+			env["MINIKART_LOG_LEVEL"] = "loud"
+		}
+		for _, p := range paths {
+			name := strings.Join(p, " ")
+			for _, h := range []string{"--help", "-h"} {
+				code, out, errOut := runWith(t, env, append(slices.Clone(p), h)...)
+				if code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
+					t.Errorf("broken=%t %s %s: exit %d, stdout %q, stderr %q; want 0 and its usage", broken, name, h, code, out, errOut)
+				}
+			}
+			code, out, errOut := runWith(t, env, append(slices.Clone(p), "--no-such-flag")...)
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if code != 2 || out != "" || len(lines) != 2 || lines[0] != "error: unknown flag: --no-such-flag" ||
+				!strings.HasPrefix(lines[1], "run 'minikart ") {
+				t.Errorf("broken=%t %s --no-such-flag: exit %d, stdout %q, stderr %q; want 2, one line and a hint", broken, name, code, out, errOut)
+			}
+		}
+		for _, group := range []string{"catalog", "config", "coupons", "migrate", "completion"} {
+			for _, args := range [][]string{{group}, {group, "bogus"}} {
+				if code, _, errOut := runWith(t, env, args...); code != 2 || !strings.Contains(errOut, "run 'minikart "+group+" --help' for usage") {
+					t.Errorf("broken=%t %v: exit %d, stderr %q; want 2 and the hint", broken, args, code, errOut)
+				}
+			}
+		}
+		for _, args := range [][]string{{"serve", "extra"}, {"healthcheck", "extra"}, {"migrate", "up", "extra"}, {"coupons", "check"}, {"catalog", "import", "a", "b"}} {
+			if code, _, errOut := runWith(t, env, args...); code != 2 || !strings.Contains(errOut, "for usage") {
+				t.Errorf("broken=%t %v: exit %d, stderr %q; want 2", broken, args, code, errOut)
+			}
+		}
+	}
+}
+
+// TestBuiltinConfigurationListsTheCommands keeps the configuration help
+// falls back on valid, whatever the environment says.
+func TestBuiltinConfigurationListsTheCommands(t *testing.T) {
+	t.Setenv("MINIKART_LOG_LEVEL", "loud")
+	t.Setenv("MINIKART_ENV", "production")
+	t.Setenv("MINIKART_CONFIG_DIR", t.TempDir())
+	cs, err := contributed(config.Options{Builtin: true})
+	if err != nil || len(cs) < 4 {
+		t.Fatalf("%d commands, %v", len(cs), err)
 	}
 }
 
@@ -209,20 +304,21 @@ func TestProductionWarnsAboutTheDemoKey(t *testing.T) {
 
 func TestHelpListsContributedCommands(t *testing.T) {
 	code, out, _ := runWith(t, nil, "help")
-	for _, want := range []string{"serve", "config print|validate", "coupons generate|build|check", "migrate up|down|version", "healthcheck"} {
-		if code != 0 || !strings.Contains(out, want) {
+	for _, want := range []string{"serve ", "config print ", "config validate ", "coupons generate ", "coupons build ", "coupons check CODE ",
+		"migrate up ", "migrate down ", "migrate version ", "migrate force N ", "catalog import FILE ", "catalog export ", "healthcheck ", "completion bash "} {
+		if code != 0 || !strings.Contains(out, "\n  "+want) {
 			t.Errorf("exit %d, help %q lacks %q", code, out, want)
 		}
 	}
-	t.Run("with a broken configuration it says why the rest is missing", func(t *testing.T) {
+	t.Run("with a broken configuration it says why the commands would fail", func(t *testing.T) {
 		code, out, _ := runWith(t, map[string]string{"MINIKART_LOG_LEVEL": "loud"}, "help")
-		if code != 0 || !strings.Contains(out, "config print|validate") || !strings.Contains(out, `log.level: "loud"`) {
+		if code != 0 || !strings.Contains(out, "migrate force N") || !strings.Contains(out, `log.level: "loud"`) {
 			t.Errorf("exit %d, help %q", code, out)
 		}
 	})
-	t.Run("a contributed command exits 2 on a broken configuration", func(t *testing.T) {
+	t.Run("a contributed command fails on a broken configuration", func(t *testing.T) {
 		code, _, errOut := runWith(t, map[string]string{"MINIKART_LOG_LEVEL": "loud"}, "coupons", "check", "HAPPYHRS")
-		if code != 2 || !strings.Contains(errOut, `log.level: "loud"`) {
+		if code != 1 || !strings.Contains(errOut, `log.level: "loud"`) {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/jmoiron/sqlx"
 	"github.com/peterldowns/pgtestdb"
+	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
@@ -317,15 +318,20 @@ func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stder
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runCommandFrom(t, src, name, args, stdout, stderr)
+}
+
+// runCommandFrom runs `minikart name args…` on the graph of src, as main
+// does, and returns its exit status.
+func runCommandFrom(t *testing.T, src *config.Source, name string, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
 	var cs cli.Commands
 	if err := fx.New(fx.NopLogger, modules.App(src), fx.Populate(&cs)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cs.All {
-		if c.Name == name {
-			return c.Run(context.Background(), args, stdout, stderr)
-		}
-	}
-	t.Fatalf("no command %q among %v", name, cs.All)
-	return 0
+	root := &cobra.Command{Use: "minikart"}
+	root.AddCommand(cs.All...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return cli.Execute(ctx, root, append([]string{name}, args...), stdout, stderr)
 }

@@ -2,7 +2,6 @@ package test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -14,10 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/fx"
-
-	"minikart/modules"
-	"minikart/platform/cli"
 	"minikart/platform/config"
 )
 
@@ -31,21 +26,9 @@ func catalogCmd(t *testing.T, dbURL string, args ...string) (code int, stdout, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cs cli.Commands
-	if err := fx.New(modules.App(src), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs.All {
-		if c.Name == "catalog" {
-			var out, errOut bytes.Buffer
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			code := c.Run(ctx, args, &out, &errOut)
-			return code, out.String(), errOut.String()
-		}
-	}
-	t.Fatal("no catalog command contributed")
-	return 0, "", ""
+	var out, errOut bytes.Buffer
+	code = runCommandFrom(t, src, "catalog", args, &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
 // menuApp is a running app and the URL of its database.

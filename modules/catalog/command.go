@@ -2,73 +2,45 @@ package catalog
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 
 	"minikart/platform/cli"
 )
 
 // newCatalogCommand is `minikart catalog import|export`.
-func newCatalogCommand(st menuStore) cli.Command {
-	return cli.Command{
-		Name:    "catalog",
-		Usage:   "import [--dry-run] [--prune] FILE | export [--format yaml|json|csv] [--out FILE]",
-		Summary: "replace the menu from a YAML, JSON or CSV file in one transaction, or write the menu in that format",
-		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			err := runCatalogCommand(ctx, st, args, stdout, stderr)
-			var usage usageError
-			switch {
-			case errors.As(err, &usage):
-				fmt.Fprintln(stderr, "error:", err)
-				return 2
-			case err != nil:
-				fmt.Fprintln(stderr, "error:", err)
-				return 1
-			}
-			return 0
+func newCatalogCommand(st menuStore) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "catalog",
+		Short: "replace the menu from a YAML, JSON or CSV file in one transaction, or write the menu in that format",
+	}
+	var dryRun, prune bool
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "replace the menu from FILE (YAML, JSON or CSV) in one transaction",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return importMenu(c.Context(), st, args[0], dryRun, prune, c.OutOrStdout())
 		},
 	}
-}
-
-// usageError is a command line that names no valid command.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-const catalogUsage = "usage: minikart catalog import [--dry-run] [--prune] FILE | export [--format yaml|json|csv] [--out FILE]"
-
-func runCatalogCommand(ctx context.Context, st menuStore, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{catalogUsage}
+	imp.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change and change nothing")
+	imp.Flags().BoolVar(&prune, "prune", false, "remove the products the file does not list (they are kept, marked removed)")
+	var format, out string
+	exp := &cobra.Command{
+		Use:   "export",
+		Short: "write the menu as YAML, JSON or CSV",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return exportMenu(c.Context(), st, format, out, c.OutOrStdout())
+		},
 	}
-	fs := flag.NewFlagSet("catalog "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	switch args[0] {
-	case "import":
-		dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
-		prune := fs.Bool("prune", false, "remove the products the file does not list (they are kept, marked removed)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return usageError{err.Error()}
-		}
-		if fs.NArg() != 1 {
-			return usageError{catalogUsage}
-		}
-		return importMenu(ctx, st, fs.Arg(0), *dryRun, *prune, stdout)
-	case "export":
-		format := fs.String("format", "", "yaml, json or csv (default: from --out's extension, else yaml)")
-		out := fs.String("out", "", "file to write (default: standard output)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return usageError{err.Error()}
-		}
-		if fs.NArg() != 0 {
-			return usageError{catalogUsage}
-		}
-		return exportMenu(ctx, st, *format, *out, stdout)
-	}
-	return usageError{fmt.Sprintf("unknown catalog command %q\n%s", args[0], catalogUsage)}
+	exp.Flags().StringVar(&format, "format", "", "yaml, json or csv (default: from --out's extension, else yaml)")
+	exp.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
+	cmd.AddCommand(imp, exp)
+	return cmd
 }
 
 // importMenu validates the whole file before it opens the transaction, and
@@ -106,7 +78,7 @@ func exportMenu(ctx context.Context, st menuStore, format, out string, stdout io
 		f, err = formatOf(out)
 	}
 	if err != nil {
-		return usageError{err.Error()}
+		return cli.Usagef("%s", err)
 	}
 	items, err := st.Menu(ctx)
 	if err != nil {

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"minikart/platform/cli"
 )
 
 func TestCouponsBuildHonoursPromoDecoder(t *testing.T) {
 	c := Config{Files: sampleFiles(), MinFiles: 2, Decoder: "gzip", IndexPath: filepath.Join(t.TempDir(), "coupons.idx")}
 	var out, errOut bytes.Buffer
-	if code := newCouponsCommand(c).Run(context.Background(), []string{"build"}, &out, &errOut); code != 0 {
+	if code := cli.Execute(context.Background(), newCouponsCommand(c), []string{"build"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), " with gzip ") {

@@ -49,6 +49,11 @@ type Options struct {
 	Dir string
 	// Overrides are applied last, above environment variables (tests use them).
 	Overrides map[string]any
+	// Builtin reads only the files embedded in the binary, for Env or else
+	// development, and no environment variable: a configuration that is
+	// always valid, for listing the commands and their help when the
+	// operator's own is not.
+	Builtin bool
 }
 
 // Source is the merged configuration, read once at start-up. Sections are
@@ -69,7 +74,7 @@ type Source struct {
 // environment.
 func Load(o Options) (*Source, error) {
 	env := o.Env
-	if env == "" {
+	if env == "" && !o.Builtin {
 		env = os.Getenv(varEnv)
 	}
 	if env == "" {
@@ -82,6 +87,9 @@ func Load(o Options) (*Source, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	read := fileReader(o.Dir)
+	if o.Builtin {
+		read = configs.Files.ReadFile
+	}
 	base, err := read("default.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -105,11 +113,13 @@ func Load(o Options) (*Source, error) {
 	}
 	overrides["app.env"] = env
 	environ := map[string]string{}
-	for _, kv := range os.Environ() {
-		// A variable set to "" is kept: it sets the key to empty (see
-		// decoded.setEnv), as a file's `key: ""` would.
-		name, val, _ := strings.Cut(kv, "=")
-		environ[name] = val
+	if !o.Builtin {
+		for _, kv := range os.Environ() {
+			// A variable set to "" is kept: it sets the key to empty (see
+			// decoded.setEnv), as a file's `key: ""` would.
+			name, val, _ := strings.Cut(kv, "=")
+			environ[name] = val
+		}
 	}
 	return &Source{env: env, v: v, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
 }

@@ -10,43 +10,61 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 
 	"minikart/platform/cli"
 )
 
-// newMigrateCommand is `minikart migrate up|down|version`.
-func newMigrateCommand(pool *pgxpool.Pool, c Config, log zerolog.Logger) cli.Command {
-	return cli.Command{
-		Name:    "migrate",
-		Usage:   "up|down|version|force N",
-		Summary: "apply, roll back one, show, or (after repairing a failed one) mark migrations",
-		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			defer pool.Close()
-			if err := runMigrate(ctx, args, pool, c, log.Output(stderr), stdout); err != nil {
-				fmt.Fprintln(stderr, "error:", err)
-				return 1
-			}
-			return 0
-		},
+// newMigrateCommand is `minikart migrate up|down|version|force N`.
+func newMigrateCommand(pool *pgxpool.Pool, c Config, log zerolog.Logger) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "apply, roll back one, show, or (after repairing a failed one) mark migrations",
 	}
+	sub := func(use, short string, args cobra.PositionalArgs, step func(*Migrator, []string) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  args,
+			RunE: func(cc *cobra.Command, args []string) error {
+				defer pool.Close()
+				return runMigrate(cc.Context(), pool, c, log.Output(cc.ErrOrStderr()), cc.OutOrStdout(), func(mg *Migrator) error {
+					return step(mg, args)
+				})
+			},
+		}
+	}
+	cmd.AddCommand(
+		sub("up", "apply every pending migration", cobra.NoArgs, func(mg *Migrator, _ []string) error { return mg.Up() }),
+		sub("down", "roll back the most recent migration", cobra.NoArgs, func(mg *Migrator, _ []string) error { return mg.Down() }),
+		sub("version", "show the applied version and whether it is dirty", cobra.NoArgs, func(*Migrator, []string) error { return nil }),
+		sub("force N", "record version N as applied and clean, running nothing (-1: none); after repairing a failed migration by hand",
+			forceArgs, func(mg *Migrator, args []string) error {
+				n, _ := strconv.Atoi(args[0]) // forceArgs checked it
+				return mg.Force(n)
+			}),
+	)
+	return cmd
 }
 
-func runMigrate(ctx context.Context, args []string, pool *pgxpool.Pool, c Config, log zerolog.Logger, stdout io.Writer) error {
-	force := len(args) == 2 && args[0] == "force"
-	if len(args) != 1 && !force {
-		return errors.New("usage: minikart migrate up|down|version|force N")
+// forceArgs accepts one version the binary has, or -1, before the command
+// connects to anything.
+func forceArgs(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return cli.Usagef("migrate force takes one version, got %d arguments", len(args))
 	}
-	if !force && args[0] != "up" && args[0] != "down" && args[0] != "version" {
-		return fmt.Errorf("unknown migrate command %q (want up, down, version or force N)", args[0])
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		return cli.Usagef("migrate force: %q is not a version (a number, or -1 for none)", args[0])
 	}
-	forceTo := 0
-	if force {
-		n, err := strconv.Atoi(args[1])
-		if err != nil || n < -1 {
-			return fmt.Errorf("migrate force: %q is not a version (a number, or -1 for none)", args[1])
-		}
-		forceTo = n
+	if err := checkForceVersion(n); err != nil {
+		return cli.Usagef("%s", err)
 	}
+	return nil
+}
+
+// runMigrate runs step on a migrator over pool, then prints the version.
+func runMigrate(ctx context.Context, pool *pgxpool.Pool, c Config, log zerolog.Logger, stdout io.Writer, step func(*Migrator) error) error {
 	if err := PingWithRetry(ctx, pool, c.StartDeadline, log); err != nil {
 		return err
 	}
@@ -55,18 +73,10 @@ func runMigrate(ctx context.Context, args []string, pool *pgxpool.Pool, c Config
 		return err
 	}
 	defer mg.Close()
-	switch args[0] {
-	case "up":
-		err = mg.Up()
-	case "down":
-		if err = mg.Down(); errors.Is(err, ErrNothingToRollBack) {
-			fmt.Fprintln(stdout, "nothing to roll back: no migration is applied (version 0)")
-			return nil
-		}
-	case "force":
-		err = mg.Force(forceTo)
-	}
-	if err != nil {
+	if err := step(mg); errors.Is(err, ErrNothingToRollBack) {
+		fmt.Fprintln(stdout, "nothing to roll back: no migration is applied (version 0)")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	v, dirty, err := mg.Version()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/golang-migrate/migrate/v4"
 	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -64,11 +65,32 @@ func (mg *Migrator) Down() error {
 // Force records version as applied and clean, without running anything:
 // the way out of a dirty schema once what the failed migration left has
 // been repaired by hand. -1 records that no migration is applied.
+// A version the binary has no migration for is refused: recorded, it would
+// leave up and down nothing to start from.
 func (mg *Migrator) Force(version int) error {
+	if err := checkForceVersion(version); err != nil {
+		return err
+	}
 	if err := mg.m.Force(version); err != nil {
 		return fmt.Errorf("migrate force %d: %w", version, err)
 	}
 	return nil
+}
+
+// checkForceVersion accepts -1 and the versions of the embedded migrations.
+func checkForceVersion(version int) error {
+	vs, err := versions(migrations.FS)
+	if err != nil {
+		return err
+	}
+	if version == -1 || slices.Contains(vs, uint(version)) {
+		return nil
+	}
+	valid := "-1 (none applied)"
+	if len(vs) > 0 {
+		valid = fmt.Sprintf("%d to %d, or %s", vs[0], vs[len(vs)-1], valid)
+	}
+	return fmt.Errorf("migrate force %d: this binary has no migration %d; valid versions: %s", version, version, valid)
 }
 
 // Version reports the applied version and whether the last run left it dirty.

@@ -25,25 +25,30 @@ var EmbeddedVersion = sync.OnceValues(func() (uint, error) {
 })
 
 func latestVersion(fsys fs.FS) (uint, error) {
+	vs, err := versions(fsys)
+	if err != nil || len(vs) == 0 {
+		return 0, err
+	}
+	return vs[len(vs)-1], nil
+}
+
+// versions lists the versions of the migrations in fsys, in order.
+func versions(fsys fs.FS) ([]uint, error) {
 	src, err := iofs.New(fsys, ".")
 	if err != nil {
-		return 0, fmt.Errorf("migrations source: %w", err)
+		return nil, fmt.Errorf("migrations source: %w", err)
 	}
 	defer src.Close()
+	var vs []uint
 	v, err := src.First()
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
 	for err == nil {
-		var next uint
-		if next, err = src.Next(v); err == nil {
-			v = next
-		}
+		vs = append(vs, v)
+		v, err = src.Next(v)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("migrations source: %w", err)
+		return nil, fmt.Errorf("migrations source: %w", err)
 	}
-	return v, nil
+	return vs, nil
 }
 
 // SchemaVersion reads the version golang-migrate recorded, without taking

@@ -7,21 +7,18 @@ import (
 	"net/http"
 	"time"
 
-	"minikart/platform/cli"
+	"github.com/spf13/cobra"
 )
 
 // newHealthcheckCommand is `minikart healthcheck`: it asks the local
 // server's /readyz, for container health checks in images without curl.
-func newHealthcheckCommand(c Config) cli.Command {
-	return cli.Command{
-		Name:    "healthcheck",
-		Summary: "exit 0 when the local server reports ready (for container health checks)",
-		Run: func(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
-			if err := healthcheck(ctx, c.Port, stdout); err != nil {
-				fmt.Fprintln(stderr, "error:", err)
-				return 1
-			}
-			return 0
+func newHealthcheckCommand(c Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "healthcheck",
+		Short: "exit 0 when the local server reports ready (for container health checks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return healthcheck(cmd.Context(), c.Port, cmd.OutOrStdout())
 		},
 	}
 }

@@ -1,13 +1,12 @@
 // Package couponcli implements the "coupons" subcommands: generate test
 // data, build the coupon index ahead of time, and check a code against it.
-// The application's main calls Run with the remaining arguments.
+// The promo module contributes Command to the application's commands.
 package couponcli
 
 import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,9 +17,12 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"minikart/modules/promo/internal/coupongen"
 	"minikart/modules/promo/internal/couponset"
+	"minikart/platform/cli"
 )
 
 // Defaults are the settings from the application config that flags override.
@@ -36,107 +38,55 @@ type Defaults struct {
 }
 
 // ErrRejected is returned by "check" when the code is not valid, after the
-// verdict was printed; callers exit with status 1 without another message.
-var ErrRejected = errors.New("coupon code rejected")
+// verdict was printed: the command exits with status 1 and no other message.
+var ErrRejected = &cli.ExitError{Code: cli.ExitFailure}
 
-// ExitCode maps an error returned by Run to a process exit status: 0 for
-// success (and -h), 1 for a rejected code, 2 for any other error.
-func ExitCode(err error) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, ErrRejected):
-		return 1
+const filesHelp = `Files default to promo.files (MINIKART_PROMO_FILES), the index to
+promo.index_path (MINIKART_PROMO_INDEX_PATH); files given with --files
+get their own index, coupons.idx beside them, unless --index says where.`
+
+// Command returns the "coupons" command, whose subcommands generate test
+// data, build the coupon index ahead of time and check a code against it,
+// with d as the defaults of their flags.
+func Command(d Defaults) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "coupons",
+		Short: "make test coupon files, build the index, check a code",
+		Long: "Make test coupon files, build the coupon index ahead of a deploy, check a code against it.\n\n" + filesHelp +
+			"\n\nExit status: 0 success (a valid code), 1 failure (a code not valid), 2 usage error.",
 	}
-	return 2
+	cmd.AddCommand(generateCommand(), buildCommand(d), checkCommand(d))
+	return cmd
 }
 
-const usage = `usage: coupons <command> [flags]
-
-commands:
-  generate --profile real|dense --scale S --out DIR [--seed N]
-      write synthetic couponbase1..3.gz and expected-valid.txt into DIR
-  build [--files a,b,c|DIR] [--index PATH] [--min-files N] [--decoder NAME] [--workers N] [--force] [--timeline]
-      decompress the coupon files, compute the valid codes, write the index;
-      it refuses to replace an index that belongs to other files (--force)
-  check CODE [--files a,b,c|DIR] [--index PATH] [--min-files N]
-      answer from the index whether CODE is valid; the index must match the
-      files (run build first). Prints the verdict.
-
-  Files default to promo.files (MINIKART_PROMO_FILES), the index to
-  promo.index_path (MINIKART_PROMO_INDEX_PATH); files given with --files
-  get their own index, coupons.idx beside them, unless --index says where.
-
-exit status: 0 success or valid code, 1 code not valid, 2 error
-(of the command itself; "go run" turns every non-zero status into 1)
-`
-
-// Run executes one coupons subcommand. args excludes the program and the
-// "coupons" word, e.g. ["check", "BIRTHDAY"].
-func Run(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing command")
+func generateCommand() *cobra.Command {
+	var profile, out string
+	var scale float64
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "write synthetic couponbase1..3.gz and expected-valid.txt into a directory",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runGenerate(c.Context(), profile, scale, out, seed, c.OutOrStdout(), c.ErrOrStderr())
+		},
 	}
-	switch args[0] {
-	case "generate":
-		return runGenerate(ctx, args[1:], stdout, stderr)
-	case "build":
-		return runBuild(ctx, args[1:], d, stdout, stderr)
-	case "check":
-		return runCheck(args[1:], d, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	cmd.Flags().StringVar(&profile, "profile", coupongen.ProfileReal, "data profile: real or dense")
+	cmd.Flags().Float64Var(&scale, "scale", 0.01, "size relative to production (1.0 = full size)")
+	cmd.Flags().StringVar(&out, "out", "", "output directory (default data/generated/<profile>-<scale>)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed")
+	return cmd
 }
 
-// parse parses flags that may come before or after positional arguments,
-// which the flag package alone stops at.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("coupons "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("generate", stderr)
-	profile := fs.String("profile", coupongen.ProfileReal, "data profile: real or dense")
-	scale := fs.Float64("scale", 0.01, "size relative to production (1.0 = full size)")
-	out := fs.String("out", "", "output directory (default data/generated/<profile>-<scale>)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("generate: unexpected argument %q", pos[0])
-	}
-	dir := *out
+func runGenerate(ctx context.Context, profile string, scale float64, out string, seed uint64, stdout, stderr io.Writer) error {
+	dir := out
 	if dir == "" {
-		dir = filepath.Join("data", "generated", fmt.Sprintf("%s-%g", *profile, *scale))
+		dir = filepath.Join("data", "generated", fmt.Sprintf("%s-%g", profile, scale))
 	}
 	start := time.Now()
 	rep := newReporter(stderr, "generate", false)
 	res, err := coupongen.Generate(ctx, coupongen.Config{
-		Profile: *profile, Scale: *scale, Dir: dir, Seed: *seed,
+		Profile: profile, Scale: scale, Dir: dir, Seed: seed,
 		OnProgress: func(written, total int64) { rep.update(written, total, "lines") },
 	})
 	rep.finish()
@@ -148,7 +98,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		lines += n
 	}
 	fmt.Fprintf(stdout, "generated %s profile, %d lines in %d files, %d valid codes, into %s in %s\n",
-		*profile, lines, len(res.Files), res.ValidCount, dir, time.Since(start).Round(time.Millisecond))
+		profile, lines, len(res.Files), res.ValidCount, dir, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "next, with these files:\n"+
 		"  coupons build --files %[1]s          (index %[2]s)\n"+
 		"  coupons check --files %[1]s CODE     (codes in %[3]s)\n"+
@@ -169,19 +119,17 @@ type fileSet struct {
 // or promo.files; the index from --index, else promo.index_path, except
 // that files named with --files get their own index beside them, so that
 // trying another set never replaces the configured set's index.
-func fileFlags(fs *flag.FlagSet, d Defaults) func() (fileSet, error) {
+func fileFlags(fs *pflag.FlagSet, d Defaults) func() (fileSet, error) {
 	files := fs.String("files", strings.Join(d.Files, ","), "coupon files, comma-separated; a directory means its .gz files")
 	index := fs.String("index", d.IndexPath, "index file (default promo.index_path, or coupons.idx beside files given with --files)")
 	minFiles := fs.Int("min-files", d.MinFiles, "files a code must appear in (0 = 2)")
 	return func() (fileSet, error) {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		paths, err := expandFiles(*files)
 		if err != nil {
 			return fileSet{}, err
 		}
 		fset := fileSet{files: paths, index: *index, minFiles: *minFiles}
-		if set["files"] && !set["index"] && len(paths) > 0 {
+		if fs.Changed("files") && !fs.Changed("index") && len(paths) > 0 {
 			fset.index = filepath.Join(filepath.Dir(paths[0]), "coupons.idx")
 		}
 		return fset, nil
@@ -228,35 +176,40 @@ func checkOwner(fset fileSet) error {
 		fset.index, strings.Join(owner, ", "), minFiles)
 }
 
-func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build", stderr)
-	fileSet := fileFlags(fs, d)
-	decoder := fs.String("decoder", cmp.Or(d.Decoder, couponset.DecoderAuto), "gzip decoder: auto, isal, igzip, klauspost or gzip")
-	workers := fs.Int("workers", 0, "goroutines decoding at once (the files take turns) and join goroutines (0 = every processor)")
-	tempDir := fs.String("temp-dir", "", "directory for spill files (default the system temp dir)")
-	budget := fs.Int64("memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
-	force := fs.Bool("force", false, "replace an index that belongs to other files")
-	timeline := fs.Bool("timeline", false, "print the build's phases (inflate and parse per file, spill writes, join) with wall and CPU time")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func buildCommand(d Defaults) *cobra.Command {
+	var o couponset.Options
+	var force, timeline bool
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "decompress the coupon files, compute the valid codes, write the index",
+		Long: "Decompress the coupon files, compute the valid codes, write the index. It refuses to replace\n" +
+			"an index that belongs to other files (--force).\n\n" + filesHelp,
+		Args: cobra.NoArgs,
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("build: unexpected argument %q", pos[0])
+	fileSet := fileFlags(cmd.Flags(), d)
+	cmd.Flags().StringVar(&o.Decoder, "decoder", cmp.Or(d.Decoder, couponset.DecoderAuto), "gzip decoder: auto, isal, igzip, klauspost or gzip")
+	cmd.Flags().IntVar(&o.Workers, "workers", 0, "goroutines decoding at once (the files take turns) and join goroutines (0 = every processor)")
+	cmd.Flags().StringVar(&o.TempDir, "temp-dir", "", "directory for spill files (default the system temp dir)")
+	cmd.Flags().Int64Var(&o.MemoryBudget, "memory-budget", couponset.DefaultMemoryBudget, "join memory budget in bytes")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an index that belongs to other files")
+	cmd.Flags().BoolVar(&timeline, "timeline", false, "print the build's phases (inflate and parse per file, spill writes, join) with wall and CPU time")
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		fset, err := fileSet()
+		if err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+		return runBuild(c.Context(), fset, o, force, timeline, c.OutOrStdout(), c.ErrOrStderr())
 	}
-	fset, err := fileSet()
-	if err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
-	if fset.index != "" && !*force {
+	return cmd
+}
+
+func runBuild(ctx context.Context, fset fileSet, o couponset.Options, force, timeline bool, stdout, stderr io.Writer) error {
+	if fset.index != "" && !force {
 		if err := checkOwner(fset); err != nil {
 			return fmt.Errorf("build: %w", err)
 		}
 	}
-	o := couponset.Options{
-		Files: fset.files, MinFiles: fset.minFiles, IndexPath: fset.index,
-		TempDir: *tempDir, Decoder: *decoder, MemoryBudget: *budget, Workers: *workers,
-	}
+	o.Files, o.MinFiles, o.IndexPath = fset.files, fset.minFiles, fset.index
 	rep := newReporter(stderr, "build", true)
 	// Start the bar at the full size so its rate and ETA count from now,
 	// not from the first report two seconds in.
@@ -283,7 +236,7 @@ func runBuild(ctx context.Context, args []string, d Defaults, stdout, stderr io.
 	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled\n",
 		st.DecodeDuration.Round(time.Millisecond), st.JoinDuration.Round(time.Millisecond),
 		st.JoinRounds, float64(st.SpilledBytes)/1e6)
-	if *timeline {
+	if timeline {
 		printTimeline(stdout, st)
 	}
 	return nil
@@ -305,21 +258,26 @@ func printTimeline(w io.Writer, st couponset.Stats) {
 	}
 }
 
-func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", stderr)
-	fileSet := fileFlags(fs, d)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func checkCommand(d Defaults) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check CODE",
+		Short: "answer from the index whether CODE is valid (the index must match the files: run build first)",
+		Long: "Answer from the index whether CODE is valid, and print the verdict; the index must match\n" +
+			"the files (run build first). Exit status 0 for a valid code, 1 for one that is not.\n\n" + filesHelp,
+		Args: cobra.ExactArgs(1),
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errors.New("check: want exactly one code")
+	fileSet := fileFlags(cmd.Flags(), d)
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		fset, err := fileSet()
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		return runCheck(args[0], fset, c.OutOrStdout())
 	}
-	fset, err := fileSet()
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
+	return cmd
+}
+
+func runCheck(code string, fset fileSet, stdout io.Writer) error {
 	if fset.index == "" {
 		return errors.New("check: no index configured (use --index)")
 	}
@@ -327,8 +285,8 @@ func runCheck(args []string, d Defaults, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("check: %w (run \"coupons build\" with the same --files and --index first)", err)
 	}
-	v := set.Lookup(pos[0])
-	fmt.Fprintf(stdout, "%s: %s\n", strings.TrimSpace(pos[0]), v)
+	v := set.Lookup(code)
+	fmt.Fprintf(stdout, "%s: %s\n", strings.TrimSpace(code), v)
 	if v != couponset.Valid {
 		return ErrRejected
 	}

@@ -3,28 +3,29 @@ package couponcli
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"minikart/modules/promo/internal/couponset"
+	"minikart/platform/cli"
 )
 
-func run(t *testing.T, d Defaults, args ...string) (string, string, error) {
+// run runs `coupons args…` as the application does, and returns what it
+// printed and its exit status.
+func run(t *testing.T, d Defaults, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errw bytes.Buffer
-	err := Run(context.Background(), args, d, &out, &errw)
-	return out.String(), errw.String(), err
+	code := cli.Execute(context.Background(), Command(d), args, &out, &errw)
+	return out.String(), errw.String(), code
 }
 
 func TestGenerateBuildCheck(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := run(t, Defaults{}, "generate", "--profile", "real", "--scale", "0.0002", "--out", dir, "--seed", "2")
-	if err != nil || !strings.Contains(out, "8 valid codes") {
-		t.Fatalf("generate: %v\n%s", err, out)
+	out, errOut, code := run(t, Defaults{}, "generate", "--profile", "real", "--scale", "0.0002", "--out", dir, "--seed", "2")
+	if code != 0 || !strings.Contains(out, "8 valid codes") {
+		t.Fatalf("generate: %v\n%s", errOut, out)
 	}
 	var files []string
 	for _, n := range []string{"couponbase1.gz", "couponbase2.gz", "couponbase3.gz"} {
@@ -33,17 +34,17 @@ func TestGenerateBuildCheck(t *testing.T) {
 	idx := filepath.Join(dir, "coupons.idx")
 	d := Defaults{Files: files, MinFiles: 2, IndexPath: idx}
 
-	if _, _, err := run(t, d, "check", "BIRTHDAY"); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "coupons build") {
-		t.Fatalf("check before build: %v", err)
+	if _, errOut, code := run(t, d, "check", "BIRTHDAY"); code != 1 || !strings.Contains(errOut, "coupons build") {
+		t.Fatalf("check before build: %v", errOut)
 	}
-	out, errOut, err := run(t, d, "build", "--decoder", "klauspost")
-	if err != nil || !strings.Contains(out, "built 8 valid codes") || !strings.Contains(out, idx) {
-		t.Fatalf("build: %v\n%s\n%s", err, out, errOut)
+	out, errOut, code = run(t, d, "build", "--decoder", "klauspost")
+	if code != 0 || !strings.Contains(out, "built 8 valid codes") || !strings.Contains(out, idx) {
+		t.Fatalf("build: %v\n%s\n%s", errOut, out, errOut)
 	}
-	for code, wantExit := range map[string]int{"birthday": 0, " OVER9000 ": 0, "SUPER100": 1, "MOODYHRS": 1, "OVER900000": 1, "SHORT": 1} {
-		out, _, err := run(t, d, "check", code)
-		if ExitCode(err) != wantExit {
-			t.Errorf("check %q: exit %d (%v), want %d; output %q", code, ExitCode(err), err, wantExit, out)
+	for coupon, wantExit := range map[string]int{"birthday": 0, " OVER9000 ": 0, "SUPER100": 1, "MOODYHRS": 1, "OVER900000": 1, "SHORT": 1} {
+		out, errOut, code := run(t, d, "check", coupon)
+		if code != wantExit || errOut != "" {
+			t.Errorf("check %q: exit %d (%q), want %d and nothing on stderr; output %q", coupon, code, errOut, wantExit, out)
 		}
 	}
 	out, _, _ = run(t, d, "check", "short")
@@ -51,40 +52,40 @@ func TestGenerateBuildCheck(t *testing.T) {
 		t.Errorf("check short printed %q", out)
 	}
 	// Flags after the code, overriding the defaults.
-	out, _, err = run(t, Defaults{}, "check", "FIFTYOFF", "--index", idx, "--files", strings.Join(files, ","))
-	if err != nil || out != "FIFTYOFF: valid\n" {
-		t.Errorf("check with flags after the code: %q, %v", out, err)
+	out, errOut, code = run(t, Defaults{}, "check", "FIFTYOFF", "--index", idx, "--files", strings.Join(files, ","))
+	if code != 0 || out != "FIFTYOFF: valid\n" {
+		t.Errorf("check with flags after the code: %q, %v", out, errOut)
 	}
 	// A different min-files does not match the index.
-	if _, _, err := run(t, d, "check", "FIFTYOFF", "--min-files", "3"); ExitCode(err) != 2 {
-		t.Errorf("stale index check: %v", err)
+	if _, errOut, code := run(t, d, "check", "FIFTYOFF", "--min-files", "3"); code != 1 {
+		t.Errorf("stale index check: %v", errOut)
 	}
 }
 
 func TestBuildPrintsItsTimeline(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0002", "--out", dir); err != nil {
-		t.Fatal(err)
+	if _, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0002", "--out", dir); code != 0 {
+		t.Fatal(errOut)
 	}
-	out, _, err := run(t, Defaults{}, "build", "--files", dir, "--timeline")
-	if err != nil {
-		t.Fatal(err)
+	out, errOut, code := run(t, Defaults{}, "build", "--files", dir, "--timeline")
+	if code != 0 {
+		t.Fatal(errOut)
 	}
 	for _, want := range []string{"start_s    end_s   busy_s    cpu_s  phase\n", "  inflate couponbase1.gz\n", "  parse couponbase3.gz\n", "  join\n", "  build\n", "cores busy: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
 	}
-	out, _, err = run(t, Defaults{}, "build", "--files", dir)
-	if err != nil || strings.Contains(out, "cores busy") {
-		t.Errorf("without --timeline: %v\n%s", err, out)
+	out, errOut, code = run(t, Defaults{}, "build", "--files", dir)
+	if code != 0 || strings.Contains(out, "cores busy") {
+		t.Errorf("without --timeline: exit %d %s\n%s", code, errOut, out)
 	}
 }
 
 func TestBuildLogsWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
-		t.Fatal(err)
+	if _, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); code != 0 {
+		t.Fatal(errOut)
 	}
 	r := newReporter(&bytes.Buffer{}, "build", true)
 	if r.bar != nil {
@@ -99,68 +100,70 @@ func TestBuildLogsWithoutTerminal(t *testing.T) {
 	}
 }
 
-func TestUsageErrors(t *testing.T) {
-	cases := [][]string{
-		{},
-		{"frobnicate"},
-		{"build", "--files", ""},
-		{"build", "extra"},
-		{"check"},
-		{"check", "A", "B", "--index", "x"},
-		{"check", "ABCDEFGH"},
-		{"generate", "--profile", "sparse", "--out", "/nonexistent/x"},
-		{"build", "--no-such-flag"},
+func TestUsageErrorsAndFailures(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{}, 2},
+		{[]string{"frobnicate"}, 2},
+		{[]string{"build", "extra"}, 2},
+		{[]string{"check"}, 2},
+		{[]string{"check", "A", "B", "--index", "x"}, 2},
+		{[]string{"build", "--no-such-flag"}, 2},
+		{[]string{"build", "--files", ""}, 1},
+		{[]string{"check", "ABCDEFGH"}, 1},
+		{[]string{"generate", "--profile", "sparse", "--out", "/nonexistent/x"}, 1},
 	}
-	for _, args := range cases {
-		_, _, err := run(t, Defaults{}, args...)
-		if err == nil || ExitCode(err) != 2 {
-			t.Errorf("%q: err = %v, exit %d", args, err, ExitCode(err))
+	for _, c := range cases {
+		if _, errOut, code := run(t, Defaults{}, c.args...); code != c.code || !strings.HasPrefix(errOut, "error: ") {
+			t.Errorf("%q: exit %d, stderr %q; want %d", c.args, code, errOut, c.code)
 		}
 	}
-	if _, _, err := run(t, Defaults{}, "build", "-h"); ExitCode(err) != 0 || !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("-h: %v", err)
+	if out, _, code := run(t, Defaults{}, "build", "-h"); code != 0 || !strings.Contains(out, "--min-files") {
+		t.Errorf("-h: exit %d, %q", code, out)
 	}
-	out, _, err := run(t, Defaults{}, "help")
-	if err != nil || !strings.Contains(out, "exit status") {
-		t.Errorf("help: %v %q", err, out)
+	out, _, code := run(t, Defaults{}, "help")
+	if code != 0 || !strings.Contains(out, "Exit status") {
+		t.Errorf("help: exit %d, %q", code, out)
 	}
 }
 
 func TestBuildUsesTheConfiguredDecoder(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
-		t.Fatal(err)
+	if _, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); code != 0 {
+		t.Fatal(errOut)
 	}
 	files := []string{filepath.Join(dir, "couponbase1.gz"), filepath.Join(dir, "couponbase2.gz"), filepath.Join(dir, "couponbase3.gz")}
 	for _, decoder := range []string{"gzip", "klauspost"} {
 		d := Defaults{Files: files, MinFiles: 2, IndexPath: filepath.Join(dir, "coupons.idx"), Decoder: decoder}
-		out, _, err := run(t, d, "build")
-		if err != nil || !strings.Contains(out, " with "+decoder+" ") {
-			t.Errorf("promo.decoder %s: %v\n%s", decoder, err, out)
+		out, errOut, code := run(t, d, "build")
+		if code != 0 || !strings.Contains(out, " with "+decoder+" ") {
+			t.Errorf("promo.decoder %s: %v\n%s", decoder, errOut, out)
 		}
 	}
 	d := Defaults{Files: files, MinFiles: 2, Decoder: "gzip"}
-	if out, _, err := run(t, d, "build", "--decoder", "klauspost"); err != nil || !strings.Contains(out, " with klauspost ") {
-		t.Errorf("--decoder over promo.decoder: %v\n%s", err, out)
+	if out, errOut, code := run(t, d, "build", "--decoder", "klauspost"); code != 0 || !strings.Contains(out, " with klauspost ") {
+		t.Errorf("--decoder over promo.decoder: %v\n%s", errOut, out)
 	}
 }
 
 func TestGeneratedDirectoryGetsItsOwnIndex(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir)
-	if err != nil || !strings.Contains(out, "coupons build --files "+dir) || !strings.Contains(out, "MINIKART_PROMO_FILES="+filepath.Join(dir, "couponbase1.gz")+",") {
-		t.Fatalf("generate does not say how to use its files: %v\n%s", err, out)
+	out, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir)
+	if code != 0 || !strings.Contains(out, "coupons build --files "+dir) || !strings.Contains(out, "MINIKART_PROMO_FILES="+filepath.Join(dir, "couponbase1.gz")+",") {
+		t.Fatalf("generate does not say how to use its files: %v\n%s", errOut, out)
 	}
 	// The configured set and its index stay as they are.
 	configured := filepath.Join(t.TempDir(), "configured.idx")
 	d := Defaults{Files: []string{"/nonexistent/a.gz", "/nonexistent/b.gz"}, MinFiles: 2, IndexPath: configured}
-	out, _, err = run(t, d, "build", "--files", dir)
+	out, errOut, code = run(t, d, "build", "--files", dir)
 	own := filepath.Join(dir, "coupons.idx")
-	if err != nil || !strings.Contains(out, "index "+own) {
-		t.Fatalf("build --files DIR: %v\n%s", err, out)
+	if code != 0 || !strings.Contains(out, "index "+own) {
+		t.Fatalf("build --files DIR: %v\n%s", errOut, out)
 	}
-	if _, _, err := run(t, d, "check", "--files", dir, "BIRTHDAY"); err != nil {
-		t.Errorf("check --files DIR: %v", err)
+	if _, errOut, code := run(t, d, "check", "--files", dir, "BIRTHDAY"); code != 0 {
+		t.Errorf("check --files DIR: %v", errOut)
 	}
 	if _, _, err := couponset.IndexOwner(configured); err == nil {
 		t.Error("building another set wrote the configured index")
@@ -170,31 +173,31 @@ func TestGeneratedDirectoryGetsItsOwnIndex(t *testing.T) {
 func TestBuildRefusesAnIndexOfOtherFiles(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
-		if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); err != nil {
-			t.Fatal(err)
+		if _, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0001", "--out", dir); code != 0 {
+			t.Fatal(errOut)
 		}
 	}
 	idx := filepath.Join(t.TempDir(), "shared.idx")
-	if _, _, err := run(t, Defaults{}, "build", "--files", a, "--index", idx); err != nil {
-		t.Fatal(err)
+	if _, errOut, code := run(t, Defaults{}, "build", "--files", a, "--index", idx); code != 0 {
+		t.Fatal(errOut)
 	}
-	_, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx)
-	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "belongs to other files ("+filepath.Join(a, "couponbase1.gz")) || !strings.Contains(err.Error(), "--force") {
-		t.Errorf("build over another set's index: %v", err)
+	_, errOut, code := run(t, Defaults{}, "build", "--files", b, "--index", idx)
+	if code != 1 || !strings.Contains(errOut, "belongs to other files ("+filepath.Join(a, "couponbase1.gz")) || !strings.Contains(errOut, "--force") {
+		t.Errorf("build over another set's index: %v", errOut)
 	}
-	_, _, err = run(t, Defaults{}, "check", "BIRTHDAY", "--files", b, "--index", idx)
-	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "built for other files") {
-		t.Errorf("check against another set's index: %v", err)
+	_, errOut, code = run(t, Defaults{}, "check", "BIRTHDAY", "--files", b, "--index", idx)
+	if code != 1 || !strings.Contains(errOut, "built for other files") {
+		t.Errorf("check against another set's index: %v", errOut)
 	}
-	if _, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx, "--force"); err != nil {
-		t.Errorf("--force: %v", err)
+	if _, errOut, code := run(t, Defaults{}, "build", "--files", b, "--index", idx, "--force"); code != 0 {
+		t.Errorf("--force: %v", errOut)
 	}
 	// New versions of the same files replace their own index without --force.
-	if _, _, err := run(t, Defaults{}, "generate", "--scale", "0.0001", "--seed", "9", "--out", b); err != nil {
-		t.Fatal(err)
+	if _, errOut, code := run(t, Defaults{}, "generate", "--scale", "0.0001", "--seed", "9", "--out", b); code != 0 {
+		t.Fatal(errOut)
 	}
-	if _, _, err := run(t, Defaults{}, "build", "--files", b, "--index", idx); err != nil {
-		t.Errorf("rebuild for new versions of the same files: %v", err)
+	if _, errOut, code := run(t, Defaults{}, "build", "--files", b, "--index", idx); code != 0 {
+		t.Errorf("rebuild for new versions of the same files: %v", errOut)
 	}
 }
 
@@ -205,9 +208,9 @@ func TestMissingFilesAreNamed(t *testing.T) {
 		if cmd == "check" {
 			args = append(args, "HAPPYHRS")
 		}
-		_, _, err := run(t, Defaults{}, args...)
-		if ExitCode(err) != 2 || !strings.Contains(err.Error(), "no coupon file or directory "+missing) {
-			t.Errorf("%s --files MISSING: %v", cmd, err)
+		_, errOut, code := run(t, Defaults{}, args...)
+		if code != 1 || !strings.Contains(errOut, "no coupon file or directory "+missing) {
+			t.Errorf("%s --files MISSING: %v", cmd, errOut)
 		}
 	}
 }

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,39 +17,43 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"minikart/modules/promo/internal/couponcli"
 	"minikart/modules/promo/internal/coupongen"
 	"minikart/modules/promo/internal/couponset"
+	"minikart/platform/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	if len(os.Args) > 1 && os.Args[1] == "measure" {
-		err = measure(ctx, os.Args[2:])
-	} else {
-		err = couponcli.Run(ctx, os.Args[1:], couponcli.Defaults{MinFiles: 2}, os.Stdout, os.Stderr)
-	}
-	if err != nil && !errors.Is(err, couponcli.ErrRejected) && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "coupons:", err)
-	}
+	root := couponcli.Command(couponcli.Defaults{MinFiles: 2})
+	root.AddCommand(measureCommand())
+	code := cli.Execute(ctx, root, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(couponcli.ExitCode(err))
+	os.Exit(code)
+}
+
+func measureCommand() *cobra.Command {
+	var files, index, expected string
+	var minFiles int
+	cmd := &cobra.Command{
+		Use:   "measure",
+		Short: "time a warm start from the index and the lookups; compare the set with an expected-valid list",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return measure(c.Context(), couponset.Options{Files: strings.Split(files, ","), MinFiles: minFiles, IndexPath: index}, expected)
+		},
+	}
+	cmd.Flags().StringVar(&files, "files", "", "comma-separated coupon files")
+	cmd.Flags().StringVar(&index, "index", "", "index file (must be up to date)")
+	cmd.Flags().IntVar(&minFiles, "min-files", 2, "files a code must appear in")
+	cmd.Flags().StringVar(&expected, "expected", "", "expected-valid list to compare with")
+	return cmd
 }
 
 // measure prints one "name: value" line per figure.
-func measure(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("coupons measure", flag.ContinueOnError)
-	files := fs.String("files", "", "comma-separated coupon files")
-	index := fs.String("index", "", "index file (must be up to date)")
-	minFiles := fs.Int("min-files", 2, "files a code must appear in")
-	expected := fs.String("expected", "", "expected-valid list to compare with")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	o := couponset.Options{Files: strings.Split(*files, ","), MinFiles: *minFiles, IndexPath: *index}
-
+func measure(ctx context.Context, o couponset.Options, expected string) error {
 	set, st, err := couponset.Load(ctx, o)
 	if err != nil {
 		return err
@@ -77,8 +80,8 @@ func measure(ctx context.Context, args []string) error {
 		fmt.Printf("%s_hit_ratio: %.2f\n", m.name, ratio)
 	}
 
-	if *expected != "" {
-		want, err := coupongen.ReadExpected(*expected)
+	if expected != "" {
+		want, err := coupongen.ReadExpected(expected)
 		if err != nil {
 			return fmt.Errorf("measure: %w", err)
 		}
