@@ -87,10 +87,10 @@ func commandPaths(root *cobra.Command) (paths [][]string) {
 }
 
 // TestEveryCommandFollowsTheConventions runs every command path with
-// --help and -h (exit 0, its usage on stdout), with an unknown flag (exit
-// 2, one line and a hint on stderr), and, for a group, with no subcommand
-// and an unknown one (exit 2): with a valid configuration and with a
-// broken one, which must not stop help or change usage errors.
+// --help (exit 0, its usage on stdout), also when the configuration is
+// broken, and with an unknown flag (exit 2, one line and a hint on stderr);
+// a group with no subcommand or an unknown one, and a command given
+// arguments it does not take, exit 2 too.
 func TestEveryCommandFollowsTheConventions(t *testing.T) {
 	root := newRoot([]string{"help"})
 	root.InitDefaultHelpCmd() // as cli.Execute does
@@ -105,37 +105,37 @@ func TestEveryCommandFollowsTheConventions(t *testing.T) {
 	if len(want) > 0 {
 		t.Fatalf("the tree lacks %v", want)
 	}
-	for _, broken := range []bool{false, true} {
-		env := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/db"}
-		if broken {
-			env["MINIKART_LOG_LEVEL"] = "loud"
-		}
-		for _, p := range paths {
-			name := strings.Join(p, " ")
-			for _, h := range []string{"--help", "-h"} {
-				code, out, errOut := runWith(t, env, append(slices.Clone(p), h)...)
-				if code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
-					t.Errorf("broken=%t %s %s: exit %d, stdout %q, stderr %q; want 0 and its usage", broken, name, h, code, out, errOut)
-				}
+	valid := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/db"}
+	broken := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/db", "MINIKART_LOG_LEVEL": "loud"}
+	for _, p := range paths {
+		name := strings.Join(p, " ")
+		for env, help := range map[string]string{"valid": "--help", "broken": "-h"} {
+			e := valid
+			if env == "broken" {
+				e = broken
 			}
-			code, out, errOut := runWith(t, env, append(slices.Clone(p), "--no-such-flag")...)
-			lines := strings.Split(strings.TrimSpace(errOut), "\n")
-			if code != 2 || out != "" || len(lines) != 2 || lines[0] != "error: unknown flag: --no-such-flag" ||
-				!strings.HasPrefix(lines[1], "run 'minikart ") {
-				t.Errorf("broken=%t %s --no-such-flag: exit %d, stdout %q, stderr %q; want 2, one line and a hint", broken, name, code, out, errOut)
+			code, out, errOut := runWith(t, e, append(slices.Clone(p), help)...)
+			if code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
+				t.Errorf("%s %s (%s configuration): exit %d, stdout %q, stderr %q; want 0 and its usage", name, help, env, code, out, errOut)
 			}
 		}
-		for _, group := range []string{"catalog", "config", "coupons", "migrate", "completion"} {
-			for _, args := range [][]string{{group}, {group, "bogus"}} {
-				if code, _, errOut := runWith(t, env, args...); code != 2 || !strings.Contains(errOut, "run 'minikart "+group+" --help' for usage") {
-					t.Errorf("broken=%t %v: exit %d, stderr %q; want 2 and the hint", broken, args, code, errOut)
-				}
+		code, out, errOut := runWith(t, valid, append(slices.Clone(p), "--no-such-flag")...)
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != 2 || out != "" || len(lines) != 2 || lines[0] != "error: unknown flag: --no-such-flag" ||
+			!strings.HasPrefix(lines[1], "run 'minikart ") {
+			t.Errorf("%s --no-such-flag: exit %d, stdout %q, stderr %q; want 2, one line and a hint", name, code, out, errOut)
+		}
+	}
+	for _, group := range []string{"catalog", "config", "coupons", "migrate", "completion"} {
+		for _, args := range [][]string{{group}, {group, "bogus"}} {
+			if code, _, errOut := runWith(t, broken, args...); code != 2 || !strings.Contains(errOut, "run 'minikart "+group+" --help' for usage") {
+				t.Errorf("%v: exit %d, stderr %q; want 2 and the hint", args, code, errOut)
 			}
 		}
-		for _, args := range [][]string{{"serve", "extra"}, {"healthcheck", "extra"}, {"migrate", "up", "extra"}, {"coupons", "check"}, {"catalog", "import", "a", "b"}} {
-			if code, _, errOut := runWith(t, env, args...); code != 2 || !strings.Contains(errOut, "for usage") {
-				t.Errorf("broken=%t %v: exit %d, stderr %q; want 2", broken, args, code, errOut)
-			}
+	}
+	for _, args := range [][]string{{"serve", "extra"}, {"healthcheck", "extra"}, {"migrate", "up", "extra"}, {"coupons", "check"}, {"catalog", "import", "a", "b"}} {
+		if code, _, errOut := runWith(t, valid, args...); code != 2 || !strings.Contains(errOut, "for usage") {
+			t.Errorf("%v: exit %d, stderr %q; want 2", args, code, errOut)
 		}
 	}
 }
