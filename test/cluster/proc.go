@@ -110,15 +110,41 @@ func anyInGroupAlive(pgid int) bool {
 	return false
 }
 
-// kill sends SIGKILL to the part's whole process group, as a crash of its
-// machine would, and waits until none of it is left.
+// kill sends SIGKILL to the part's whole process group, and to the
+// PostgreSQL it runs (Patroni starts it in a session of its own), as a
+// crash of its machine would, and waits until none of it is left.
 func (t *topology) kill(name string) error {
 	pid := t.pid(name)
 	if pid == 0 {
 		return fmt.Errorf("%s is not running", name)
 	}
+	pm := t.postmaster(name)
+	if pm > 0 {
+		pm, _ = syscall.Getpgid(pm)
+		_ = syscall.Kill(-pm, syscall.SIGKILL)
+	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if pm > 0 {
+		if err := waitGone(name+"'s PostgreSQL", pm, 10*time.Second); err != nil {
+			return err
+		}
+	}
 	return waitGone(name, pid, 10*time.Second)
+}
+
+// postmaster is the pid of the PostgreSQL server a Patroni node runs, when
+// it runs, else 0. Its process group, which its backends share, is the one
+// of a helper Patroni started it from, not its own pid.
+func (t *topology) postmaster(name string) int {
+	b, err := os.ReadFile(t.path(name, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil || pid <= 0 || !alive(pid) {
+		return 0
+	}
+	return pid
 }
 
 // stop asks the part to stop (SIGTERM to its group), then kills what is
@@ -137,6 +163,16 @@ func (t *topology) stop(name string, grace time.Duration) error {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		if err := waitGone(name, pid, 10*time.Second); err != nil {
 			return err
+		}
+	}
+	// Patroni stops its PostgreSQL on SIGTERM; one left by a killed
+	// Patroni is stopped here (smart shutdown on SIGTERM would wait for
+	// its clients: SIGINT is the fast one).
+	if pm := t.postmaster(name); pm > 0 {
+		group, _ := syscall.Getpgid(pm)
+		_ = syscall.Kill(pm, syscall.SIGINT)
+		if waitGone(name+"'s PostgreSQL", group, grace) != nil {
+			_ = syscall.Kill(-group, syscall.SIGKILL)
 		}
 	}
 	return os.Remove(t.pidFile(name))

@@ -280,8 +280,15 @@ func haproxyUp() ([]string, error) {
 	status := slices.Index(rows[0], "status")
 	var up []string
 	for _, r := range rows[1:] {
-		if len(r) > status && r[0] == "primary" && strings.HasPrefix(r[1], "pg-") && r[status] == "UP" {
+		if len(r) <= status || r[0] != "primary" || !strings.HasPrefix(r[1], "pg-") {
+			continue
+		}
+		switch r[status] {
+		case "UP":
 			up = append(up, r[1])
+		case "DOWN":
+		default: // UP 1/2: a check failed, the next may take it down
+			return nil, fmt.Errorf("HAProxy checks %s: %s", r[1], r[status])
 		}
 	}
 	return up, nil
