@@ -187,6 +187,9 @@ for v in $VARIANTS; do
 	echo "build_cores_busy$suffix: ${best_busy[$v]}"
 	echo "peak_rss_mb$suffix: $((${peak_kb[$v]} / 1024))"
 	echo "peak_anon_mb$suffix: $((${peak_anon_kb[$v]:-0} / 1024))"
+	# A build must fit a container's budget: 64 MB of anonymous memory.
+	[ "${peak_anon_kb[$v]:-0}" -le $((64 * 1024)) ] && within=true || within=false
+	echo "peak_anon_within_64mb$suffix: $within"
 done
 # The shipped build's fastest run, phase by phase: one "phase_<name>_wall_s"
 # (from its first step to its last) and "phase_<name>_cpu_s" line each,

@@ -41,6 +41,34 @@ type bucket struct {
 	pending  sync.WaitGroup
 	errMu    sync.Mutex
 	writeErr error
+
+	// mode says what a full buffer does: spill (keep), vanish (drop), or
+	// get checked against the leading files' codes (probe, into sink).
+	mode bucketMode
+	sink *probeSink
+	// mayDrop, when set, is asked before the first spill and each one
+	// after it whether the codes may be dropped instead (see stager).
+	mayDrop func() bool
+	// discarded counts the values dropped or probed rather than kept.
+	discarded int64
+}
+
+type bucketMode uint8
+
+const (
+	// keepCodes keeps every value: in memory, then in the spill file.
+	keepCodes bucketMode = iota
+	// dropCodes keeps none: the build reads the file again if it turns
+	// out to need them.
+	dropCodes
+	// probeCodes checks every value against the leading files' codes as
+	// it comes and keeps none.
+	probeCodes
+)
+
+// seen is how many values the bucket was given so far, kept or not.
+func (b *bucket) seen() int64 {
+	return (b.written+int64(b.n))/int64(b.width) + b.discarded
 }
 
 func newBucket(width int, path string) *bucket {
@@ -63,8 +91,23 @@ func (b *bucket) add(v uint64) {
 	}
 }
 
-// grow doubles the in-memory buffer until bucketMaxBuf, then spills it.
+// grow doubles the in-memory buffer until bucketMaxBuf, then spills it
+// (or drops or probes it, as the mode says).
 func (b *bucket) grow() {
+	if b.mode == keepCodes && len(b.buf)-8 >= bucketMaxBuf && b.mayDrop != nil && b.mayDrop() {
+		b.mode = dropCodes
+	}
+	switch b.mode {
+	case dropCodes:
+		b.discarded += int64(b.n / b.width)
+		b.n = 0
+		return
+	case probeCodes:
+		b.sink.mark(b.buf[:b.n+8], int64(b.n/b.width), b.width)
+		b.discarded += int64(b.n / b.width)
+		b.n = 0
+		return
+	}
 	if len(b.buf)-8 < bucketMaxBuf {
 		nb := make([]byte, 2*(len(b.buf)-8)+8)
 		copy(nb, b.buf[:b.n])
@@ -153,6 +196,9 @@ func (b *bucket) finish() error {
 	b.pending.Wait()
 	if b.err == nil {
 		b.err = b.writeErr
+	}
+	if b.mode != keepCodes && b.n > 0 {
+		b.grow()
 	}
 	b.count = (b.written + int64(b.n)) / int64(b.width)
 	if b.f != nil && b.n > 0 && b.err == nil {

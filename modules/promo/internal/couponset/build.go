@@ -53,8 +53,9 @@ type Options struct {
 	// Workers bounds the CPU a build uses: at most this many goroutines
 	// decode and parse at once (the files take turns in steps of a read),
 	// and the join and the index check run this many goroutines. 0 means
-	// every processor: every file decodes at once, and the join and the
-	// index check run GOMAXPROCS goroutines.
+	// every processor: the files decode at once (the trailing ones from
+	// two fifths of the way through the leading ones, see stage.go), and
+	// the join and the index check run GOMAXPROCS goroutines.
 	Workers int
 
 	// decoders is how many files decode and parse at once: Workers when
@@ -130,6 +131,12 @@ type Stats struct {
 	DecompressedBytes int64
 	// SpilledBytes is how much was written to temporary spill files.
 	SpilledBytes int64
+	// StreamedCodes is how many codes of the trailing files were checked
+	// against the leading files' codes as they were parsed, and not kept.
+	StreamedCodes int64
+	// ReadAgain is how many files were decoded a second time because a
+	// length whose codes were dropped turned out to be needed.
+	ReadAgain int
 	// JoinRounds is the largest number of rounds the join needed for one
 	// length (1 unless the memory budget was exceeded).
 	JoinRounds int
@@ -329,14 +336,21 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	writer.clock = tl.phase("spill writes")
 	defer writer.close()
 	parsers := make([]*fileParser, len(o.Files))
-	buckets := make([][numLens]*bucket, len(o.Files))
+	sizes := make([]int64, len(o.Files))
 	for i := range o.Files {
 		fp := &fileParser{}
+		parsers[i], sizes[i] = fp, ids[i].Size
 		for l := range numLens {
 			fp.buckets[l] = newBucket(packWidth[l], filepath.Join(tmp, fmt.Sprintf("f%03d-l%02d", i, MinLen+l)))
 			fp.buckets[l].writer = writer
 		}
-		parsers[i], buckets[i] = fp, fp.buckets
+	}
+	stg := newStager(sizes, o.MinFiles, parsers, o.decoders, o.MemoryBudget)
+	stg.checkClock = tl.phase("check kept codes")
+	for _, fp := range parsers {
+		for _, b := range fp.buckets {
+			stg.register(b)
+		}
 	}
 	// Removing a spill file can take as long as writing it (a file system
 	// mounted with discard trims every block), so the join hands back each
@@ -345,10 +359,9 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	var releasing sync.WaitGroup
 	defer func() {
 		releasing.Wait()
-		for _, fb := range buckets {
-			for _, b := range fb {
-				b.release()
-			}
+		stg.prefix.Wait()
+		for _, b := range stg.buckets() {
+			b.release()
 		}
 	}()
 
@@ -356,20 +369,40 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	errs := make([]error, len(o.Files))
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
-	// Every file is decoded at once, and each step (one read and its
-	// parsing) holds one of o.decoders tokens. The files share the
-	// processors evenly: with three files and one worker, none is left to
-	// finish alone while the others wait, and the build still uses no more
-	// than that many processors.
+	// The leading files are decoded at once, the trailing ones join them
+	// (see stager), and each step (one read and its parsing) holds one of
+	// o.decoders tokens. The files share the processors evenly: with one
+	// worker, the leading files take turns, and the build still uses no
+	// more than that many processors.
 	cpu := make(chan struct{}, o.decoders)
 	for i, path := range o.Files {
 		clocks := fileClocks{inflate: tl.phase("inflate " + filepath.Base(path)), parse: tl.phase("parse " + filepath.Base(path))}
 		wg.Go(func() {
-			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress, clocks)
+			if !stg.lead[i] {
+				select {
+				case <-stg.tailGo:
+				case <-ctx.Done():
+					errs[i] = &FileError{Path: path, Err: ctx.Err()}
+					return
+				}
+			}
+			switched := false
+			hook := func(compressed int64) {
+				stg.publish(i, compressed)
+				if u := stg.union.Load(); u != nil && !stg.lead[i] && !switched {
+					stg.switchTail(u, parsers[i])
+					switched = true
+				}
+			}
+			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress, clocks, hook)
 			decompressed[i] = n
 			if err != nil {
 				errs[i] = &FileError{Path: path, Err: err}
 				cancel()
+				return
+			}
+			if stg.lead[i] {
+				stg.leadDone()
 			}
 		})
 	}
@@ -380,22 +413,28 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	for i, fp := range parsers {
 		st.Lines += fp.lines
 		st.DecompressedBytes += decompressed[i]
-		for _, b := range fp.buckets {
-			if b.f != nil {
-				st.SpilledBytes += b.count * int64(b.width)
-			}
-		}
 	}
 	if err := checkUnchanged(o.Files, ids); err != nil {
 		return nil, st, err
 	}
-
-	st.DecodeDuration = time.Since(decodeStart)
-	joinStart, joinCPU := time.Now(), processCPU()
-	keys, js, err := join(ctx, buckets, o.MinFiles, o.MemoryBudget, o.Workers, func(b *bucket) { releasing.Go(b.release) })
+	joinBuckets, resolved, err := settle(ctx, stg, o, decoder, ids, tmp, writer, cpu, tl)
 	if err != nil {
 		return nil, st, err
 	}
+	for _, b := range stg.buckets() {
+		st.SpilledBytes += b.written
+		if b.mode == probeCodes {
+			st.StreamedCodes += b.discarded
+		}
+	}
+	st.ReadAgain = stg.readAgain
+	st.DecodeDuration = time.Since(decodeStart)
+	joinStart, joinCPU := time.Now(), processCPU()
+	keys, js, err := join(ctx, joinBuckets, o.MinFiles, o.MemoryBudget, o.Workers, func(b *bucket) { releasing.Go(b.release) })
+	if err != nil {
+		return nil, st, err
+	}
+	keys = append(keys, resolved...)
 	other := joinOther(parsers, o.MinFiles)
 	if need := setBytes(len(keys), other); o.MaxSetBytes > 0 && need > o.MaxSetBytes {
 		return nil, st, fmt.Errorf("a set of %d codes needs %d MiB, budget %d MiB: %w",
@@ -462,15 +501,18 @@ func joinOther(parsers []*fileParser, m int) []string {
 	return out
 }
 
-const readBuf = 1 << 20
+// readBuf is how much one read decompresses; tests lower it so that small
+// files take many steps.
+var readBuf = 1 << 20
 
 // ingest decompresses one file and feeds its lines to fp, holding a token of
-// cpu for each read and its parsing. It returns the number of decompressed
-// bytes.
+// cpu for each read and its parsing; hook, when set, is called after each
+// step with the compressed bytes it read. It returns the number of
+// decompressed bytes.
 // fileClocks time one file's reads (decompression) and its parsing.
 type fileClocks struct{ inflate, parse *phaseClock }
 
-func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress), clocks fileClocks) (int64, error) {
+func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress), clocks fileClocks, hook func(int64)) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -485,7 +527,7 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 
 	buf := make([]byte, readBuf)
 	fill := 0
-	var total int64
+	var total, read int64
 	last := time.Now()
 	report := func(done bool) {
 		if onProgress != nil {
@@ -507,6 +549,11 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 		t = clocks.parse.begin()
 		used := fp.parse(buf[:fill])
 		t.end()
+		if hook != nil {
+			pos := s.compressedPos()
+			hook(pos - read)
+			read = pos
+		}
 		fill = copy(buf, buf[used:fill])
 		if fill == len(buf) {
 			// One line fills the whole buffer: grow it rather than cut the

@@ -9,16 +9,20 @@
 // rune by rune (as strings.ToUpper does); bytes that are not valid UTF-8 read
 // as U+FFFD.
 //
-// The build streams every file once, all files at once; with Options.Workers
-// set, each read and its parsing holds one of that many tokens, so the files
-// share those processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
+// The build streams every file once (stage.go says in which order); with
+// Options.Workers set, each read and its parsing holds one of that many
+// tokens, so the files share those processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
 // by the kernel in internal/vecparse (one compare finds the line end, two
 // validate every byte, two multiply-adds give the base-36 value); elsewhere
 // a portable parser does the same eight bytes at a time. Codes made only
 // of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact
 // string path. Packed codes go to per-(file, length) buckets that spill to
-// temporary files, so memory does not grow with the input; where the file
+// temporary files, so memory does not grow with the input (and stage.go
+// keeps most of them from being written at all: the k-MinFiles+1 largest
+// files lead, the others are checked against the leading files' codes as
+// they are parsed, and a leading bucket of a length no other leading file
+// has is dropped, the file read again should it be needed); where the file
 // system allows, whole aligned blocks are written and read back past the
 // page cache (O_DIRECT), since a spill is read at most once. The join then
 // works length by length: a length present in fewer than MinFiles files is

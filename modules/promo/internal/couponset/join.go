@@ -81,7 +81,20 @@ func join(ctx context.Context, buckets [][numLens]*bucket, m int, budget int64, 
 	var keys []uint64
 	var st joinStats
 	j := &joiner{}
+	needed := false
+	for l := range numLens {
+		n := 0
+		for _, fb := range buckets {
+			if fb[l].count > 0 {
+				n++
+			}
+		}
+		needed = needed || n >= m
+	}
 	for range max(workers, 1) {
+		if !needed {
+			break // no length to join: the buffers would go unused
+		}
 		j.workers = append(j.workers, &markWorker{
 			dst: make([]uint64, joinChunk), scratch: make([]uint64, joinChunk), raw: alignedBytes(joinChunk*8 + 2*directAlign + 8),
 		})

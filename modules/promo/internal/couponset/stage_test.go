@@ -1,0 +1,144 @@
+package couponset
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// stageKnobs sets the staging's thresholds for one test: a small in-memory
+// bucket so that large buckets overflow, small reads so that the files take
+// many steps, and no evidence needed to drop (a leading file that did not
+// start yet shows no code of any length), so that what is dropped does not
+// depend on how the goroutines were scheduled.
+func stageKnobs(t *testing.T, maxBuf int, start float64) {
+	t.Helper()
+	b, s, e, r := bucketMaxBuf, tailStart, dropEvidence, readBuf
+	t.Cleanup(func() { bucketMaxBuf, tailStart, dropEvidence, readBuf = b, s, e, r })
+	bucketMaxBuf, tailStart, dropEvidence, readBuf = maxBuf, start, 0, 4<<10
+}
+
+// codesOf writes n random base-36 codes of the given length, one a line.
+func codesOf(rng *rand.Rand, n, length int) string {
+	const alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var sb strings.Builder
+	for range n {
+		for range length {
+			sb.WriteByte(alpha[rng.IntN(len(alpha))])
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// realShape is the production shape: one file of 8-character codes, two of
+// 9 and 10 characters, the shared 8-character codes at the end of each.
+func realShape(rng *rand.Rand, lines int) []string {
+	shared := []string{"BIRTHDAY\n", "HAPPYHRS\n", "OVER9000\n"}
+	return []string{
+		codesOf(rng, lines*9/10, 8) + strings.Join(shared, "") + "SUPER100\n",
+		codesOf(rng, lines, 9) + shared[0] + shared[1] + "MOODYHRS\n",
+		codesOf(rng, lines, 10) + shared[1] + shared[2],
+	}
+}
+
+func TestStagedBuildIsExactAndKeepsLittle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	base := realShape(rng, 20000)
+	cases := []struct {
+		name     string
+		contents []string
+		m        int
+		// zeroSpill: with the trailing files started once the leading
+		// ones are done, nothing is written to disk.
+		zeroSpill bool
+		// readAgain is how many files may be decoded twice: a leading
+		// file's bucket dropped while the other leading files showed no
+		// code of its length, that turned out to be needed (unless they
+		// were done before it overflowed).
+		readAgain int
+	}{
+		{"big 8s in file 1, m 2", base, 2, true, 0},
+		{"big 8s in file 3, m 2", []string{base[1], base[2], base[0]}, 2, true, 0},
+		{"big 8s in file 2, m 2", []string{base[2], base[0], base[1]}, 2, true, 0},
+		// One leading file: nothing tells it what to drop, so its large
+		// bucket spills; the trailing files keep nothing.
+		{"m 3", base, 3, false, 0},
+		{"m 1", base, 1, false, 0},
+		// Three leading files: the 8s of the first are dropped, then
+		// needed by the others' last lines.
+		{"four files, m 2", append(slices.Clone(base), codesOf(rng, 3000, 8)+"HAPPYHRS\nBIRTHDAY\n"), 2, false, 1},
+		{"four files, m 3", append(slices.Clone(base), codesOf(rng, 3000, 8)+"HAPPYHRS\nBIRTHDAY\n"), 3, true, 0},
+		{"four files, m 4", append(slices.Clone(base), codesOf(rng, 3000, 9)+"HAPPYHRS\n"), 4, false, 0},
+	}
+	for _, c := range cases {
+		for _, start := range []float64{1, 0.5, 0} {
+			t.Run(fmt.Sprintf("%s, trailing files start at %.1f", c.name, start), func(t *testing.T) {
+				stageKnobs(t, 16<<10, start)
+				files := writeFiles(t, t.TempDir(), c.contents...)
+				set, st := mustBuild(t, Options{Files: files, MinFiles: c.m, Decoder: DecoderKlauspost})
+				want := reference(c.contents, c.m)
+				if got := codes(set); !slices.Equal(got, want) {
+					t.Fatalf("got %d codes, want %d\n%s", len(got), len(want), diff(got, want))
+				}
+				if st.ReadAgain > c.readAgain {
+					t.Errorf("%d files read again, want at most %d", st.ReadAgain, c.readAgain)
+				}
+				// Started early, a small trailing file may end before the
+				// leading ones, and then all it kept is checked at the end.
+				// A trailing file's codes of a length whose leading bucket
+				// was dropped are kept instead.
+				if c.m >= 2 && c.readAgain == 0 && st.StreamedCodes == 0 && start == 1 {
+					t.Error("no code was checked as it was parsed")
+				}
+				if c.zeroSpill && start == 1 && st.SpilledBytes != 0 {
+					t.Errorf("%d bytes spilled", st.SpilledBytes)
+				}
+			})
+		}
+	}
+}
+
+func TestDroppedCodesNeededAfterAllAreReadAgain(t *testing.T) {
+	stageKnobs(t, 16<<10, 1)
+	rng := rand.New(rand.NewPCG(13, 14))
+	nines := codesOf(rng, 20000, 9)
+	// The first file's 9-character codes are dropped while the second
+	// shows none; then the second ends with some of them, and the third
+	// (trailing) has one more.
+	second := codesOf(rng, 60000, 8) + nines[:10*50] + "SHAREDTWO\n"
+	contents := []string{nines + "SHAREDTWO\n", second, codesOf(rng, 2000, 10) + nines[10*100:10*101] + "THIRDONLY\n"}
+	files := writeFiles(t, t.TempDir(), contents...)
+	for _, m := range []int{2, 3} {
+		set, st := mustBuild(t, Options{Files: files, MinFiles: m, Decoder: DecoderKlauspost})
+		want := reference(contents, m)
+		if got := codes(set); !slices.Equal(got, want) {
+			t.Fatalf("m %d: got %d codes, want %d\n%s", m, len(got), len(want), diff(got, want))
+		}
+		if m == 2 && (len(want) != 52 || st.ReadAgain != 1) {
+			t.Errorf("m 2: %d valid codes, %d files read again; want 52 and 1", len(want), st.ReadAgain)
+		}
+	}
+}
+
+func TestTrailingFileThatEndsFirst(t *testing.T) {
+	// The trailing file starts at once and ends long before the leading
+	// ones: what it kept, some of it spilled, is checked at the end.
+	stageKnobs(t, 4<<10, 0)
+	rng := rand.New(rand.NewPCG(15, 16))
+	small := codesOf(rng, 3000, 8)
+	contents := []string{codesOf(rng, 30000, 8) + small[:9*40], codesOf(rng, 30000, 8) + small[9*20:9*60], small}
+	files := writeFiles(t, t.TempDir(), contents...)
+	for _, m := range []int{2, 3} {
+		set, st := mustBuild(t, Options{Files: files, MinFiles: m, Decoder: DecoderKlauspost})
+		want := reference(contents, m)
+		if got := codes(set); !slices.Equal(got, want) {
+			t.Fatalf("m %d: got %d codes, want %d\n%s", m, len(got), len(want), diff(got, want))
+		}
+		if st.SpilledBytes == 0 {
+			t.Errorf("m %d: nothing spilled with a 4 KiB bucket", m)
+		}
+	}
+}
