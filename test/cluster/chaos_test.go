@@ -45,6 +45,10 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// CLUSTER_DB_ROUTE=multihost: the instances find the primary by a
+	// multi-host URL instead of HAProxy, to compare the two.
+	topo.multiHost = os.Getenv("CLUSTER_DB_ROUTE") == "multihost"
+	t.Logf("instances reach the primary through %s", topo.databaseURL()[strings.IndexByte(topo.databaseURL(), '@')+1:])
 	topo.serverEnv = []string{
 		fmt.Sprintf("MINIKART_PROMO_RULES_CODES_%s_MAX_REDEMPTIONS=%d", limitedCoupon, couponLimit),
 		// Every client here is one address with one api key: the per-client

@@ -84,6 +84,9 @@ type topology struct {
 	// serverEnv is added to every minikart instance's environment (the
 	// chaos test's coupon limit).
 	serverEnv []string
+	// multiHost has the instances find the primary themselves, from a
+	// URL naming every node, instead of through HAProxy.
+	multiHost bool
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -171,8 +174,17 @@ func (t *topology) haproxy() part {
 }
 
 // databaseURL is the URL every instance writes orders through: HAProxy's
-// port, which leads to the primary of the moment.
+// port, which leads to the primary of the moment, or with multiHost every
+// node, for libpq-style host selection (target_session_attrs=read-write).
 func (t *topology) databaseURL() string {
+	if t.multiHost {
+		var hosts []string
+		for i := 1; i <= pgNodes; i++ {
+			hosts = append(hosts, hostPort(pgPort+i))
+		}
+		return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable&target_session_attrs=read-write",
+			appUser, t.sec.AppPassword, strings.Join(hosts, ","), database)
+	}
 	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", appUser, t.sec.AppPassword, hostPort(haproxyPort), database)
 }
 
