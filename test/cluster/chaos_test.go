@@ -74,6 +74,9 @@ func TestChaos(t *testing.T) {
 
 	l := startLoad(publicURL(), topo.sec.APIKey, 8, 2)
 	c := &chaos{t: t, ctx: ctx, topo: topo, load: l}
+	sampled := make(chan int)
+	stopSampling := make(chan struct{})
+	go func() { sampled <- peakConnections(topo, stopSampling) }()
 	c.pause(8 * time.Second)
 
 	c.postgresFailover("PostgreSQL primary killed")
@@ -84,7 +87,42 @@ func TestChaos(t *testing.T) {
 	c.pause(5 * time.Second)
 
 	attempts, keys := l.finish()
+	close(stopSampling)
+	c.peakConns = <-sampled
 	c.judge(attempts, keys)
+}
+
+// peakConnections samples, every half second until stop, the client
+// connections to the application's database on the primary of the moment,
+// and returns the most seen.
+func peakConnections(topo *topology, stop <-chan struct{}) int {
+	peak := 0
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	for {
+		select {
+		case <-stop:
+			return peak
+		case <-time.After(500 * time.Millisecond):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if conn == nil {
+			conn, _ = pgx.Connect(ctx, topo.superuserURL(hostPort(haproxyPort), "postgres"))
+		}
+		var n int
+		if conn != nil {
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", database).Scan(&n); err != nil {
+				conn.Close(ctx)
+				conn = nil
+			}
+		}
+		cancel()
+		peak = max(peak, n)
+	}
 }
 
 type testWriter struct{ t *testing.T }
@@ -103,6 +141,8 @@ type chaos struct {
 	load    *load
 	faults  []fault
 	windows []window
+	// peakConns is the most client connections seen on the primary.
+	peakConns int
 }
 
 type fault struct {
@@ -437,6 +477,7 @@ func (c *chaos) judge(attempts []attempt, keys []keyResult) {
 		fmt.Fprintf(&b, "  %-37s orders back after %v (goal %v); %s\n", f.name, f.back.Round(time.Millisecond), f.goal, f.note)
 	}
 	fmt.Fprintf(&b, "  p99 of orders outside fault windows   %v (%d orders)\n", p99.Round(100*time.Microsecond), quiet)
+	fmt.Fprintf(&b, "  peak client connections on the primary %d (max_connections 200)\n", c.peakConns)
 	t.Log(b.String())
 	for _, f := range c.faults {
 		if f.back > f.goal {
