@@ -21,14 +21,15 @@ BIN         ?= bin/minikart
 build: ## compile the server to bin/minikart (BIN=path to put it elsewhere)
 	$(GO) build $(BUILD_FLAGS) -o $(BIN) .
 
-run: ## serve in development mode (local PostgreSQL unless DATABASE_URL is set)
-	@if [ -z "$$DATABASE_URL" ]; then \
-		url=$$($(GO) run ./test/devdb start) || exit 1; \
-		echo "using local PostgreSQL: $$url"; \
-		DATABASE_URL="$$url" MINIKART_ENV=$${MINIKART_ENV:-development} $(GO) run -tags '$(BUILD_TAGS)' . serve; \
-	else \
-		MINIKART_ENV=$${MINIKART_ENV:-development} $(GO) run -tags '$(BUILD_TAGS)' . serve; \
-	fi
+# make run builds bin/minikart and execs it: the server takes the shell's
+# place, so the SIGTERM make passes on to its recipe (and Ctrl-C's SIGINT)
+# reaches the server itself, which drains and exits; nothing is left behind.
+run: ## serve in development mode (local PostgreSQL unless DATABASE_URL is set); Ctrl-C or SIGTERM to make stops it
+	@echo "compiling $(BIN) (the first time takes a few minutes)"
+	@$(MAKE) --no-print-directory -s build
+	@url=$${DATABASE_URL:-}; \
+	if [ -z "$$url" ]; then url=$$($(GO) run ./test/devdb start) || exit 1; echo "using local PostgreSQL: $$url"; fi; \
+	exec env DATABASE_URL="$$url" MINIKART_ENV=$${MINIKART_ENV:-development} $(BIN) serve
 
 db-start: ## start the checkout's own PostgreSQL (go run ./test/devdb dir says where; port 55432 unless taken)
 	$(GO) run ./test/devdb start

@@ -160,7 +160,7 @@ func TestConfigValidateNamesBadKeys(t *testing.T) {
 	if code := run([]string{"config", "validate"}, &out, &errOut); code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
 	}
-	for _, want := range []string{`log.level: "loud" is not one of debug, info, warn, error`, `promo.load: "lazy" is not one of blocking, background`} {
+	for _, want := range []string{`log.level: "loud" is not one of trace, debug, info, warn, error`, `promo.load: "lazy" is not one of blocking, background`} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("output %q lacks %q", errOut.String(), want)
 		}
@@ -207,7 +207,7 @@ func TestWrongTypeIsReportedWithEveryOtherBadKey(t *testing.T) {
 		`database.max_conns: expected a whole number, got "many"`,
 		`catalog.cache_ttl: expected a duration such as 500ms, 10s or 5m, got "soon"`,
 		`admin.enabled: expected true or false, got "maybe"`,
-		`log.level: "loud" is not one of debug, info, warn, error`,
+		`log.level: "loud" is not one of trace, debug, info, warn, error`,
 		"ordering.max_items: must be between 1 and 10000, got 0",
 		"MINIKART_PROMO_RULES_DEFAULT is not a configuration variable",
 	} {

@@ -14,8 +14,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		value any
 		want  string
 	}{
-		{"log.level", "loud", `log.level: "loud" is not one of debug, info, warn, error`},
-		{"log.level", "INFO", `log.level: "INFO" is not one of debug, info, warn, error`},
+		{"log.level", "loud", `log.level: "loud" is not one of trace, debug, info, warn, error`},
+		{"log.level", "INFO", `log.level: "INFO" is not one of trace, debug, info, warn, error`},
 		{"log.format", "xml", `log.format: "xml" is not one of json, console`},
 		{"log.flush_interval", "2s", `log.flush_interval: must be between 0s and 1s, got 2s`},
 		{"log.flush_interval", "-1s", `log.flush_interval: must be between 0s and 1s, got -1s`},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -40,7 +41,7 @@ func (c Config) Validate() error {
 		errs = append(errs, config.Invalid("buffer_bytes", "must be between 4096 and 67108864, got %d", c.BufferBytes))
 	}
 	return errors.Join(append(errs,
-		config.OneOf("level", c.Level, "debug", "info", "warn", "error"),
+		config.OneOf("level", c.Level, "trace", "debug", "info", "warn", "error"),
 		config.OneOf("format", c.Format, "json", "console"),
 	)...)
 }
@@ -60,7 +61,7 @@ var sectionOptions = []config.SectionOption{config.Alias("level", "LOG_LEVEL")}
 // this logger. A bad level falls back to info.
 func newLogger(src *config.Source, lc fx.Lifecycle) zerolog.Logger {
 	c, _ := config.Peek[Config](src, section, sectionOptions...)
-	return New(c, batched(c, lc, os.Stdout))
+	return build(c, batched(c, lc, os.Stdout), isTerminal(os.Stdout))
 }
 
 // batched returns out, wrapped in a batchWriter when flush_interval is set.
@@ -92,8 +93,19 @@ var WithLogger = fx.WithLogger(func(l zerolog.Logger) fxevent.Logger {
 })
 
 // New builds a logger writing JSON (or, for format console, human-readable
-// lines) to w, with the service name on every line.
+// lines) to w, with the service name on every line. Console lines are
+// coloured only when w is a terminal: a file or a pipe gets plain text.
 func New(c Config, w io.Writer) zerolog.Logger {
+	return build(c, w, isTerminal(w))
+}
+
+// isTerminal reports whether w is a terminal a person reads.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func build(c Config, w io.Writer, colour bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {
 		level = zerolog.InfoLevel
@@ -102,7 +114,7 @@ func New(c Config, w io.Writer) zerolog.Logger {
 	zerolog.DurationFieldUnit = time.Millisecond
 	zerolog.DurationFieldInteger = false
 	if c.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: !colour}
 	}
 	service := c.Service
 	if service == "" {
@@ -111,8 +123,10 @@ func New(c Config, w io.Writer) zerolog.Logger {
 	return zerolog.New(w).Level(level).With().Timestamp().Str("service", service).Logger()
 }
 
-// fxLogger logs fx events: failures at error level, the rest at debug so a
-// normal start-up stays quiet.
+// fxLogger logs fx events: failures at error level; start, stop and the
+// process id at info; each hook at trace, below the debug level of a
+// development log, so that the framework's own steps show only when asked
+// for (log.level: trace).
 type fxLogger struct{ l zerolog.Logger }
 
 // LogEvent implements fxevent.Logger.
@@ -123,13 +137,13 @@ func (f *fxLogger) LogEvent(event fxevent.Event) {
 			f.l.Error().Err(e.Err).Str("callee", e.FunctionName).Msg("start hook failed")
 			return
 		}
-		f.l.Debug().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("start hook done")
+		f.l.Trace().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("start hook done")
 	case *fxevent.OnStopExecuted:
 		if e.Err != nil {
 			f.l.Error().Err(e.Err).Str("callee", e.FunctionName).Msg("stop hook failed")
 			return
 		}
-		f.l.Debug().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("stop hook done")
+		f.l.Trace().Str("callee", e.FunctionName).Dur("runtime", e.Runtime).Msg("stop hook done")
 	case *fxevent.Provided:
 		if e.Err != nil {
 			f.l.Error().Err(e.Err).Msg("provide failed")
@@ -157,7 +171,9 @@ func (f *fxLogger) LogEvent(event fxevent.Event) {
 			f.l.Error().Err(e.Err).Msg("start failed")
 			return
 		}
-		f.l.Info().Msg("started")
+		// The process id is what kill -HUP (new coupon files) and kill
+		// -TERM (a clean stop) need.
+		f.l.Info().Int("pid", os.Getpid()).Msg("started")
 	case *fxevent.Stopped:
 		if e.Err != nil {
 			f.l.Error().Err(e.Err).Msg("stop failed")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,8 +114,8 @@ func TestFxLoggerKeepsSuccessQuiet(t *testing.T) {
 		event fxevent.Event
 		level string // empty when nothing is logged
 	}{
-		{"start hook", &fxevent.OnStartExecuted{FunctionName: "f"}, "debug"},
-		{"stop hook", &fxevent.OnStopExecuted{FunctionName: "f"}, "debug"},
+		{"start hook", &fxevent.OnStartExecuted{FunctionName: "f"}, "trace"},
+		{"stop hook", &fxevent.OnStopExecuted{FunctionName: "f"}, "trace"},
 		{"provide", &fxevent.Provided{}, ""},
 		{"invoke", &fxevent.Invoked{FunctionName: "f"}, ""},
 		{"started", &fxevent.Started{}, "info"},
@@ -154,5 +155,49 @@ func TestWithLoggerRoutesFxEvents(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no fx error line in %s", buf.String())
+	}
+}
+
+func TestStartedLineCarriesThePID(t *testing.T) {
+	var buf bytes.Buffer
+	(&fxLogger{l: zerolog.New(&buf)}).LogEvent(&fxevent.Started{})
+	got := lines(t, &buf)
+	if len(got) != 1 || got[0]["message"] != "started" || got[0]["pid"] != float64(os.Getpid()) {
+		t.Errorf("logged %v, want started with pid %d", got, os.Getpid())
+	}
+}
+
+// TestDevelopmentLogLeavesFrameworkStepsOut: at the development level
+// (debug), fx's per-hook lines are not written; log.level trace brings them.
+func TestDevelopmentLogLeavesFrameworkStepsOut(t *testing.T) {
+	for level, want := range map[string]int{"debug": 0, "trace": 1} {
+		var buf bytes.Buffer
+		l := New(Config{Level: level, Format: "json"}, &buf)
+		(&fxLogger{l: l}).LogEvent(&fxevent.OnStartExecuted{FunctionName: "f"})
+		if got := len(lines(t, &buf)); got != want {
+			t.Errorf("level %s: %d hook lines, want %d", level, got, want)
+		}
+	}
+}
+
+// TestConsoleColoursOnlyATerminal: console lines written to a file or a
+// pipe carry no escape codes; to a terminal they are coloured.
+func TestConsoleColoursOnlyATerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(Config{Level: "info", Format: "console"}, f)
+	l.Info().Str("k", "v").Msg("hello")
+	f.Close()
+	b, _ := os.ReadFile(f.Name())
+	if !bytes.Contains(b, []byte("hello")) || bytes.Contains(b, []byte("\x1b[")) {
+		t.Errorf("console line to a file: %q, want plain text", b)
+	}
+	var buf bytes.Buffer
+	tl := build(Config{Level: "info", Format: "console"}, &buf, true)
+	tl.Info().Msg("hello")
+	if !bytes.Contains(buf.Bytes(), []byte("\x1b[")) {
+		t.Errorf("console line to a terminal: %q, want colour", buf.Bytes())
 	}
 }
