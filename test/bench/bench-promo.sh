@@ -109,7 +109,7 @@ anon_peak() {
 					[ "$v" -gt "$max" ] && max=$v
 					break
 				fi
-			done <"/proc/$child/status" 2>/dev/null || true
+			done 2>/dev/null <"/proc/$child/status" || true
 		fi
 		read -rt 0.05 -u 9 _ || true
 	done
