@@ -138,7 +138,8 @@ type Stats struct {
 	// length whose codes were dropped turned out to be needed.
 	ReadAgain int
 	// JoinRounds is the largest number of rounds the join needed for one
-	// length (1 unless the memory budget was exceeded).
+	// length (1 unless the memory budget was exceeded; 0 when the trailing
+	// files' checks settled every length, and nothing was left to join).
 	JoinRounds int
 	// Decoder is the gzip decoder used ("" when loaded from the index).
 	Decoder string
