@@ -11,6 +11,7 @@ import (
 
 	"minikart/platform/apperr"
 	"minikart/platform/db"
+	"minikart/platform/log"
 )
 
 // StatusClientClosedRequest is nginx's status for a request whose client
@@ -97,7 +98,9 @@ func WriteError(c *gin.Context, err error) {
 		if status < 500 || ae.Kind == apperr.Unavailable || ae.Kind == apperr.Timeout {
 			ev = l.Warn()
 		}
-		ev.Err(err).Int("status", status).Str("path", c.Request.URL.Path).Msg("request failed")
+		// The chain may quote what the client sent (a code from the path).
+		ev.Str(zerolog.ErrorFieldName, log.ClipErr(err)).Int("status", status).
+			Str("path", log.Clip(c.Request.URL.Path)).Msg("request failed")
 	}
 	respond(c, ae)
 }

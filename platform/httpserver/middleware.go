@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"minikart/platform/apperr"
+	"minikart/platform/log"
 	"minikart/platform/metrics"
 )
 
@@ -62,7 +63,7 @@ func recovery(c *gin.Context) {
 				panic(r)
 			}
 			zerolog.Ctx(c.Request.Context()).Error().
-				Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("handler panicked")
+				Str("panic", log.Clip(fmt.Sprint(r))).Bytes("stack", debug.Stack()).Msg("handler panicked")
 			if !c.Writer.Written() {
 				respond(c, apperr.ErrInternal)
 			}
@@ -193,7 +194,8 @@ func newUUID() uuid.UUID {
 
 // observe writes one log line and records the metrics of every request.
 // A client that hung up is logged at info with 499, like any answer below
-// 500.
+// 500. What the client chose (method, path) is clipped: a 64 KiB path must
+// not become a 64 KiB log line.
 func (m *httpMetrics) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -216,8 +218,8 @@ func (m *httpMetrics) observe(c *gin.Context) {
 	if id != "" {
 		ev = ev.Str(correlationField, id)
 	}
-	ev.Str("method", c.Request.Method).
-		Str("path", c.Request.URL.Path).
+	ev.Str("method", log.Clip(c.Request.Method)).
+		Str("path", log.Clip(c.Request.URL.Path)).
 		Str("route", route).
 		Int("status", status).
 		Float64("duration_ms", float64(elapsed.Microseconds())/1000).

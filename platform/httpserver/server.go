@@ -23,6 +23,7 @@ import (
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
+	mklog "minikart/platform/log"
 	"minikart/platform/metrics"
 	"minikart/platform/ratelimit"
 )
@@ -161,7 +162,7 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Se
 		// The server's own limit answers in plain text; headerLimit answers
 		// the configured limit in JSON, so the server's is set well above it.
 		MaxHeaderBytes: max(4*c.MaxHeaderBytes, 64<<10),
-		ErrorLog:       stdlog.New(log.With().Str("component", "net/http").Logger(), "", 0),
+		ErrorLog:       netHTTPLog(log),
 	}}
 	log = log.With().Str("component", "httpserver").Logger()
 	lc.Append(fx.Hook{
@@ -190,6 +191,20 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Se
 		},
 	})
 	return s
+}
+
+// netHTTPLog is where net/http reports what it met below the handlers, one
+// line a report, each clipped like any other value a client can shape.
+func netHTTPLog(l zerolog.Logger) *stdlog.Logger {
+	l = l.With().Str("component", "net/http").Logger()
+	return stdlog.New(clippedWriter{&l}, "", 0)
+}
+
+type clippedWriter struct{ l *zerolog.Logger }
+
+func (w clippedWriter) Write(p []byte) (int, error) {
+	w.l.Log().Msg(mklog.Clip(strings.TrimSuffix(string(p), "\n")))
+	return len(p), nil
 }
 
 // Addr is the address the server listens on, once started.
