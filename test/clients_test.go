@@ -137,7 +137,8 @@ func TestHeaderAndTimeLimits(t *testing.T) {
 		t.Errorf("oversized headers: %d %s", res.status, res.body)
 	}
 	// A database that stalls past the request deadline: the client gets a
-	// JSON 504 within the deadline and nothing is stored.
+	// JSON 504 within the deadline, told when to retry as a stopped
+	// database's 503 is, and nothing is stored.
 	if _, err := a.db.Exec(`
 		CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
@@ -145,8 +146,8 @@ func TestHeaderAndTimeLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = a.order(`{"items":[{"productId":"1","quantity":1}]}`)
-	if res.status != 504 || res.errorCode(t).Error != "TIMEOUT" {
-		t.Errorf("stalled order: %d %s", res.status, res.body)
+	if res.status != 504 || res.errorCode(t).Error != "TIMEOUT" || res.header.Get("Retry-After") != "2" {
+		t.Errorf("stalled order: %d Retry-After %q %s", res.status, res.header.Get("Retry-After"), res.body)
 	}
 	if _, err := a.db.Exec(`DROP TRIGGER stall ON orders`); err != nil {
 		t.Fatal(err)

@@ -60,9 +60,14 @@ type errorBody struct {
 	Details       []apperr.Detail `json:"details,omitempty"`
 }
 
+// retryAfterSeconds is the wait a client is told when the database is out
+// of reach (503) or too slow for the request's deadline (504): both pass.
+const retryAfterSeconds = 2
+
 // classify turns any error into the *apperr.Error a client may see. Errors
-// that are not application errors become 503 when the database or the
-// request deadline is at fault, and INTERNAL_ERROR otherwise.
+// that are not application errors become 503 when the database is at fault,
+// 504 when the request deadline passed (both with Retry-After), and
+// INTERNAL_ERROR otherwise.
 func classify(err error) (*apperr.Error, bool) {
 	if ae, ok := apperr.As(err); ok {
 		return ae, ae.Kind == apperr.Internal
@@ -72,11 +77,11 @@ func classify(err error) (*apperr.Error, bool) {
 	case errors.As(err, &mbe):
 		return apperr.ErrBodyTooLarge.Withf("request body exceeds %d bytes", mbe.Limit), false
 	case errors.Is(err, context.DeadlineExceeded):
-		return apperr.ErrTimeout, true
+		return apperr.ErrTimeout.WithRetryAfter(retryAfterSeconds), true
 	case errors.Is(err, context.Canceled):
 		return apperr.ErrClientClosed, false
 	case db.Unavailable(err):
-		return apperr.ErrServiceUnavailable.WithRetryAfter(2), true
+		return apperr.ErrServiceUnavailable.WithRetryAfter(retryAfterSeconds), true
 	}
 	return apperr.ErrInternal, true
 }

@@ -123,7 +123,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"an application error keeps its code", fmt.Errorf("x: %w", apperr.ErrForbidden), 403, "FORBIDDEN", ""},
 		{"a body over the limit", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, "BODY_TOO_LARGE", ""},
-		{"a passed deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 504, "TIMEOUT", ""},
+		{"a passed deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 504, "TIMEOUT", "2"},
 		{"a cancelled context", fmt.Errorf("query: %w", context.Canceled), 499, "CLIENT_CLOSED_REQUEST", ""},
 		{"a network error", fmt.Errorf("query: %w", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset")}), 503, "SERVICE_UNAVAILABLE", "2"},
 		{"a bad driver connection", fmt.Errorf("query: %w", driver.ErrBadConn), 503, "SERVICE_UNAVAILABLE", "2"},
