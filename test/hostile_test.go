@@ -271,3 +271,35 @@ func TestMetricsStayOffThePublicPortInProduction(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateKeysAreRefused sends orders naming a key twice, at the top
+// and inside an item, the second spelt with an escape: each is 400
+// INVALID_JSON naming the key, and nothing is stored, so no check that
+// reads the first copy can be bypassed by a second.
+func TestDuplicateKeysAreRefused(t *testing.T) {
+	a := startApp(t, nil)
+	tests := []struct{ body, field string }{
+		{`{"couponCode":"NOPE","items":[{"productId":"1","quantity":1}],"couponCode":"HAPPYHRS"}`, "couponCode"},
+		{`{"items":[{"productId":"1","quantity":1}],"items":[{"productId":"2","quantity":50}]}`, "items"},
+		{`{"items":[{"productId":"1","quantity":1,"quantity":2}]}`, "items[0].quantity"},
+		{`{"items":[{"productId":"1","quantity":1}],"\u0069tems":[]}`, "items"},
+	}
+	for _, tt := range tests {
+		res := a.order(tt.body)
+		if res.status != http.StatusBadRequest {
+			t.Errorf("%s = %d %s, want 400", tt.body, res.status, res.body)
+			continue
+		}
+		e := res.errorCode(t)
+		if e.Error != "INVALID_JSON" || len(e.Details) != 1 || e.Details[0].Field != tt.field ||
+			!strings.Contains(e.Message, "more than once") {
+			t.Errorf("%s = %s, want INVALID_JSON naming %s", tt.body, res.body, tt.field)
+		}
+	}
+	if n := a.count("orders"); n != 0 {
+		t.Errorf("%d orders stored", n)
+	}
+	if res := a.order(`{"items":[{"productId":"1","quantity":1},{"productId":"1","quantity":1}]}`); res.status != http.StatusOK {
+		t.Errorf("an order naming each key once per object = %d %s", res.status, res.body)
+	}
+}

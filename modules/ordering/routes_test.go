@@ -73,6 +73,8 @@ func TestPlaceRoute(t *testing.T) {
 		{"no api key", "/api/order", good, nil, &fakePromo{}, 401, "UNAUTHORIZED", false},
 		{"a wrong api key", "/api/order", good, http.Header{"Api_key": {"nope"}}, &fakePromo{}, 403, "FORBIDDEN", false},
 		{"broken JSON", "/api/order", `{"items":`, withKey, &fakePromo{}, 400, "INVALID_JSON", false},
+		{"a coupon code twice", "/api/order", `{"couponCode":"NOTACODE","items":[{"productId":"1","quantity":1}],"couponCode":"HAPPYHRS"}`, withKey, &fakePromo{}, 400, "INVALID_JSON", false},
+		{"a quantity twice", "/api/order", `{"items":[{"productId":"1","quantity":1,"quantity":2}]}`, withKey, &fakePromo{}, 400, "INVALID_JSON", false},
 		{"a bad quantity", "/api/order", `{"items":[{"productId":"1","quantity":0}]}`, withKey, &fakePromo{}, 400, "INVALID_QUANTITY", false},
 		{"too many items", "/api/order", `{"items":[1,2,3,4,5,6]}`, withKey, &fakePromo{}, 400, "TOO_MANY_ITEMS", false},
 		{"a body over max_body_bytes", "/api/order", `{"items":[],"pad":"` + strings.Repeat("x", 1100) + `"}`, withKey, &fakePromo{}, 413, "BODY_TOO_LARGE", false},
