@@ -29,6 +29,7 @@ import (
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/db"
+	"minikart/platform/health"
 	"minikart/platform/httpserver"
 	"minikart/test/internal/apitest"
 	"minikart/test/internal/harness"
@@ -211,6 +212,21 @@ func (r response) errorCode(t *testing.T) errorBody {
 		t.Fatalf("error content type %q, want JSON", ct)
 	}
 	return e
+}
+
+// waitFor asks path until want accepts the answer: health answers from a
+// refresh that runs once a health.RefreshInterval, so a change shows within
+// a few of them.
+func (a *testApp) waitFor(path string, want func(response) bool) response {
+	a.t.Helper()
+	deadline := time.Now().Add(5 * health.RefreshInterval)
+	for {
+		res := a.do(http.MethodGet, path, "")
+		if want(res) || time.Now().After(deadline) {
+			return res
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // do sends a request; headers are name/value pairs.

@@ -181,18 +181,41 @@ func TestStartRefusesASchemaBehindTheBinary(t *testing.T) {
 }
 
 // TestReadyzChecksTheSchema rolls the schema version back under a running
-// server: readiness fails, naming the versions and the command.
+// server: readiness fails. With production's setting the public port says
+// only that the schema check is unavailable; the admin listener names the
+// versions and the command.
 func TestReadyzChecksTheSchema(t *testing.T) {
-	a := startApp(t, nil)
+	port, err := pgtest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, map[string]any{
+		"server.public_health_details": false,
+		"admin.enabled":                true,
+		"admin.host":                   "127.0.0.1",
+		"admin.port":                   port,
+	})
 	if res := a.do(http.MethodGet, "/readyz", ""); res.status != 200 || !strings.Contains(string(res.body), `"schema":"ok"`) {
 		t.Fatalf("readyz = %d %s", res.status, res.body)
 	}
 	if _, err := a.db.Exec(`UPDATE schema_migrations SET version = version - 1`); err != nil {
 		t.Fatal(err)
 	}
-	res := a.do(http.MethodGet, "/readyz", "")
-	if res.status != 503 || !strings.Contains(string(res.body), "run `minikart migrate up`") {
-		t.Errorf("readyz on a schema behind = %d %s", res.status, res.body)
+	res := a.waitFor("/readyz", func(r response) bool { return r.status == 503 })
+	if want := `{"status":"not_ready","checks":{"coupons":"ok","database":"ok","schema":"unavailable"}}`; res.status != 503 || string(res.body) != want {
+		t.Errorf("public readyz on a schema behind = %d %s, want 503 %s", res.status, res.body, want)
+	}
+	for _, path := range []string{"/readyz", "/health"} {
+		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body strings.Builder
+		_, _ = bufio.NewReader(res.Body).WriteTo(&body)
+		res.Body.Close()
+		if res.StatusCode != 503 || !strings.Contains(body.String(), "run `minikart migrate up`") {
+			t.Errorf("admin %s on a schema behind = %d %s", path, res.StatusCode, body.String())
+		}
 	}
 }
 

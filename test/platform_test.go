@@ -113,7 +113,7 @@ func TestHealthReportsDatabaseDown(t *testing.T) {
 	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, dbname); err != nil {
 		t.Fatal(err)
 	}
-	res := a.do("GET", "/readyz", "")
+	res := a.waitFor("/readyz", func(r response) bool { return r.status == 503 })
 	if res.status != 503 || !strings.Contains(string(res.body), `"database":"unavailable: database not reachable"`) {
 		t.Errorf("readyz with database down = %d %s, want 503 naming the database", res.status, res.body)
 	}

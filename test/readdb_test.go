@@ -2,6 +2,7 @@ package test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -86,7 +87,7 @@ func TestReadDatabaseDownDegrades(t *testing.T) {
 		Status string            `json:"status"`
 		Checks map[string]string `json:"checks"`
 	}
-	r := a.do(http.MethodGet, "/health", "")
+	r := a.waitFor("/health", func(r response) bool { return strings.Contains(string(r.body), "degraded") })
 	r.json(t, &health)
 	if r.status != 200 || health.Status != "degraded" || health.Checks["database"] != "degraded: read database not reachable" {
 		t.Errorf("/health with the read database gone: %d %s; want 200 degraded", r.status, r.body)

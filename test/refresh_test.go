@@ -160,7 +160,7 @@ func TestCouponSetRefreshUnderConcurrentOrders(t *testing.T) {
 		Status string
 		Checks map[string]string
 	}
-	res := a.do(http.MethodGet, "/health", "")
+	res := a.waitFor("/health", func(r response) bool { return strings.Contains(string(r.body), "degraded") })
 	res.json(t, &health)
 	if res.status != 200 || health.Status != "degraded" || !strings.HasPrefix(health.Checks["coupons"], "degraded: ") ||
 		!strings.Contains(health.Checks["coupons"], "couponbase2.gz") {

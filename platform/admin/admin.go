@@ -1,5 +1,7 @@
-// Package admin serves the operator listener: GET /metrics and, when asked,
-// the Go profiler (net/http/pprof), on a port of its own that is private
+// Package admin serves the operator listener: GET /metrics, GET /readyz and
+// GET /health with every check's details (the public port may show only
+// each check's state) and, when asked, the Go profiler (net/http/pprof), on
+// a port of its own that is private
 // (loopback by default). Keeping them off the public port means business
 // figures stay private and a profile can be taken under real load without
 // exposing it to the clients causing that load.
@@ -20,6 +22,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/config"
+	"minikart/platform/health"
 	"minikart/platform/metrics"
 )
 
@@ -60,15 +63,32 @@ type Server struct {
 	ln  net.Listener
 }
 
+// Params are NewServer's dependencies; Health is there when the graph
+// serves HTTP (operator commands start no health checks).
+type Params struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Registry  *prometheus.Registry
+	Log       zerolog.Logger
+	Health    *health.Handler `optional:"true"`
+}
+
 // NewServer listens in OnStart, so a port in use fails start-up like the
 // public server does, and closes in OnStop.
-func NewServer(lc fx.Lifecycle, c Config, reg *prometheus.Registry, log zerolog.Logger) *Server {
+func NewServer(p Params) *Server {
+	lc, c, log := p.Lifecycle, p.Config, p.Log
 	s := &Server{}
 	if !c.Enabled {
 		return s
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.HTTPHandler(reg))
+	mux.Handle("GET /metrics", metrics.HTTPHandler(p.Registry))
+	if p.Health != nil {
+		detailed := p.Health.Detailed()
+		mux.Handle("GET "+health.ReadyPath, detailed)
+		mux.Handle("GET "+health.HealthPath, detailed)
+	}
 	if c.PProf {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
+	"minikart/platform/health"
 	"minikart/platform/metrics"
 )
 
@@ -83,6 +85,33 @@ func TestConfigValidate(t *testing.T) {
 		err := tt.cfg.Validate()
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%+v: Validate() = %v, want error about %q", tt.cfg, err, tt.want)
+		}
+	}
+}
+
+// TestServerAnswersHealthInDetail: the admin listener's /readyz and /health
+// say what is wrong with each check, which the public port may not.
+func TestServerAnswersHealthInDetail(t *testing.T) {
+	failing := health.Check{Name: "schema", Probe: func(context.Context) health.Result {
+		return health.Result{Status: health.Unavailable, Error: "run `minikart migrate up`"}
+	}}
+	var s *Server
+	app := fxtest.New(t,
+		fx.Supply(Config{Enabled: true, Host: "127.0.0.1"}, zerolog.Nop(), metrics.NewRegistry()),
+		fx.Provide(NewServer, health.NewHandler, fx.Annotate(func() health.Check { return failing }, fx.ResultTags(`group:"health_checks"`))),
+		fx.Populate(&s),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	for _, path := range []string{"/readyz", "/health"} {
+		res, err := http.Get("http://" + s.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"schema":"unavailable: run `+"`minikart migrate up`"+`"`) {
+			t.Errorf("admin %s = %d %s, want 503 with the schema's hint", path, res.StatusCode, body)
 		}
 	}
 }

@@ -3,11 +3,19 @@ package health_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
 
 	"minikart/platform/health"
 )
@@ -54,6 +62,8 @@ func TestRun(t *testing.T) {
 	}
 }
 
+var detailsPublic = health.Settings{PublicDetails: true}
+
 type report struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
@@ -84,7 +94,7 @@ func TestRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := gin.New()
-			health.NewHandler(health.Params{Checks: tt.checks}).Register(e)
+			health.NewHandler(health.Params{Checks: tt.checks, Settings: detailsPublic}).Register(e)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
 			var body report
@@ -107,7 +117,7 @@ func TestHealthShowsInfoAndReadyzDoesNot(t *testing.T) {
 	withInfo := check("coupons", ok)
 	withInfo.Info = func() map[string]string { return map[string]string{"decoder": "isal", "source": "index"} }
 	e := gin.New()
-	health.NewHandler(health.Params{Checks: []health.Check{withInfo, check("database", ok)}}).Register(e)
+	health.NewHandler(health.Params{Checks: []health.Check{withInfo, check("database", ok)}, Settings: detailsPublic}).Register(e)
 	get := func(path string) map[string]map[string]string {
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -128,5 +138,141 @@ func TestHealthShowsInfoAndReadyzDoesNot(t *testing.T) {
 	}
 	if info := get("/readyz"); info != nil {
 		t.Errorf("/readyz info = %v, want none", info)
+	}
+}
+
+// schemaBehind fails as the schema check does, with a hint meant for
+// operators only.
+var schemaBehind = health.Result{Status: health.Unavailable, Error: "it is at version 7 and this binary needs version 8: run `minikart migrate up`"}
+
+// TestPublicAnswersSayOnlyStates: without PublicDetails the public /readyz
+// and /health say the verdict and each check's state, never what is wrong
+// nor the checks' Info; the operators' handler says all of it.
+func TestPublicAnswersSayOnlyStates(t *testing.T) {
+	withInfo := check("coupons", degraded)
+	withInfo.Info = func() map[string]string { return map[string]string{"files": "couponbase1.gz"} }
+	h := health.NewHandler(health.Params{Checks: []health.Check{withInfo, check("schema", schemaBehind)}})
+	e := gin.New()
+	h.Register(e)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	adm := httptest.NewServer(h.Detailed())
+	defer adm.Close()
+	get := func(url string) (int, string) {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	for path, want := range map[string]string{
+		"/readyz": `{"status":"not_ready","checks":{"coupons":"degraded","schema":"unavailable"}}`,
+		"/health": `{"status":"unhealthy","checks":{"coupons":"degraded","schema":"unavailable"}}`,
+	} {
+		if status, body := get(srv.URL + path); status != 503 || body != want {
+			t.Errorf("public %s = %d %s, want 503 %s", path, status, body, want)
+		}
+		status, body := get(adm.URL + path)
+		if status != 503 || !strings.Contains(body, "minikart migrate up") || !strings.Contains(body, "refresh failed") {
+			t.Errorf("detailed %s = %d %s, want 503 with what is wrong", path, status, body)
+		}
+		if strings.Contains(body, "couponbase1.gz") != (path == "/health") {
+			t.Errorf("detailed %s = %s: Info belongs to /health only", path, body)
+		}
+	}
+}
+
+// countingCheck counts its probes and answers what result holds.
+type countingCheck struct {
+	probes atomic.Int64
+	result atomic.Pointer[health.Result]
+}
+
+func (c *countingCheck) check(name string) health.Check {
+	return health.Check{Name: name, Probe: func(context.Context) health.Result {
+		c.probes.Add(1)
+		return *c.result.Load()
+	}}
+}
+
+// TestProbesAnswerFromTheLastRefresh: probes, however many, run no check;
+// the background refresh does, once a RefreshInterval, and a check that
+// changes state is logged with what is wrong.
+func TestProbesAnswerFromTheLastRefresh(t *testing.T) {
+	var cc countingCheck
+	cc.result.Store(&ok)
+	var logs syncBuffer
+	var h *health.Handler
+	app := fxtest.New(t,
+		fx.Supply(health.Settings{PublicDetails: true}, zerolog.New(&logs)),
+		fx.Provide(health.NewHandler, fx.Annotate(func() health.Check { return cc.check("database") }, fx.ResultTags(`group:"health_checks"`))),
+		fx.Populate(&h),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	e := gin.New()
+	h.Register(e)
+	startProbes := cc.probes.Load()
+	for range 1000 {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != 200 {
+			t.Fatalf("readyz = %d %s", rec.Code, rec.Body.String())
+		}
+	}
+	if n := cc.probes.Load() - startProbes; n > 2 {
+		t.Errorf("1000 probes ran the check %d times, want at most the background's", n)
+	}
+	cc.result.Store(&down)
+	deadline := time.Now().Add(3 * health.RefreshInterval)
+	for {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code == 503 && strings.Contains(rec.Body.String(), "database not reachable") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz %d %s %v after the check failed", rec.Code, rec.Body.String(), 3*health.RefreshInterval)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if l := logs.String(); !strings.Contains(l, `"level":"warn","component":"health","check":"database","result":"unavailable: database not reachable"`) {
+		t.Errorf("the failure is not logged: %s", l)
+	}
+}
+
+// syncBuffer collects the background refresh's log lines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// BenchmarkReadyz answers a healthy /readyz from the last refresh.
+func BenchmarkReadyz(b *testing.B) {
+	h := health.NewHandler(health.Params{Checks: []health.Check{check("database", ok), check("schema", ok), check("coupons", ok)}})
+	e := gin.New()
+	h.Register(e)
+	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Body.Reset()
+		e.ServeHTTP(rec, req)
 	}
 }

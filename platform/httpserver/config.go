@@ -34,9 +34,14 @@ type Config struct {
 	// PublicMetrics serves GET /metrics on this (public) listener as well as
 	// on the admin listener. Off in production: the metrics carry business
 	// figures (revenue, orders) and pool statistics.
-	PublicMetrics bool             `mapstructure:"public_metrics"`
-	CORS          CORSConfig       `mapstructure:"cors"`
-	RateLimit     ratelimit.Config `mapstructure:"rate_limit"`
+	PublicMetrics bool `mapstructure:"public_metrics"`
+	// PublicHealthDetails shows, on this listener's /readyz and /health,
+	// what is wrong with each check (schema versions, file names) and each
+	// check's information; without it they say only each check's state,
+	// and the details are on the admin listener and in the log.
+	PublicHealthDetails bool             `mapstructure:"public_health_details"`
+	CORS                CORSConfig       `mapstructure:"cors"`
+	RateLimit           ratelimit.Config `mapstructure:"rate_limit"`
 }
 
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.

@@ -17,6 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
+
+	"minikart/platform/health"
+	"minikart/platform/ratelimit"
 )
 
 func TestRecoveryTurnsAPanicIntoJSON(t *testing.T) {
@@ -315,5 +318,45 @@ func TestRequestLoggerIsMadeOnlyWhenAsked(t *testing.T) {
 	}
 	if quiet, loud := allocs("/api/quiet"), allocs("/api/loud"); quiet >= loud {
 		t.Errorf("%v allocations without a handler's log line, %v with one: want fewer", quiet, loud)
+	}
+}
+
+// TestProbesAreNeverRateLimited probes, over real HTTP from one address,
+// far past the per-IP burst: every probe is answered 200, while an API
+// route from the same address is limited.
+func TestProbesAreNeverRateLimited(t *testing.T) {
+	e, err := NewEngine(EngineParams{
+		Config:     Config{RequestTimeout: 5 * time.Second, RateLimit: ratelimit.Config{Enabled: true, RequestsPerSecond: 0.001, Burst: 2}},
+		Log:        zerolog.Nop(),
+		Registerer: prometheus.NewRegistry(),
+		Routes: []Routes{routeFunc(func(r gin.IRouter) {
+			r.GET("/widget", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		})},
+		RootRoutes: []Routes{health.NewHandler(health.Params{})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	get := func(path string) int {
+		res, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 100 {
+		for _, p := range []string{health.LivePath, health.ReadyPath, health.HealthPath} {
+			if s := get(p); s != http.StatusOK {
+				t.Fatalf("probe %d of %s = %d, want 200", i, p, s)
+			}
+		}
+	}
+	statuses := []int{get("/api/widget"), get("/api/widget"), get("/api/widget")}
+	if statuses[2] != http.StatusTooManyRequests {
+		t.Errorf("API route past the burst = %v, want the third limited", statuses)
 	}
 }

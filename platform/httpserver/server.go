@@ -52,7 +52,9 @@ var Module = fx.Module("httpserver",
 	fx.Provide(
 		NewEngine,
 		NewServer,
-		AsRootRoutes(health.NewHandler),
+		health.NewHandler,
+		AsRootRoutes(func(h *health.Handler) *health.Handler { return h }),
+		func(c Config) health.Settings { return health.Settings{PublicDetails: c.PublicHealthDetails} },
 		AsRootRoutes(func(c Config, reg *prometheus.Registry) *metrics.Handler {
 			return metrics.NewHandler(reg, c.PublicMetrics)
 		}),
@@ -106,7 +108,7 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	cors := newCORS(p.Config.CORS, p.CORS)
 	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout), m.observe, securityHeaders, recovery,
 		errorMiddleware, cors.headers,
-		ratelimit.Middleware(p.Config.RateLimit, clientIP),
+		ratelimit.Middleware(p.Config.RateLimit, limitKey),
 		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
@@ -118,6 +120,16 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 		r.Register(api)
 	}
 	return e, nil
+}
+
+// limitKey is the rate limit's key: the client IP, or none for the health
+// probes, which a load balancer may send fast from one address and which
+// cost no query (health answers them from its last refresh).
+func limitKey(c *gin.Context) string {
+	if health.IsProbe(c.Request.URL.Path) {
+		return ""
+	}
+	return clientIP(c)
 }
 
 // headerLimit answers 431 HEADER_TOO_LARGE when the request line and
