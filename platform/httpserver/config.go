@@ -24,6 +24,12 @@ type Config struct {
 	RequestTimeout    time.Duration `mapstructure:"request_timeout"`
 	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
 	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
+	// MaxConnections caps the connections held at once, idle keep-alive
+	// ones included; one over it is closed as soon as it is accepted.
+	MaxConnections int `mapstructure:"max_connections"`
+	// MaxConnectionsPerIP caps them per peer address as TCP sees it;
+	// TrustedProxies are exempt, since a load balancer carries many clients.
+	MaxConnectionsPerIP int `mapstructure:"max_connections_per_ip"`
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; from anyone else it is ignored.
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
@@ -88,6 +94,8 @@ func (c Config) Validate() error {
 		config.Positive("request_timeout", c.RequestTimeout),
 		config.Positive("shutdown_timeout", c.ShutdownTimeout),
 		config.Positive("max_header_bytes", c.MaxHeaderBytes),
+		config.Positive("max_connections", c.MaxConnections),
+		config.Positive("max_connections_per_ip", c.MaxConnectionsPerIP),
 	)
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -69,21 +70,26 @@ func (t proxyTrust) cidrs() []string {
 	return out
 }
 
+// trustsIP reports whether ip is one of the trusted proxies.
+func (t proxyTrust) trustsIP(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	for _, n := range t {
+		if n.Contains(ip.AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
+
 func (t proxyTrust) trusts(remoteAddr string) bool {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return false
-	}
-	for _, n := range t {
-		if n.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	ip, err := netip.ParseAddr(host)
+	return err == nil && t.trustsIP(ip.Unmap())
 }
 
 // originResolver computes a request's origin once per request.

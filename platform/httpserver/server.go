@@ -162,8 +162,15 @@ type Server struct {
 }
 
 // NewServer listens in OnStart, so a port in use fails start-up, and shuts
-// down gracefully in OnStop, draining in-flight requests.
-func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Server {
+// down gracefully in OnStop, draining in-flight requests. It holds at most
+// server.max_connections connections, server.max_connections_per_ip from
+// one peer address (trusted proxies exempt).
+func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg prometheus.Registerer) (*Server, error) {
+	cm, err := newConnMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	limits := newConnLimits(c, cm, log.With().Str("component", "httpserver").Logger())
 	s := &Server{srv: &http.Server{
 		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
 		Handler:           headAsGet(e),
@@ -186,7 +193,7 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Se
 			s.ln = ln
 			log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 			go func() {
-				if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				if err := s.srv.Serve(limitListener{Listener: ln, limits: limits}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 					log.Error().Err(err).Msg("server stopped")
 				}
 			}()
@@ -202,7 +209,7 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger) *Se
 			return nil
 		},
 	})
-	return s
+	return s, nil
 }
 
 // netHTTPLog is where net/http reports what it met below the handlers, one

@@ -139,8 +139,10 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		"MINIKART_AUTH_API_KEYS="+apiKey,
 		"MINIKART_PROMO_INDEX_PATH=",
 		// The load comes from one IP and one api key: per-instance rate
-		// limits would measure the limiter, not the service.
+		// limits would measure the limiter, not the service, and the
+		// per-address connection cap would refuse the larger steps' clients.
 		"MINIKART_SERVER_RATE_LIMIT_ENABLED=false",
+		"MINIKART_SERVER_MAX_CONNECTIONS_PER_IP=4096",
 		"MINIKART_ORDERING_RATE_LIMIT_ENABLED=false",
 		"MINIKART_ADMIN_ENABLED=true",
 		"MINIKART_ADMIN_HOST=127.0.0.1",
