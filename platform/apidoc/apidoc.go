@@ -51,6 +51,8 @@ var sharedErrors = []*apperr.Error{
 	apperr.ErrBodyTooLarge,
 	ratelimit.ErrRateLimited,
 	apperr.ErrHeaderTooLarge,
+	apperr.ErrInvalidFraming,
+	apperr.ErrUnsupportedTransferEncoding,
 	apperr.ErrInternal,
 	apperr.ErrServiceUnavailable,
 	apperr.ErrTimeout,

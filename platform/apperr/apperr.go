@@ -26,6 +26,8 @@ const (
 	RateLimited
 	Unavailable
 	Timeout
+	// NotImplemented is a request feature the server does not support.
+	NotImplemented
 	// ClientClosed is a request whose client went away before the answer:
 	// nobody reads it, and it is no fault of the server's.
 	ClientClosed
@@ -105,6 +107,11 @@ var (
 	ErrClientClosed       = New(ClientClosed, "CLIENT_CLOSED_REQUEST", "the client closed the request")
 	ErrBodyTooLarge       = New(TooLarge, "BODY_TOO_LARGE", "request body too large")
 	ErrHeaderTooLarge     = New(HeaderTooLarge, "HEADER_TOO_LARGE", "request headers too large")
+	// ErrInvalidFraming is a request with both Content-Length and
+	// Transfer-Encoding, the shape of request smuggling (RFC 9112 §6.1).
+	ErrInvalidFraming = New(Invalid, "INVALID_FRAMING", "a request may not carry both Content-Length and Transfer-Encoding")
+	// ErrUnsupportedTransferEncoding is a transfer coding other than chunked.
+	ErrUnsupportedTransferEncoding = New(NotImplemented, "UNSUPPORTED_TRANSFER_ENCODING", "the only transfer coding accepted is chunked")
 )
 
 // The validation errors of a request body, shared by every route that reads

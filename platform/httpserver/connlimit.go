@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"sync"
@@ -26,7 +27,10 @@ type connLimits struct {
 	byIP         map[netip.Addr]int
 	metrics      *connMetrics
 	log          zerolog.Logger
-	lastLog      atomic.Int64 // unix nanoseconds of the last refusal logged
+	// answer, when set, answers a request net/http refused below the
+	// handlers (see answerBelow).
+	answer  func(method, target string, remote net.Addr) []byte
+	lastLog atomic.Int64 // unix nanoseconds of the last refusal logged
 }
 
 // newConnLimits applies the server section's caps, exempting its trusted
@@ -112,7 +116,7 @@ func (cl *connLimits) admit(c net.Conn) (net.Conn, bool) {
 		return nil, false
 	}
 	cl.metrics.open.Inc()
-	return &limitedConn{Conn: c, limits: cl, ip: ip, exempt: exempt}, true
+	return &limitedConn{Conn: c, limits: cl, ip: ip, exempt: exempt, framing: newFraming()}, true
 }
 
 // release frees the slot a connection held.
@@ -153,13 +157,33 @@ func peerIP(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// limitedConn gives its slot back when closed, once.
+// limitedConn gives its slot back when closed, once, and shows what the
+// server reads to its framing tracker.
 type limitedConn struct {
 	net.Conn
-	limits *connLimits
-	ip     netip.Addr
-	exempt bool
-	once   sync.Once
+	limits  *connLimits
+	ip      netip.Addr
+	exempt  bool
+	once    sync.Once
+	framing *framing
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.framing.read(p[:n])
+	return n, err
+}
+
+// Write replaces net/http's own plain-text 501 for a transfer coding it
+// does not support with the answer the handlers give it.
+func (c *limitedConn) Write(p []byte) (int, error) {
+	if c.limits.answer != nil && bytes.HasPrefix(p, netHTTP501) {
+		if method, target, ok := c.framing.unsupported(); ok {
+			_, err := c.Conn.Write(c.limits.answer(method, target, c.RemoteAddr()))
+			return len(p), err
+		}
+	}
+	return c.Conn.Write(p)
 }
 
 func (c *limitedConn) Close() error {

@@ -124,4 +124,3 @@ func TestTrustedProxiesAreExemptFromThePerIPCap(t *testing.T) {
 	}
 	servedSoon(t, addr).Close()
 }
-

@@ -47,6 +47,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusServiceUnavailable
 	case apperr.Timeout:
 		return http.StatusGatewayTimeout
+	case apperr.NotImplemented:
+		return http.StatusNotImplemented
 	default:
 		return http.StatusInternalServerError
 	}

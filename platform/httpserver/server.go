@@ -107,7 +107,7 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.ContextWithFallback = true
 	cors := newCORS(p.Config.CORS, p.CORS)
 	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout), m.observe, securityHeaders, recovery,
-		errorMiddleware, cors.headers,
+		errorMiddleware, framingCheck, cors.headers,
 		ratelimit.Middleware(p.Config.RateLimit, limitKey),
 		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
@@ -182,7 +182,9 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg
 		// the configured limit in JSON, so the server's is set well above it.
 		MaxHeaderBytes: max(4*c.MaxHeaderBytes, 64<<10),
 		ErrorLog:       netHTTPLog(log),
+		ConnContext:    framingContext,
 	}}
+	limits.answer = answerBelow(s.srv.Handler)
 	log = log.With().Str("component", "httpserver").Logger()
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
