@@ -80,8 +80,8 @@ type EngineParams struct {
 
 // NewEngine builds the gin engine: request scope (correlation id, origin,
 // deadline) → request log and metrics → security headers → recovery → error
-// mapping → CORS headers → per-IP rate limit → header limit → preflight
-// answer, then the routes.
+// mapping → request framing → CORS headers → per-IP rate limit (not on the
+// health probes) → header limit → preflight answer, then the routes.
 // Recovery sits inside the request log and the metrics so that a panicking
 // request is still logged and counted, with the 500 it was answered with.
 // The rate limit sits before the preflight answer, so preflights count
