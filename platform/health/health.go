@@ -100,8 +100,18 @@ func IsProbe(path string) bool {
 }
 
 // RefreshInterval is how often the checks run in the background: how stale
-// a probe's answer can be, beyond the checks' own time.
+// a probe's answer can be, beyond the checks' own time. While the server is
+// not ready they run ten times as often, so that readiness returns as soon
+// as a dependency does (a coupon set loaded, the database back).
 const RefreshInterval = time.Second
+
+// nextRefresh is the wait after a refresh that found s.
+func nextRefresh(s *snapshot) time.Duration {
+	if !s.state.Serving() {
+		return RefreshInterval / 10
+	}
+	return RefreshInterval
+}
 
 // Settings say what the public answers show.
 type Settings struct {
@@ -162,14 +172,14 @@ func NewHandler(p Params) *Handler {
 				loop, stop = context.WithCancel(context.Background())
 				go func() {
 					defer close(done)
-					t := time.NewTicker(RefreshInterval)
+					t := time.NewTimer(RefreshInterval)
 					defer t.Stop()
 					for {
 						select {
 						case <-loop.Done():
 							return
 						case <-t.C:
-							h.refresh(loop)
+							t.Reset(nextRefresh(h.refresh(loop)))
 						}
 					}
 				}()
