@@ -72,13 +72,13 @@ func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error
 }
 
 // newDatabase returns the URL of a fresh, migrated database for this test.
-func newDatabase(t *testing.T) string {
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	return newDatabaseWith(t, migrator{})
 }
 
 // newDatabaseWith returns the URL of a fresh database that m prepared.
-func newDatabaseWith(t *testing.T, m pgtestdb.Migrator) string {
+func newDatabaseWith(t testing.TB, m pgtestdb.Migrator) string {
 	t.Helper()
 	pass, _ := serverURL.User.Password()
 	cfg := pgtestdb.Config{
@@ -115,7 +115,7 @@ func sampleCoupons() []string {
 
 // testApp is a running Mini-Kart on 127.0.0.1 with its own database.
 type testApp struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client // validates every exchange against the OpenAPI document
 	base   string
 	db     *sqlx.DB
@@ -125,7 +125,7 @@ type testApp struct {
 
 // startApp starts the real graph in the test environment on a free port.
 // overrides adjust configuration keys, as an operator's YAML would.
-func startApp(t *testing.T, overrides map[string]any) *testApp {
+func startApp(t testing.TB, overrides map[string]any) *testApp {
 	t.Helper()
 	a, err := tryStartApp(t, overrides)
 	if err != nil {
@@ -134,14 +134,14 @@ func startApp(t *testing.T, overrides map[string]any) *testApp {
 	return a
 }
 
-func tryStartApp(t *testing.T, overrides map[string]any) (*testApp, error) {
+func tryStartApp(t testing.TB, overrides map[string]any) (*testApp, error) {
 	t.Helper()
 	return tryStartAppWith(t, overrides)
 }
 
 // tryStartAppWith starts the real graph with extra options beside the
 // modules, such as a module defined by the test itself.
-func tryStartAppWith(t *testing.T, overrides map[string]any, extra ...fx.Option) (*testApp, error) {
+func tryStartAppWith(t testing.TB, overrides map[string]any, extra ...fx.Option) (*testApp, error) {
 	t.Helper()
 	o := map[string]any{
 		"server.port":  0,
@@ -182,7 +182,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -201,7 +201,7 @@ type errorBody struct {
 	} `json:"details"`
 }
 
-func (r response) errorCode(t *testing.T) errorBody {
+func (r response) errorCode(t testing.TB) errorBody {
 	t.Helper()
 	var e errorBody
 	r.json(t, &e)

@@ -55,10 +55,11 @@ type imageFile struct {
 	body        []byte
 }
 
-// Limits on an import file, so a mistaken file cannot exhaust memory.
+// Limits on an import file, so a mistaken file cannot exhaust memory: a
+// menu of 200,000 products with a URL for each picture size fits.
 const (
-	maxMenuBytes  = 16 << 20
-	maxMenuItems  = maxCachedProducts
+	maxMenuBytes  = 128 << 20
+	maxMenuItems  = 200_000
 	maxImageBytes = 2 << 20
 	maxNameLen    = 200
 	maxErrors     = 50

@@ -46,7 +46,8 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if body, total, ok, err := h.s.renderedList(c.Request.Context(), page); err != nil || ok {
+	q := listQuery{Page: page}
+	if body, total, ok, err := h.s.renderedList(c.Request.Context(), q); err != nil || ok {
 		if err != nil {
 			_ = c.Error(err)
 			return
@@ -55,7 +56,7 @@ func (h *handler) list(c *gin.Context) {
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
-	products, total, err := h.s.List(c.Request.Context(), page)
+	products, total, err := h.s.List(c.Request.Context(), q)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -68,14 +69,6 @@ func (h *handler) get(c *gin.Context) {
 	id, err := ParseProductID(c.Param("productId"))
 	if err != nil {
 		_ = c.Error(err)
-		return
-	}
-	if body, ok, err := h.s.renderedProduct(c.Request.Context(), id); err != nil || ok {
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
-		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
 	p, err := h.s.Get(c.Request.Context(), id)

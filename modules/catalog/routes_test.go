@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,12 +18,28 @@ import (
 	"minikart/platform/paging"
 )
 
-// fakeStore serves rows from memory and records the pages asked for.
+// fakeStore serves rows from memory and records the pages asked for and
+// the reads of the whole catalogue. A test that changes rows moves version,
+// as the products triggers do.
 type fakeStore struct {
-	rows   []productRow
-	err    error
-	pages  []paging.Page
-	images map[string]imageRow
+	rows    []productRow
+	err     error
+	pages   []listQuery
+	reads   int
+	version int64
+	images  map[string]imageRow
+}
+
+func (f *fakeStore) Version(context.Context) (int64, error) {
+	return f.version, f.err
+}
+
+func (f *fakeStore) OnSale(context.Context) ([]productRow, int64, error) {
+	f.reads++
+	if f.err != nil {
+		return nil, 0, f.err
+	}
+	return slices.Clone(f.rows), f.version, nil
 }
 
 func (f *fakeStore) Image(_ context.Context, name string) (imageRow, error) {
@@ -32,14 +49,21 @@ func (f *fakeStore) Image(_ context.Context, name string) (imageRow, error) {
 	return imageRow{}, ErrImageNotFound
 }
 
-func (f *fakeStore) List(_ context.Context, p paging.Page) ([]productRow, int, error) {
-	f.pages = append(f.pages, p)
+func (f *fakeStore) List(_ context.Context, q listQuery) ([]productRow, int, error) {
+	f.pages = append(f.pages, q)
 	if f.err != nil {
 		return nil, 0, f.err
 	}
 	rows := []productRow{}
-	for i := p.Offset; i < len(f.rows) && i < p.Offset+p.Limit; i++ {
-		rows = append(rows, f.rows[i])
+	skip := q.Offset
+	for _, r := range f.rows {
+		switch {
+		case r.ID <= q.AfterID:
+		case skip > 0:
+			skip--
+		case len(rows) < q.Limit:
+			rows = append(rows, r)
+		}
 	}
 	return rows, len(f.rows), nil
 }
@@ -101,14 +125,14 @@ func TestListPages(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
-		page    paging.Page
+		page    listQuery
 		wantIDs []string
 	}{
-		{"max_limit is the default page size", "/api/product", paging.Page{Limit: 2}, []string{"1", "2"}},
-		{"a trailing slash", "/api/product/", paging.Page{Limit: 2}, []string{"1", "2"}},
-		{"limit and offset", "/api/product?limit=1&offset=1", paging.Page{Limit: 1, Offset: 1}, []string{"2"}},
-		{"limit equal to max_limit", "/api/product?limit=2&offset=2", paging.Page{Limit: 2, Offset: 2}, []string{"3"}},
-		{"an offset past the end", "/api/product?offset=10", paging.Page{Limit: 2, Offset: 10}, []string{}},
+		{"max_limit is the default page size", "/api/product", listQuery{Page: paging.Page{Limit: 2}}, []string{"1", "2"}},
+		{"a trailing slash", "/api/product/", listQuery{Page: paging.Page{Limit: 2}}, []string{"1", "2"}},
+		{"limit and offset", "/api/product?limit=1&offset=1", listQuery{Page: paging.Page{Limit: 1, Offset: 1}}, []string{"2"}},
+		{"limit equal to max_limit", "/api/product?limit=2&offset=2", listQuery{Page: paging.Page{Limit: 2, Offset: 2}}, []string{"3"}},
+		{"an offset past the end", "/api/product?offset=10", listQuery{Page: paging.Page{Limit: 2, Offset: 10}}, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,15 +16,16 @@ import (
 
 	"minikart/platform/httpserver"
 	"minikart/platform/money"
-	"minikart/platform/paging"
 )
 
 // productStore is what the service needs from storage.
 type productStore interface {
-	List(ctx context.Context, p paging.Page) ([]productRow, int, error)
+	List(ctx context.Context, q listQuery) ([]productRow, int, error)
 	Get(ctx context.Context, id int64) (productRow, error)
 	ByIDs(ctx context.Context, ids []int64) ([]productRow, error)
 	Image(ctx context.Context, name string) (imageRow, error)
+	Version(ctx context.Context) (int64, error)
+	OnSale(ctx context.Context) ([]productRow, int64, error)
 }
 
 // Service answers questions about products.
@@ -31,9 +34,9 @@ type Service struct {
 	// imageBase prefixes image paths when catalog.image_base_url is set;
 	// empty serves them from this server, under each request's origin.
 	imageBase string
-	// originToken stands for the request's origin in cached renderings of
-	// self-served image URLs; each answer replaces it. It is random per
-	// process so that no product text can contain it.
+	// originToken stands for the request's origin in the cached rendering
+	// of the first page; each answer replaces it. It is random per process
+	// so that no product text can contain it.
 	originToken string
 	maxLimit    int
 
@@ -50,30 +53,37 @@ type Service struct {
 	now        func() time.Time
 }
 
-// snapshot is the whole catalogue as of taken, with its JSON rendered
-// once: the whole list (the default page) and each product.
+// snapshot is a menu confirmed current at taken: a snapshot past cacheTTL
+// is renewed by comparing the menu's version with the database's, and the
+// menu is read again only when they differ.
 type snapshot struct {
-	list     []Product
-	byID     map[int64]Product
-	listJSON []byte
-	itemJSON map[int64][]byte
-	taken    time.Time
-	// generation is the service's generation when the read began.
+	menu  *menu
+	taken time.Time
+	// generation is the service's generation when the check began.
 	generation uint64
-	// lastList is listJSON as last localised, with the base it was made
+}
+
+// menu is the whole catalogue on sale at version, in id order, as rows:
+// about 120 bytes a product plus its name (categories and picture names
+// are shared), so 100,000 products take some 15 MB. Pages are rendered
+// from it per request; only the first page at the largest limit, the one
+// a client that asks for no page gets, is kept rendered.
+type menu struct {
+	rows    []productRow
+	version int64
+	// firstJSON is the first page at maxLimit, image URLs made with the
+	// origin token.
+	firstJSON []byte
+	// lastFirst is firstJSON as last localised, with the base it was made
 	// for: nearly every request comes by the same origin, and gets it
 	// without a copy. One entry, so no Host header can grow it.
-	lastList atomic.Pointer[localised]
+	lastFirst atomic.Pointer[localised]
 }
 
 type localised struct {
 	base string
 	body []byte
 }
-
-// maxCachedProducts bounds the snapshot: a larger catalogue is read from
-// the database page by page instead.
-const maxCachedProducts = 10000
 
 // NewService returns the catalog service.
 func NewService(st productStore, c Config) *Service {
@@ -102,29 +112,8 @@ func (s *Service) snapshotBase() string {
 	return s.originToken
 }
 
-// localise turns a cached rendering into the answer for ctx's request.
-func (s *Service) localise(ctx context.Context, body []byte) []byte {
-	if s.imageBase != "" {
-		return body
-	}
-	return bytes.ReplaceAll(body, []byte(s.originToken), []byte(s.baseFor(ctx)))
-}
-
-// localiseProduct is localise for a cached product.
-func (s *Service) localiseProduct(ctx context.Context, p Product) Product {
-	if s.imageBase != "" {
-		return p
-	}
-	base := s.baseFor(ctx)
-	for _, u := range []*string{&p.Image.Thumbnail, &p.Image.Mobile, &p.Image.Tablet, &p.Image.Desktop} {
-		*u = strings.Replace(*u, s.originToken, base, 1)
-	}
-	return p
-}
-
-// cached returns a fresh enough snapshot, or nil when caching is off or the
-// catalogue is too large for it. One caller refreshes; the others wait, or
-// with wait false get nil at once.
+// cached returns a fresh enough snapshot, or nil when caching is off. One
+// caller refreshes; the others wait, or with wait false get nil at once.
 func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
 	if s.cacheTTL <= 0 {
 		return nil, nil
@@ -142,110 +131,141 @@ func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
 		return nil, nil
 	}
 	defer s.refresh.Unlock()
-	if sn := s.snap.Load(); fresh(sn) {
-		return sn, nil
+	old := s.snap.Load()
+	if fresh(old) {
+		return old, nil
 	}
 	taken, generation := s.now(), s.generation.Load()
-	rows, total, err := s.store.List(ctx, paging.Page{Limit: maxCachedProducts})
-	if err != nil || total > maxCachedProducts {
-		return nil, err
-	}
-	sn := &snapshot{
-		list: make([]Product, len(rows)), byID: make(map[int64]Product, len(rows)),
-		itemJSON: make(map[int64][]byte, len(rows)), taken: taken, generation: generation,
-	}
-	for i, r := range rows {
-		sn.list[i] = s.toProduct(r, s.snapshotBase())
-		sn.byID[r.ID] = sn.list[i]
-		if sn.itemJSON[r.ID], err = json.Marshal(sn.list[i]); err != nil {
+	if old != nil {
+		v, err := s.store.Version(ctx)
+		if err != nil {
 			return nil, err
 		}
+		if v == old.menu.version {
+			sn := &snapshot{menu: old.menu, taken: taken, generation: generation}
+			s.snap.Store(sn)
+			return sn, nil
+		}
 	}
-	if sn.listJSON, err = json.Marshal(sn.list); err != nil {
+	rows, version, err := s.store.OnSale(ctx)
+	if err != nil {
 		return nil, err
 	}
+	m, err := s.newMenu(rows, version)
+	if err != nil {
+		return nil, err
+	}
+	sn := &snapshot{menu: m, taken: taken, generation: generation}
 	s.snap.Store(sn)
 	return sn, nil
 }
 
-// Invalidate makes the next catalogue read go to the database: the menu
+// newMenu keeps rows (in id order) with their repeated texts shared, and
+// renders the first page.
+func (s *Service) newMenu(rows []productRow, version int64) (*menu, error) {
+	shared := map[string]string{}
+	share := func(p *string) {
+		if v, ok := shared[*p]; ok {
+			*p = v
+		} else if len(shared) < 10000 {
+			shared[*p] = *p
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		for _, p := range []*string{&r.Category, &r.ImageSlug, &r.Thumbnail, &r.Mobile, &r.Tablet, &r.Desktop} {
+			share(p)
+		}
+	}
+	m := &menu{rows: rows, version: version}
+	first := make([]Product, min(len(rows), s.maxLimit))
+	for i := range first {
+		first[i] = s.toProduct(rows[i], s.snapshotBase())
+	}
+	var err error
+	if m.firstJSON, err = json.Marshal(first); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// find returns the row of id.
+func (m *menu) find(id int64) (productRow, bool) {
+	i, ok := slices.BinarySearchFunc(m.rows, id, func(r productRow, id int64) int { return cmp.Compare(r.ID, id) })
+	if !ok {
+		return productRow{}, false
+	}
+	return m.rows[i], true
+}
+
+// Invalidate makes the next catalogue read check the database: the menu
 // changed. A read already under way when it is called is not cached as
 // fresh, since it may have seen the menu from before the change.
 func (s *Service) Invalidate() {
 	s.generation.Add(1)
 }
 
-// renderedList returns the JSON of page p when the cache has it ready: the
-// whole catalogue, from the first product. ok is false otherwise.
-func (s *Service) renderedList(ctx context.Context, p paging.Page) (body []byte, total int, ok bool, err error) {
+// renderedList returns the JSON of page q when the cache has it ready: the
+// first page at the largest limit, or the whole catalogue. ok is false
+// otherwise.
+func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, total int, ok bool, err error) {
 	sn, err := s.cached(ctx, true)
-	if err != nil || sn == nil || p.Offset != 0 || p.Limit < len(sn.list) {
+	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 {
 		return nil, 0, false, err
 	}
+	m := sn.menu
+	if q.Limit != s.maxLimit && q.Limit < len(m.rows) {
+		return nil, 0, false, nil
+	}
 	if s.imageBase != "" {
-		return sn.listJSON, len(sn.list), true, nil
+		return m.firstJSON, len(m.rows), true, nil
 	}
 	base := s.baseFor(ctx)
-	if l := sn.lastList.Load(); l != nil && l.base == base {
-		return l.body, len(sn.list), true, nil
+	if l := m.lastFirst.Load(); l != nil && l.base == base {
+		return l.body, len(m.rows), true, nil
 	}
-	body = bytes.ReplaceAll(sn.listJSON, []byte(s.originToken), []byte(base))
-	sn.lastList.Store(&localised{base: base, body: body})
-	return body, len(sn.list), true, nil
-}
-
-// renderedProduct returns the JSON of one product when the cache is on.
-func (s *Service) renderedProduct(ctx context.Context, id int64) (body []byte, ok bool, err error) {
-	sn, err := s.cached(ctx, true)
-	if err != nil || sn == nil {
-		return nil, false, err
-	}
-	body, found := sn.itemJSON[id]
-	if !found {
-		return nil, false, ErrProductNotFound
-	}
-	return s.localise(ctx, body), true, nil
+	body = bytes.ReplaceAll(m.firstJSON, []byte(s.originToken), []byte(base))
+	m.lastFirst.Store(&localised{base: base, body: body})
+	return body, len(m.rows), true, nil
 }
 
 // List returns one page of products and the total number of products.
-func (s *Service) List(ctx context.Context, p paging.Page) ([]Product, int, error) {
-	if sn, err := s.cached(ctx, true); err != nil || sn != nil {
-		if err != nil {
-			return nil, 0, err
-		}
-		from := min(p.Offset, len(sn.list))
-		to := min(from+p.Limit, len(sn.list))
-		out := make([]Product, to-from)
-		for i, p := range sn.list[from:to] {
-			out[i] = s.localiseProduct(ctx, p)
-		}
-		return out, len(sn.list), nil
-	}
-	rows, total, err := s.store.List(ctx, p)
+func (s *Service) List(ctx context.Context, q listQuery) ([]Product, int, error) {
+	sn, err := s.cached(ctx, true)
 	if err != nil {
 		return nil, 0, err
 	}
+	var rows []productRow
+	total := 0
+	if sn != nil {
+		all := sn.menu.rows
+		from, _ := slices.BinarySearchFunc(all, q.AfterID+1, func(r productRow, id int64) int { return cmp.Compare(r.ID, id) })
+		from = min(from+q.Offset, len(all))
+		rows, total = all[from:min(from+q.Limit, len(all))], len(all)
+	} else if rows, total, err = s.store.List(ctx, q); err != nil {
+		return nil, 0, err
+	}
+	base := s.baseFor(ctx)
 	out := make([]Product, len(rows))
 	for i, r := range rows {
-		out[i] = s.toProduct(r, s.baseFor(ctx))
+		out[i] = s.toProduct(r, base)
 	}
 	return out, total, nil
 }
 
 // Get returns one product, or ErrProductNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (Product, error) {
-	if sn, err := s.cached(ctx, true); err != nil || sn != nil {
-		if err != nil {
-			return Product{}, err
-		}
-		p, ok := sn.byID[id]
-		if !ok {
+	sn, err := s.cached(ctx, true)
+	if err != nil {
+		return Product{}, err
+	}
+	var r productRow
+	if sn != nil {
+		var ok bool
+		if r, ok = sn.menu.find(id); !ok {
 			return Product{}, ErrProductNotFound
 		}
-		return s.localiseProduct(ctx, p), nil
-	}
-	r, err := s.store.Get(ctx, id)
-	if err != nil {
+	} else if r, err = s.store.Get(ctx, id); err != nil {
 		return Product{}, err
 	}
 	return s.toProduct(r, s.baseFor(ctx)), nil
@@ -267,24 +287,25 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 
 // CachedProductsByIDs returns the products among ids from the snapshot,
 // keyed by id, without reading the database. ok is false when caching is
-// off, the catalogue is too large for the snapshot, reading it failed, an
-// id is not in it or another request is reading it afresh: the caller then
-// asks ProductsByIDs. What it returns may be up to cache_ttl old, so a
-// write that charges these prices must hold SamePricesSQL.
+// off, reading it failed, an id is not in it or another request is reading
+// it afresh: the caller then asks ProductsByIDs. What it returns may be up
+// to cache_ttl old, so a write that charges these prices must hold
+// SamePricesSQL.
 func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
 	// An order never waits behind another request's refresh (the whole
-	// catalogue, read and rendered): it is priced from the database.
+	// catalogue, read and kept): it is priced from the database.
 	sn, err := s.cached(ctx, false)
 	if err != nil || sn == nil {
 		return nil, false
 	}
+	base := s.baseFor(ctx)
 	out := make(map[int64]Product, len(ids))
 	for _, id := range ids {
-		p, ok := sn.byID[id]
+		r, ok := sn.menu.find(id)
 		if !ok {
 			return nil, false
 		}
-		out[id] = s.localiseProduct(ctx, p)
+		out[id] = s.toProduct(r, base)
 	}
 	return out, true
 }

@@ -19,7 +19,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	s.now = func() time.Time { return now }
 	ctx := context.Background()
 
-	page, total, err := s.List(ctx, paging.Page{Limit: 2, Offset: 1})
+	page, total, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 2, Offset: 1}})
 	if err != nil || total != len(st.rows) || len(page) != 2 || page[0].ID != "2" {
 		t.Fatalf("List = %+v, %d, %v", page, total, err)
 	}
@@ -29,17 +29,25 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	if _, err := s.Get(ctx, 404); !errors.Is(err, ErrProductNotFound) {
 		t.Errorf("Get(404) = %v, want ErrProductNotFound", err)
 	}
-	if page, total, _ := s.List(ctx, paging.Page{Limit: 5, Offset: 100}); len(page) != 0 || total != len(st.rows) {
+	if page, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 5, Offset: 100}}); len(page) != 0 || total != len(st.rows) {
 		t.Errorf("page past the end = %d products, total %d", len(page), total)
 	}
-	if len(st.pages) != 1 {
-		t.Fatalf("the store was read %d times within the TTL, want once", len(st.pages))
+	if st.reads != 1 || len(st.pages) != 0 {
+		t.Fatalf("the catalogue was read %d times and %d pages within the TTL, want once and none", st.reads, len(st.pages))
 	}
 
-	st.rows[0].Name = "Waffle, renamed"
 	now = now.Add(time.Second)
-	if p, _ := s.Get(ctx, 1); p.Name != "Waffle, renamed" || len(st.pages) != 2 {
-		t.Errorf("after the TTL: %q with %d reads, want the new name from a second read", p.Name, len(st.pages))
+	if p, _ := s.Get(ctx, 1); p.Name != "Waffle with Berries" || st.reads != 1 {
+		t.Errorf("after the TTL, unchanged: %q with %d reads, want the menu kept on its version", p.Name, st.reads)
+	}
+	st.rows[0].Name = "Waffle, renamed"
+	st.version++
+	if p, _ := s.Get(ctx, 1); p.Name != "Waffle with Berries" {
+		t.Errorf("within the renewed TTL: %q, want the cached name", p.Name)
+	}
+	now = now.Add(time.Second)
+	if p, _ := s.Get(ctx, 1); p.Name != "Waffle, renamed" || st.reads != 2 {
+		t.Errorf("after the TTL, changed: %q with %d reads, want the new name from a second read", p.Name, st.reads)
 	}
 }
 
@@ -61,7 +69,7 @@ func TestCacheOffReadsEveryTime(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
 	for range 3 {
-		if _, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err != nil {
+		if _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,11 +82,11 @@ func TestCacheErrorIsNotCached(t *testing.T) {
 	st := newFakeStore()
 	st.err = errors.New("database down")
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
-	if _, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err == nil {
+	if _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err == nil {
 		t.Fatal("want the store's error")
 	}
 	st.err = nil
-	if page, _, err := s.List(context.Background(), paging.Page{Limit: 10}); err != nil || len(page) == 0 {
+	if page, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil || len(page) == 0 {
 		t.Errorf("after recovery: %d products, %v", len(page), err)
 	}
 }
@@ -87,27 +95,41 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
 	ctx := context.Background()
-	all, total, _ := s.List(ctx, paging.Page{Limit: 1000})
+	all, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	want, _ := json.Marshal(all)
-	body, n, ok, err := s.renderedList(ctx, paging.Page{Limit: 1000})
+	body, n, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	if err != nil || !ok || n != total || string(body) != string(want) {
 		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
 	}
-	for _, p := range []paging.Page{{Limit: 1}, {Limit: 1000, Offset: 1}} {
+	for _, p := range []listQuery{{Page: paging.Page{Limit: 1}}, {Page: paging.Page{Limit: 1000, Offset: 1}}, {Page: paging.Page{Limit: 1000}, AfterID: 1}} {
 		if _, _, ok, _ := s.renderedList(ctx, p); ok {
 			t.Errorf("page %+v served from the whole-list rendering", p)
 		}
 	}
-	one, _ := json.Marshal(all[0])
-	if body, ok, err := s.renderedProduct(ctx, 1); err != nil || !ok || string(body) != string(one) {
-		t.Errorf("renderedProduct(1) = %s, %v, %v", body, ok, err)
-	}
-	if _, _, err := s.renderedProduct(ctx, 404); !errors.Is(err, ErrProductNotFound) {
-		t.Errorf("renderedProduct(404) = %v", err)
-	}
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
-	if _, ok, _ := off.renderedProduct(ctx, 1); ok {
+	if _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
 		t.Error("rendered JSON served with the cache off")
+	}
+}
+
+// TestRenderedFirstPageOfALargeMenu checks that a menu longer than the
+// largest page keeps that first page rendered, with the whole total, and
+// that later pages are sliced from the same menu.
+func TestRenderedFirstPageOfALargeMenu(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 2, CacheTTL: time.Minute})
+	ctx := context.Background()
+	first, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	want, _ := json.Marshal(first)
+	body, total, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	if err != nil || !ok || total != 3 || string(body) != string(want) {
+		t.Errorf("renderedList = %s, %d, %v, %v; want %s of 3", body, total, ok, err, want)
+	}
+	if page, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}, AfterID: 2}); len(page) != 1 || page[0].ID != "3" || total != 3 {
+		t.Errorf("after 2: %+v of %d, want product 3 of 3", page, total)
+	}
+	if st.reads != 1 || len(st.pages) != 0 {
+		t.Errorf("%d reads and %d pages, want one read of the whole menu", st.reads, len(st.pages))
 	}
 }
 
@@ -119,12 +141,13 @@ func TestInvalidateDropsTheCachedMenu(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.rows[0].PriceCents = 999
+	st.version++
 	if p, _ := s.Get(ctx, 1); p.Price != 650 {
 		t.Fatalf("price %d before Invalidate, want the cached 650", p.Price)
 	}
 	s.Invalidate()
-	if p, _ := s.Get(ctx, 1); p.Price != 999 || len(st.pages) != 2 {
-		t.Errorf("after Invalidate: price %d with %d reads, want 999 from a second read", p.Price, len(st.pages))
+	if p, _ := s.Get(ctx, 1); p.Price != 999 || st.reads != 2 {
+		t.Errorf("after Invalidate: price %d with %d reads, want 999 from a second read", p.Price, st.reads)
 	}
 }
 
@@ -135,10 +158,11 @@ type invalidatingStore struct {
 	s *Service
 }
 
-func (st *invalidatingStore) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
-	rows, total, err := st.fakeStore.List(ctx, p)
+func (st *invalidatingStore) OnSale(ctx context.Context) ([]productRow, int64, error) {
+	rows, v, err := st.fakeStore.OnSale(ctx)
+	st.version++ // a change commits
 	st.s.Invalidate()
-	return rows, total, err
+	return rows, v, err
 }
 
 func TestAReadOverlappingAnInvalidationIsNotFresh(t *testing.T) {
@@ -150,8 +174,8 @@ func TestAReadOverlappingAnInvalidationIsNotFresh(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(st.pages) != 2 {
-		t.Errorf("%d reads, want 2: the snapshot read across an invalidation was reused", len(st.pages))
+	if st.reads != 2 {
+		t.Errorf("%d reads, want 2: the snapshot read across an invalidation was reused", st.reads)
 	}
 }
 
@@ -160,9 +184,9 @@ func TestRenderedListPerOrigin(t *testing.T) {
 	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
 	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
 		ctx := httpserver.WithOrigin(context.Background(), origin)
-		all, _, _ := s.List(ctx, paging.Page{Limit: 1000})
+		all, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		want, _ := json.Marshal(all)
-		body, _, ok, err := s.renderedList(ctx, paging.Page{Limit: 1000})
+		body, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		if err != nil || !ok || string(body) != string(want) {
 			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
 		}
@@ -187,8 +211,8 @@ func TestCachedProductsByIDs(t *testing.T) {
 		t.Errorf("image %q, want a link under the request's origin", got[1].Image.Thumbnail)
 	}
 	st.rows[0].PriceCents = 999 // within the TTL the cache keeps the old price
-	if again, _ := s.CachedProductsByIDs(ctx, []int64{1}); again[1].Price == 999 || len(st.pages) != 1 {
-		t.Errorf("price %d after %d reads, want the cached price from one read", again[1].Price, len(st.pages))
+	if again, _ := s.CachedProductsByIDs(ctx, []int64{1}); again[1].Price == 999 || st.reads != 1 {
+		t.Errorf("price %d after %d reads, want the cached price from one read", again[1].Price, st.reads)
 	}
 	if _, ok := s.CachedProductsByIDs(ctx, []int64{1, 404}); ok {
 		t.Error("answered for an id the cache does not hold")
@@ -199,17 +223,17 @@ func TestCachedProductsByIDs(t *testing.T) {
 	}
 }
 
-// blockingStore is a fakeStore whose List waits, once entered, until
+// blockingStore is a fakeStore whose OnSale waits, once entered, until
 // release is closed.
 type blockingStore struct {
 	*fakeStore
 	entered, release chan struct{}
 }
 
-func (b *blockingStore) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
+func (b *blockingStore) OnSale(ctx context.Context) ([]productRow, int64, error) {
 	close(b.entered)
 	<-b.release
-	return b.fakeStore.List(ctx, p)
+	return b.fakeStore.OnSale(ctx)
 }
 
 // TestCachedProductsByIDsNeverWaitsForARefresh checks that while another
@@ -221,7 +245,7 @@ func TestCachedProductsByIDsNeverWaitsForARefresh(t *testing.T) {
 	ctx := context.Background()
 	listed := make(chan error)
 	go func() {
-		_, _, err := s.List(ctx, paging.Page{Limit: 10})
+		_, _, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 10}})
 		listed <- err
 	}()
 	<-st.entered // the refresh holds the lock

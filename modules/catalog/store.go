@@ -55,25 +55,34 @@ func newStore(primary *sqlx.DB, pool *pgxpool.Pool, read db.ReadDB) *store {
 	return &store{db: primary, pool: pool, read: read}
 }
 
+// listQuery is a page of the products on sale, in id order: Limit of them
+// after skipping Offset, from the product after AfterID (0: the first).
+type listQuery struct {
+	paging.Page
+	AfterID int64
+}
+
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
 	productRow
 	Total int `db:"total"`
 }
 
-// List reads a page and the total in one round trip: the window count is
-// taken before LIMIT and OFFSET apply. Only a page past the end, which has
-// no row to carry the total, costs a second query.
-func (st *store) List(ctx context.Context, p paging.Page) ([]productRow, int, error) {
-	const q = `
-		SELECT ` + productColumns + `, count(*) OVER () AS total
+// List reads a page and the total in one round trip: the total is the
+// on_sale count the products triggers keep (migration 0009), so neither a
+// count nor a window walks the table, and a page after AfterID starts at
+// the primary key. Only a page past the end, which has no row to carry the
+// total, costs a second query.
+func (st *store) List(ctx context.Context, q listQuery) ([]productRow, int, error) {
+	const qPage = `
+		SELECT ` + productColumns + `, (SELECT on_sale FROM catalog_state) AS total
 		FROM products
-		WHERE removed_at IS NULL
+		WHERE removed_at IS NULL AND id > $3
 		ORDER BY id
 		LIMIT $1 OFFSET $2`
-	const qCount = `SELECT count(*) FROM products WHERE removed_at IS NULL`
+	const qCount = `SELECT on_sale FROM catalog_state`
 	var page []listRow
-	if err := st.read.SelectContext(ctx, &page, q, p.Limit, p.Offset); err != nil {
+	if err := st.read.SelectContext(ctx, &page, qPage, q.Limit, q.Offset, q.AfterID); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	rows := make([]productRow, len(page))
@@ -88,6 +97,37 @@ func (st *store) List(ctx context.Context, p paging.Page) ([]productRow, int, er
 		return nil, 0, fmt.Errorf("count products: %w", err)
 	}
 	return rows, total, nil
+}
+
+// Version reads the catalogue's version, which every change to products
+// moves (migration 0009).
+func (st *store) Version(ctx context.Context) (int64, error) {
+	const q = `SELECT version FROM catalog_state`
+	var v int64
+	if err := st.read.GetContext(ctx, &v, q); err != nil {
+		return 0, fmt.Errorf("read catalogue version: %w", err)
+	}
+	return v, nil
+}
+
+// OnSale reads every product on sale, in id order, and the version they
+// are at least as new as: the version is read first, so a change that
+// commits in between makes the next Version differ, never the reverse.
+func (st *store) OnSale(ctx context.Context) ([]productRow, int64, error) {
+	const q = `
+		SELECT ` + productColumns + `
+		FROM products
+		WHERE removed_at IS NULL
+		ORDER BY id`
+	v, err := st.Version(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rows []productRow
+	if err := st.read.SelectContext(ctx, &rows, q); err != nil {
+		return nil, 0, fmt.Errorf("read the catalogue: %w", err)
+	}
+	return rows, v, nil
 }
 
 // Get reads one product, or ErrProductNotFound.
