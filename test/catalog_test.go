@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 type product struct {
@@ -170,6 +171,20 @@ func TestGetProduct(t *testing.T) {
 // again from the database.
 func TestStaleCacheNeverPricesAnOrder(t *testing.T) {
 	a := startApp(t, map[string]any{"catalog.cache_ttl": "1h"})
+	// The listener invalidates the cache once it listens; the snapshot the
+	// test relies on must be read after that.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := a.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN catalog_changed'`); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the catalogue's change listener never connected")
+		}
+	}
 	var before product
 	a.do(http.MethodGet, "/api/product/4", "").json(t, &before)
 	// Without the change notification (as while the listener reconnects)
@@ -307,4 +322,175 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 			t.Errorf("HEAD %s Content-Length %s, GET body %d bytes", path, cl, len(body))
 		}
 	}
+}
+
+// TestTotalFollowsEveryChange checks the total the products triggers keep
+// against a count of the table, with the cache off, after each kind of
+// write: rows added, removed, restored, deleted, and a statement that
+// touches no row.
+func TestTotalFollowsEveryChange(t *testing.T) {
+	a := startApp(t, map[string]any{"catalog.cache_ttl": "0s"})
+	steps := []string{
+		`INSERT INTO products (name, category, price_cents, image_slug) SELECT 'P' || g, 'Cake', 100, 'cake' FROM generate_series(1, 5) g`,
+		`UPDATE products SET removed_at = now() WHERE id IN (2, 3)`,
+		`UPDATE products SET price_cents = price_cents + 1`,
+		`UPDATE products SET removed_at = NULL WHERE id = 2`,
+		`DELETE FROM products WHERE id > 12`,
+		`UPDATE products SET removed_at = now() WHERE id < 0`,
+	}
+	for _, step := range steps {
+		a.db.MustExec(step)
+		var want int
+		if err := a.db.Get(&want, `SELECT count(*) FROM products WHERE removed_at IS NULL`); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/api/product?limit=1", "/api/product?offset=1000"} {
+			if got := a.do(http.MethodGet, path, "").header.Get("X-Total-Count"); got != strconv.Itoa(want) {
+				t.Errorf("after %.50q: GET %s X-Total-Count %s, want %d", step, path, got, want)
+			}
+		}
+	}
+}
+
+// searchMenu adds products whose names and categories differ in case and
+// accents from the searches below.
+func searchMenu(t *testing.T, a *testApp) {
+	t.Helper()
+	a.db.MustExec(`INSERT INTO products (id, name, category, price_cents, image_slug) VALUES
+		(10, 'Belgian WAFFLE', 'waffle', 500, 'waffle'),
+		(11, 'Crème Brûlée Waffle', 'Crème Brûlée', 700, 'waffle'),
+		(12, '100% Cocoa_Cake', 'Cake', 400, 'cake')`)
+}
+
+func TestSearchProducts(t *testing.T) {
+	for _, ttl := range []string{"0s", "1h"} {
+		t.Run("cache_ttl="+ttl, func(t *testing.T) {
+			a := startApp(t, map[string]any{"catalog.cache_ttl": ttl})
+			searchMenu(t, a)
+			tests := []struct {
+				query string
+				ids   []string
+				total string
+			}{
+				{"?category=Waffle", []string{"1", "10"}, "2"},
+				{"?category=WAFFLE&limit=1", []string{"1"}, "2"},
+				{"?category=crème%20brûlée", []string{"2", "11"}, "2"},
+				{"?category=Waff", []string{}, "0"},
+				{"?q=waff", []string{"1", "10", "11"}, "3"},
+				{"?q=WAFF&offset=1&limit=1", []string{"10"}, "3"},
+				{"?q=creme%20brul", []string{"2", "11"}, "2"},
+				{"?q=BRÛLÉE&category=Waffle", []string{}, "0"},
+				{"?q=waffle&category=cr%C3%A8me%20br%C3%BBl%C3%A9e", []string{"11"}, "1"},
+				{"?q=100%25", []string{"12"}, "1"},
+				{"?q=a_c", []string{"12"}, "1"},
+				{"?q=o%25c", []string{}, "0"},
+				{"?q=%20%20&limit=2", []string{"1", "2"}, "12"},
+			}
+			for _, tt := range tests {
+				res := a.do(http.MethodGet, "/api/product"+tt.query, "")
+				var ps []product
+				res.json(t, &ps)
+				got := []string{}
+				for _, p := range ps {
+					got = append(got, p.ID)
+				}
+				if res.status != 200 || strings.Join(got, ",") != strings.Join(tt.ids, ",") || res.header.Get("X-Total-Count") != tt.total {
+					t.Errorf("%s: %d %v of %s, want %v of %s", tt.query, res.status, got, res.header.Get("X-Total-Count"), tt.ids, tt.total)
+				}
+			}
+			for _, bad := range []string{"?q=a&q=b", "?category=" + strings.Repeat("x", 201), "?q=%01", "?after=x", "?after=eyJpZCI6MX0&offset=1"} {
+				if res := a.do(http.MethodGet, "/api/product"+bad, ""); res.status != 400 || res.errorCode(t).Error != "INVALID_PARAMETER" {
+					t.Errorf("%.40s: %d %s, want 400 INVALID_PARAMETER", bad, res.status, res.body)
+				}
+			}
+		})
+	}
+}
+
+// nextLink returns the target of a Link rel="next" header, or "".
+func nextLink(t *testing.T, h http.Header) string {
+	t.Helper()
+	l := h.Get("Link")
+	if l == "" {
+		return ""
+	}
+	target, ok := strings.CutSuffix(l, `>; rel="next"`)
+	if !ok || !strings.HasPrefix(target, "</api/product?") {
+		t.Fatalf("Link %q, want </api/product?…>; rel=\"next\"", l)
+	}
+	return target[1:]
+}
+
+// TestCursorPagesSeeEveryProductOnce walks the next links two products at
+// a time while products are added and removed between pages: each product
+// on sale throughout is seen exactly once, none twice, and an offset page
+// links on by cursor.
+func TestCursorPagesSeeEveryProductOnce(t *testing.T) {
+	for _, ttl := range []string{"0s", "1h"} {
+		t.Run("cache_ttl="+ttl, func(t *testing.T) {
+			a := startApp(t, map[string]any{"catalog.cache_ttl": ttl})
+			seen := map[string]int{}
+			path := "/api/product?limit=2"
+			changes := []string{
+				`UPDATE products SET removed_at = now() WHERE id = 1`, // already seen
+				`INSERT INTO products (id, name, category, price_cents, image_slug) VALUES (20, 'New', 'Cake', 100, 'cake')`,
+				`UPDATE products SET removed_at = now() WHERE id = 8`, // not seen yet
+				`INSERT INTO products (id, name, category, price_cents, image_slug) VALUES (3000, 'Newer', 'Cake', 100, 'cake')`,
+			}
+			for pages := 0; path != ""; pages++ {
+				if pages > 20 {
+					t.Fatal("the walk does not end")
+				}
+				res := a.do(http.MethodGet, path, "")
+				var ps []product
+				res.json(t, &ps)
+				if res.status != 200 || len(ps) == 0 {
+					t.Fatalf("GET %s: %d %s", path, res.status, res.body)
+				}
+				for _, p := range ps {
+					seen[p.ID]++
+				}
+				if pages < len(changes) {
+					a.db.MustExec(changes[pages])
+					if ttl != "0s" {
+						waitForCatalogue(t, a, changes[pages])
+					}
+				}
+				path = nextLink(t, res.header)
+			}
+			for _, id := range []string{"2", "3", "4", "5", "6", "7", "9", "20", "3000"} {
+				if seen[id] != 1 {
+					t.Errorf("product %s seen %d times, want once (seen: %v)", id, seen[id], seen)
+				}
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("product %s seen %d times", id, n)
+				}
+			}
+			res := a.do(http.MethodGet, "/api/product?limit=3&offset=3", "")
+			if next := nextLink(t, res.header); next == "" || strings.Contains(next, "offset") {
+				t.Errorf("offset page links to %q, want a cursor link without offset", next)
+			}
+			if res := a.do(http.MethodGet, "/api/product?limit=1000", ""); res.header.Get("Link") != "" {
+				t.Errorf("the last page links to %q", res.header.Get("Link"))
+			}
+		})
+	}
+}
+
+// waitForCatalogue waits until the change notification reached the cache,
+// so the next page sees the change as the database does.
+func waitForCatalogue(t *testing.T, a *testApp, change string) {
+	t.Helper()
+	var want int
+	if err := a.db.Get(&want, `SELECT count(*) FROM products WHERE removed_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if a.do(http.MethodGet, "/api/product?limit=1", "").header.Get("X-Total-Count") == strconv.Itoa(want) {
+			return
+		}
+	}
+	t.Fatalf("the cache did not see %q", change)
 }

@@ -36,7 +36,7 @@ var Module = fx.Module("catalog",
 		cli.AsCommand(newCatalogCommand),
 	),
 	httpserver.AsCORS(httpserver.CORS{
-		ExposedHeaders: []string{paging.TotalCountHeader},
+		ExposedHeaders: []string{paging.TotalCountHeader, paging.LinkHeader},
 		Methods:        []string{http.MethodGet},
 	}),
 	apidoc.Provide(apidoc.Fragment{

@@ -41,27 +41,31 @@ func (h *handler) image(c *gin.Context) {
 }
 
 func (h *handler) list(c *gin.Context) {
-	page, err := paging.Parse(c, h.s.maxLimit)
+	q, err := parseListQuery(c, h.s.maxLimit)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	q := listQuery{Page: page}
-	if body, total, ok, err := h.s.renderedList(c.Request.Context(), q); err != nil || ok {
-		if err != nil {
+	body, total, next, ok, err := h.s.renderedList(c.Request.Context(), q)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var products []Product
+	if !ok {
+		if products, total, next, err = h.s.List(c.Request.Context(), q); err != nil {
 			_ = c.Error(err)
 			return
 		}
-		paging.SetTotal(c, total)
+	}
+	paging.SetTotal(c, total)
+	if next != 0 {
+		paging.SetNext(c, paging.Encode(cursorPosition{ID: next}))
+	}
+	if ok {
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}
-	products, total, err := h.s.List(c.Request.Context(), q)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	paging.SetTotal(c, total)
 	httpserver.JSON(c, http.StatusOK, products)
 }
 

@@ -71,6 +71,11 @@ type snapshot struct {
 type menu struct {
 	rows    []productRow
 	version int64
+	// folded holds each row's name as search compares it (fold), and
+	// byCategory the positions of each lower-cased category's rows, for
+	// filtered pages.
+	folded     []string
+	byCategory map[string][]int32
 	// firstJSON is the first page at maxLimit, image URLs made with the
 	// origin token.
 	firstJSON []byte
@@ -177,7 +182,12 @@ func (s *Service) newMenu(rows []productRow, version int64) (*menu, error) {
 			share(p)
 		}
 	}
-	m := &menu{rows: rows, version: version}
+	m := &menu{rows: rows, version: version, folded: make([]string, len(rows)), byCategory: map[string][]int32{}}
+	for i, r := range rows {
+		m.folded[i] = fold(r.Name)
+		c := strings.ToLower(r.Category)
+		m.byCategory[c] = append(m.byCategory[c], int32(i))
+	}
 	first := make([]Product, min(len(rows), s.maxLimit))
 	for i := range first {
 		first[i] = s.toProduct(rows[i], s.snapshotBase())
@@ -198,6 +208,44 @@ func (m *menu) find(id int64) (productRow, bool) {
 	return m.rows[i], true
 }
 
+// page returns the rows of page q, the number of rows that match q's
+// filters, and whether more follow the page.
+func (m *menu) page(q listQuery) (rows []productRow, total int, more bool) {
+	if !q.filtered() {
+		from, _ := slices.BinarySearchFunc(m.rows, q.AfterID+1, func(r productRow, id int64) int { return cmp.Compare(r.ID, id) })
+		from = min(from+q.Offset, len(m.rows))
+		to := min(from+q.Limit, len(m.rows))
+		return m.rows[from:to], len(m.rows), to < len(m.rows)
+	}
+	search := fold(q.Search)
+	skip := q.Offset
+	visit := func(i int) {
+		if search != "" && !strings.Contains(m.folded[i], search) {
+			return
+		}
+		total++
+		switch {
+		case m.rows[i].ID <= q.AfterID:
+		case skip > 0:
+			skip--
+		case len(rows) < q.Limit:
+			rows = append(rows, m.rows[i])
+		default:
+			more = true
+		}
+	}
+	if q.Category != "" {
+		for _, i := range m.byCategory[strings.ToLower(q.Category)] {
+			visit(int(i))
+		}
+	} else {
+		for i := range m.rows {
+			visit(i)
+		}
+	}
+	return rows, total, more
+}
+
 // Invalidate makes the next catalogue read check the database: the menu
 // changed. A read already under way when it is called is not cached as
 // fresh, since it may have seen the menu from before the change.
@@ -206,51 +254,63 @@ func (s *Service) Invalidate() {
 }
 
 // renderedList returns the JSON of page q when the cache has it ready: the
-// first page at the largest limit, or the whole catalogue. ok is false
-// otherwise.
-func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, total int, ok bool, err error) {
+// first page at the largest limit, or the whole catalogue, unfiltered; next
+// is the position after it when more follow (0 otherwise). ok is false
+// when it is not ready.
+func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, total int, next int64, ok bool, err error) {
 	sn, err := s.cached(ctx, true)
-	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 {
-		return nil, 0, false, err
+	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 || q.filtered() {
+		return nil, 0, 0, false, err
 	}
 	m := sn.menu
 	if q.Limit != s.maxLimit && q.Limit < len(m.rows) {
-		return nil, 0, false, nil
+		return nil, 0, 0, false, nil
+	}
+	if shown := min(len(m.rows), s.maxLimit); shown < len(m.rows) {
+		next = m.rows[shown-1].ID
 	}
 	if s.imageBase != "" {
-		return m.firstJSON, len(m.rows), true, nil
+		return m.firstJSON, len(m.rows), next, true, nil
 	}
 	base := s.baseFor(ctx)
 	if l := m.lastFirst.Load(); l != nil && l.base == base {
-		return l.body, len(m.rows), true, nil
+		return l.body, len(m.rows), next, true, nil
 	}
 	body = bytes.ReplaceAll(m.firstJSON, []byte(s.originToken), []byte(base))
 	m.lastFirst.Store(&localised{base: base, body: body})
-	return body, len(m.rows), true, nil
+	return body, len(m.rows), next, true, nil
 }
 
-// List returns one page of products and the total number of products.
-func (s *Service) List(ctx context.Context, q listQuery) ([]Product, int, error) {
+// List returns one page of products, the number of products that match
+// q's filters, and next, the position after the page when more follow (0
+// on the last page).
+func (s *Service) List(ctx context.Context, q listQuery) (products []Product, total int, next int64, err error) {
 	sn, err := s.cached(ctx, true)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	var rows []productRow
-	total := 0
+	more := false
 	if sn != nil {
-		all := sn.menu.rows
-		from, _ := slices.BinarySearchFunc(all, q.AfterID+1, func(r productRow, id int64) int { return cmp.Compare(r.ID, id) })
-		from = min(from+q.Offset, len(all))
-		rows, total = all[from:min(from+q.Limit, len(all))], len(all)
-	} else if rows, total, err = s.store.List(ctx, q); err != nil {
-		return nil, 0, err
+		rows, total, more = sn.menu.page(q)
+	} else {
+		if rows, total, err = s.store.List(ctx, q); err != nil {
+			return nil, 0, 0, err
+		}
+		// The store reads one row past the page when there is one.
+		if more = len(rows) > q.Limit; more {
+			rows = rows[:q.Limit]
+		}
+	}
+	if more {
+		next = rows[len(rows)-1].ID
 	}
 	base := s.baseFor(ctx)
-	out := make([]Product, len(rows))
+	products = make([]Product, len(rows))
 	for i, r := range rows {
-		out[i] = s.toProduct(r, base)
+		products[i] = s.toProduct(r, base)
 	}
-	return out, total, nil
+	return products, total, next, nil
 }
 
 // Get returns one product, or ErrProductNotFound.

@@ -19,7 +19,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	s.now = func() time.Time { return now }
 	ctx := context.Background()
 
-	page, total, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 2, Offset: 1}})
+	page, total, _, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 2, Offset: 1}})
 	if err != nil || total != len(st.rows) || len(page) != 2 || page[0].ID != "2" {
 		t.Fatalf("List = %+v, %d, %v", page, total, err)
 	}
@@ -29,7 +29,7 @@ func TestCacheServesReadsWithinTTL(t *testing.T) {
 	if _, err := s.Get(ctx, 404); !errors.Is(err, ErrProductNotFound) {
 		t.Errorf("Get(404) = %v, want ErrProductNotFound", err)
 	}
-	if page, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 5, Offset: 100}}); len(page) != 0 || total != len(st.rows) {
+	if page, total, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 5, Offset: 100}}); len(page) != 0 || total != len(st.rows) {
 		t.Errorf("page past the end = %d products, total %d", len(page), total)
 	}
 	if st.reads != 1 || len(st.pages) != 0 {
@@ -69,7 +69,7 @@ func TestCacheOffReadsEveryTime(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
 	for range 3 {
-		if _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil {
+		if _, _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,11 +82,11 @@ func TestCacheErrorIsNotCached(t *testing.T) {
 	st := newFakeStore()
 	st.err = errors.New("database down")
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
-	if _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err == nil {
+	if _, _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err == nil {
 		t.Fatal("want the store's error")
 	}
 	st.err = nil
-	if page, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil || len(page) == 0 {
+	if page, _, _, err := s.List(context.Background(), listQuery{Page: paging.Page{Limit: 10}}); err != nil || len(page) == 0 {
 		t.Errorf("after recovery: %d products, %v", len(page), err)
 	}
 }
@@ -95,19 +95,19 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
 	ctx := context.Background()
-	all, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+	all, total, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	want, _ := json.Marshal(all)
-	body, n, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+	body, n, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	if err != nil || !ok || n != total || string(body) != string(want) {
 		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
 	}
 	for _, p := range []listQuery{{Page: paging.Page{Limit: 1}}, {Page: paging.Page{Limit: 1000, Offset: 1}}, {Page: paging.Page{Limit: 1000}, AfterID: 1}} {
-		if _, _, ok, _ := s.renderedList(ctx, p); ok {
+		if _, _, _, ok, _ := s.renderedList(ctx, p); ok {
 			t.Errorf("page %+v served from the whole-list rendering", p)
 		}
 	}
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
-	if _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
+	if _, _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
 		t.Error("rendered JSON served with the cache off")
 	}
 }
@@ -119,14 +119,14 @@ func TestRenderedFirstPageOfALargeMenu(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 2, CacheTTL: time.Minute})
 	ctx := context.Background()
-	first, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	first, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}})
 	want, _ := json.Marshal(first)
-	body, total, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
-	if err != nil || !ok || total != 3 || string(body) != string(want) {
-		t.Errorf("renderedList = %s, %d, %v, %v; want %s of 3", body, total, ok, err, want)
+	body, total, next, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	if err != nil || !ok || total != 3 || next != 2 || string(body) != string(want) {
+		t.Errorf("renderedList = %s, %d, next %d, %v, %v; want %s of 3, next 2", body, total, next, ok, err, want)
 	}
-	if page, total, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}, AfterID: 2}); len(page) != 1 || page[0].ID != "3" || total != 3 {
-		t.Errorf("after 2: %+v of %d, want product 3 of 3", page, total)
+	if page, total, next, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}, AfterID: 2}); len(page) != 1 || page[0].ID != "3" || total != 3 || next != 0 {
+		t.Errorf("after 2: %+v of %d, next %d; want product 3 of 3 and no next", page, total, next)
 	}
 	if st.reads != 1 || len(st.pages) != 0 {
 		t.Errorf("%d reads and %d pages, want one read of the whole menu", st.reads, len(st.pages))
@@ -184,9 +184,9 @@ func TestRenderedListPerOrigin(t *testing.T) {
 	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
 	for _, origin := range []string{"http://a.test", "http://a.test", "https://b.test", "http://a.test"} {
 		ctx := httpserver.WithOrigin(context.Background(), origin)
-		all, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+		all, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		want, _ := json.Marshal(all)
-		body, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+		body, _, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		if err != nil || !ok || string(body) != string(want) {
 			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
 		}
@@ -245,7 +245,7 @@ func TestCachedProductsByIDsNeverWaitsForARefresh(t *testing.T) {
 	ctx := context.Background()
 	listed := make(chan error)
 	go func() {
-		_, _, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 10}})
+		_, _, _, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 10}})
 		listed <- err
 	}()
 	<-st.entered // the refresh holds the lock
@@ -268,5 +268,77 @@ func TestCachedProductsByIDsNeverWaitsForARefresh(t *testing.T) {
 	}
 	if got, ok := s.CachedProductsByIDs(ctx, []int64{1}); !ok || got[1].Price != 650 {
 		t.Errorf("after the refresh: %+v, %t; want the cached product", got, ok)
+	}
+}
+
+// TestCacheHoldsALargeMenu checks that a menu of more than ten thousand
+// products is cached whole: pages, products and order lookups come from one
+// read of it.
+func TestCacheHoldsALargeMenu(t *testing.T) {
+	st := &fakeStore{}
+	for id := int64(1); id <= 20_001; id++ {
+		st.rows = append(st.rows, productRow{ID: id, Name: "P", Category: "Cake", PriceCents: id, ImageSlug: "cake"})
+	}
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	ctx := context.Background()
+	if page, total, _, err := s.List(ctx, listQuery{Page: paging.Page{Limit: 3, Offset: 20_000}}); err != nil || total != 20_001 || len(page) != 1 || page[0].ID != "20001" {
+		t.Errorf("last page = %+v, %d, %v", page, total, err)
+	}
+	if p, err := s.Get(ctx, 15_000); err != nil || p.Price != 15_000 {
+		t.Errorf("Get(15000) = %+v, %v", p, err)
+	}
+	if got, ok := s.CachedProductsByIDs(ctx, []int64{20_001}); !ok || got[20_001].Price != 20_001 {
+		t.Errorf("CachedProductsByIDs = %+v, %t", got, ok)
+	}
+	if st.reads != 1 || len(st.pages) != 0 {
+		t.Errorf("%d reads of the menu and %d pages, want the menu read once", st.reads, len(st.pages))
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Crème Brûlée", "creme brulee"},
+		{"WAFFLE", "waffle"},
+		{"Ça Señor Über", "ca senor uber"},
+		{"100% cocoa_cake", "100% cocoa_cake"},
+	}
+	for _, tt := range tests {
+		if got := fold(tt.in); got != tt.want {
+			t.Errorf("fold(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCachedSearch checks filtered pages served from the cache: the total
+// counts every match, the page and the cursor apply within the matches.
+func TestCachedSearch(t *testing.T) {
+	st := newFakeStore()
+	st.rows = append(st.rows, productRow{ID: 4, Name: "Belgian WAFFLE", Category: "waffle", ImageSlug: "waffle"})
+	s := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Hour})
+	tests := []struct {
+		q     listQuery
+		ids   []string
+		total int
+		next  int64
+	}{
+		{listQuery{Page: paging.Page{Limit: 10}, Category: "WAFFLE"}, []string{"1", "4"}, 2, 0},
+		{listQuery{Page: paging.Page{Limit: 1}, Search: "waff"}, []string{"1"}, 2, 1},
+		{listQuery{Page: paging.Page{Limit: 1}, Search: "waff", AfterID: 1}, []string{"4"}, 2, 0},
+		{listQuery{Page: paging.Page{Limit: 5, Offset: 1}, Search: "WAFF"}, []string{"4"}, 2, 0},
+		{listQuery{Page: paging.Page{Limit: 5}, Search: "brulee"}, []string{"2"}, 1, 0},
+		{listQuery{Page: paging.Page{Limit: 5}, Search: "brulee", Category: "Macaron"}, []string{}, 0, 0},
+	}
+	for _, tt := range tests {
+		page, total, next, err := s.List(context.Background(), tt.q)
+		got := []string{}
+		for _, p := range page {
+			got = append(got, p.ID)
+		}
+		if err != nil || strings.Join(got, ",") != strings.Join(tt.ids, ",") || total != tt.total || next != tt.next {
+			t.Errorf("%+v = %v of %d next %d, %v; want %v of %d next %d", tt.q, got, total, next, err, tt.ids, tt.total, tt.next)
+		}
+	}
+	if st.reads != 1 || len(st.pages) != 0 {
+		t.Errorf("%d reads and %d pages, want one read of the menu", st.reads, len(st.pages))
 	}
 }

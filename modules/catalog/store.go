@@ -10,7 +10,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"minikart/platform/db"
-	"minikart/platform/paging"
 )
 
 // productRow is a products row. Either ImageSlug names a built-in set of
@@ -55,25 +54,30 @@ func newStore(primary *sqlx.DB, pool *pgxpool.Pool, read db.ReadDB) *store {
 	return &store{db: primary, pool: pool, read: read}
 }
 
-// listQuery is a page of the products on sale, in id order: Limit of them
-// after skipping Offset, from the product after AfterID (0: the first).
-type listQuery struct {
-	paging.Page
-	AfterID int64
-}
-
 // listRow is a products row with the number of all products beside it.
 type listRow struct {
 	productRow
 	Total int `db:"total"`
 }
 
-// List reads a page and the total in one round trip: the total is the
-// on_sale count the products triggers keep (migration 0009), so neither a
-// count nor a window walks the table, and a page after AfterID starts at
-// the primary key. Only a page past the end, which has no row to carry the
-// total, costs a second query.
+// Conditions of a filtered list; the indexes of migration 0010 serve them.
+const (
+	whereOnSale   = `removed_at IS NULL`
+	whereCategory = ` AND lower(category) = lower($%d)`
+	whereName     = ` AND catalog_fold(name) LIKE catalog_fold($%d)`
+)
+
+// List reads a page, one more row than it holds when there is one (so the
+// caller knows whether a next page follows), and the total. Unfiltered,
+// the total is the on_sale count the products triggers keep (migration
+// 0009), read in the page's own statement, so neither a count nor a window
+// walks the table; only a page past the end, which has no row to carry it,
+// costs a second query. Filtered, the matches are counted. A page after
+// AfterID starts at the primary key.
 func (st *store) List(ctx context.Context, q listQuery) ([]productRow, int, error) {
+	if q.filtered() {
+		return st.listFiltered(ctx, q)
+	}
 	const qPage = `
 		SELECT ` + productColumns + `, (SELECT on_sale FROM catalog_state) AS total
 		FROM products
@@ -82,7 +86,7 @@ func (st *store) List(ctx context.Context, q listQuery) ([]productRow, int, erro
 		LIMIT $1 OFFSET $2`
 	const qCount = `SELECT on_sale FROM catalog_state`
 	var page []listRow
-	if err := st.read.SelectContext(ctx, &page, qPage, q.Limit, q.Offset, q.AfterID); err != nil {
+	if err := st.read.SelectContext(ctx, &page, qPage, q.Limit+1, q.Offset, q.AfterID); err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	rows := make([]productRow, len(page))
@@ -95,6 +99,31 @@ func (st *store) List(ctx context.Context, q listQuery) ([]productRow, int, erro
 	var total int
 	if err := st.read.GetContext(ctx, &total, qCount); err != nil {
 		return nil, 0, fmt.Errorf("count products: %w", err)
+	}
+	return rows, total, nil
+}
+
+func (st *store) listFiltered(ctx context.Context, q listQuery) ([]productRow, int, error) {
+	where := whereOnSale
+	var args []any
+	if q.Category != "" {
+		args = append(args, q.Category)
+		where += fmt.Sprintf(whereCategory, len(args))
+	}
+	if q.Search != "" {
+		args = append(args, likePattern(q.Search))
+		where += fmt.Sprintf(whereName, len(args))
+	}
+	var total int
+	if err := st.read.GetContext(ctx, &total, `SELECT count(*) FROM products WHERE `+where, args...); err != nil {
+		return nil, 0, fmt.Errorf("count products: %w", err)
+	}
+	n := len(args)
+	qPage := fmt.Sprintf(`SELECT `+productColumns+` FROM products WHERE `+where+
+		` AND id > $%d ORDER BY id LIMIT $%d OFFSET $%d`, n+1, n+2, n+3)
+	var rows []productRow
+	if err := st.read.SelectContext(ctx, &rows, qPage, append(args, q.AfterID, q.Limit+1, q.Offset)...); err != nil {
+		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
 	return rows, total, nil
 }

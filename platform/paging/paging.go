@@ -136,10 +136,12 @@ func SetTotal(c *gin.Context, total int) {
 // SetNext sets Link to the request's own URL (path and query, relative, so
 // it holds behind any proxy) with after replaced by next, as rel="next".
 // The other parameters, filters and limit alike, are kept, so following the
-// link continues the same list.
+// link continues the same list; offset is dropped, since the cursor names
+// the position itself (an offset page's next link goes on by cursor).
 func SetNext(c *gin.Context, next string) {
 	q := c.Request.URL.Query()
 	q.Set(afterParam, next)
+	q.Del(offsetParam)
 	u := url.URL{Path: c.Request.URL.Path, RawQuery: q.Encode()}
 	c.Header(LinkHeader, "<"+u.String()+`>; rel="next"`)
 }

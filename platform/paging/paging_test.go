@@ -121,6 +121,11 @@ func TestHeaders(t *testing.T) {
 	if got := w.Header().Get(paging.LinkHeader); got != want {
 		t.Errorf("Link = %q, want %q", got, want)
 	}
+	c, w = ctxFor("/api/product?limit=2&offset=4&q=waff")
+	paging.SetNext(c, "next")
+	if got, want := w.Header().Get(paging.LinkHeader), `</api/product?after=next&limit=2&q=waff>; rel="next"`; got != want {
+		t.Errorf("Link of an offset page = %q, want %q (the cursor replaces the offset)", got, want)
+	}
 }
 
 // FuzzParse checks that any query gives either a page within bounds or
