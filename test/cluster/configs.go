@@ -48,8 +48,13 @@ func nginxConf(src []byte, upstreams []string, listenAddr, logDir string) ([]byt
 	if !nginxHTTP.MatchString(s) {
 		return nil, fmt.Errorf("nginx.conf: no `http {` block")
 	}
-	logs := fmt.Sprintf("    access_log %s;\n", filepath.Join(logDir, "access.log"))
-	return []byte(nginxHTTP.ReplaceAllLiteralString(s, "http {\n"+logs)), nil
+	// Its log and temporary files in its own directory, so that it runs
+	// without root too.
+	own := fmt.Sprintf("    access_log %s;\n", filepath.Join(logDir, "access.log"))
+	for _, temp := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+		own += fmt.Sprintf("    %s_temp_path %s;\n", temp, filepath.Join(logDir, temp+"_temp"))
+	}
+	return []byte(nginxHTTP.ReplaceAllLiteralString(s, "http {\n"+own)), nil
 }
 
 // prometheusConf is deploy/prometheus/prometheus.yml scraping targets.

@@ -34,7 +34,12 @@ func TestDeployConfigsWhatTheClusterRuns(t *testing.T) {
 		t.Helper()
 		path, err := exec.LookPath(name)
 		if err != nil {
-			t.Fatalf("%s is needed to check deploy/'s configuration (Debian: apt-get install -y prometheus nginx haproxy): %v", name, err)
+			// An ordinary user's PATH often lacks /usr/sbin, where nginx
+			// and HAProxy are.
+			path = filepath.Join("/usr/sbin", name)
+			if _, serr := os.Stat(path); serr != nil {
+				t.Fatalf("%s is needed to check deploy/'s configuration (Debian: apt-get install -y prometheus nginx haproxy): %v", name, err)
+			}
 		}
 		cmd := exec.Command(path, args...)
 		env := append(os.Environ(), topo.haproxy().env...)
@@ -86,7 +91,9 @@ func TestNginxConfForTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "events {}\nhttp {\n    access_log /logs/access.log;\n    upstream u {\n        least_conn;\n        server 127.0.0.1:1 max_fails=3;\n        server 127.0.0.1:2 max_fails=3;\n        server 127.0.0.1:3 max_fails=3;\n    }\n    server {\n        listen 127.0.0.1:9;\n    }\n}\n"
+	want := "events {}\nhttp {\n    access_log /logs/access.log;\n" +
+		"    client_body_temp_path /logs/client_body_temp;\n    proxy_temp_path /logs/proxy_temp;\n    fastcgi_temp_path /logs/fastcgi_temp;\n" +
+		"    uwsgi_temp_path /logs/uwsgi_temp;\n    scgi_temp_path /logs/scgi_temp;\n    upstream u {\n        least_conn;\n        server 127.0.0.1:1 max_fails=3;\n        server 127.0.0.1:2 max_fails=3;\n        server 127.0.0.1:3 max_fails=3;\n    }\n    server {\n        listen 127.0.0.1:9;\n    }\n}\n"
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
