@@ -126,15 +126,29 @@ func TestHealthReportsDatabaseDown(t *testing.T) {
 	}
 }
 
+// TestPortInUseFailsStart starts on a port another process holds, for the
+// API and for the admin listener: start fails, naming the setting to change.
 func TestPortInUseFailsStart(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, err = tryStartApp(t, map[string]any{"server.port": l.Addr().(*net.TCPAddr).Port})
-	if err == nil || !strings.Contains(err.Error(), "address already in use") {
-		t.Fatalf("start on a busy port: %v, want address already in use", err)
+	busy := l.Addr().(*net.TCPAddr).Port
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]any
+		want      string
+	}{
+		{"server", map[string]any{"server.port": busy}, "choose another port with server.port (MINIKART_SERVER_PORT or SERVER_PORT)"},
+		{"admin", map[string]any{"admin.enabled": true, "admin.host": "127.0.0.1", "admin.port": busy}, "choose another port with admin.port (MINIKART_ADMIN_PORT)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tryStartApp(t, tc.overrides)
+			if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("start on a busy port: %v, want address already in use and %q", err, tc.want)
+			}
+		})
 	}
 }
 

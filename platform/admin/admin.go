@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,6 +107,9 @@ func NewServer(p Params) *Server {
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", s.srv.Addr)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("admin listen on %s: %w: another process has the port; stop it, or choose another port with admin.port (MINIKART_ADMIN_PORT)", s.srv.Addr, err)
+			}
 			if err != nil {
 				return fmt.Errorf("admin listen on %s: %w", s.srv.Addr, err)
 			}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -189,6 +190,9 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", s.srv.Addr)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("listen on %s: %w: another process has the port; stop it, or choose another port with server.port (MINIKART_SERVER_PORT or SERVER_PORT)", s.srv.Addr, err)
+			}
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", s.srv.Addr, err)
 			}
