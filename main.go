@@ -21,6 +21,7 @@ import (
 	"minikart/platform"
 	"minikart/platform/cli"
 	"minikart/platform/config"
+	"minikart/platform/log"
 )
 
 func main() {
@@ -36,12 +37,12 @@ then MINIKART_<SECTION>_<KEY> for any key (minikart config print lists them).`
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cli.Execute(ctx, newRoot(args), args, stdout, stderr)
+	return cli.Execute(ctx, newRoot(args, stderr), args, stdout, stderr)
 }
 
 // newRoot returns the command tree for the command line args: serve and
-// config, and the commands the graph contributes.
-func newRoot(args []string) *cobra.Command {
+// config, and the commands the graph contributes, which log to stderr.
+func newRoot(args []string, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "minikart",
 		Short: "Mini-Kart API server and its operator commands",
@@ -55,7 +56,7 @@ func newRoot(args []string) *cobra.Command {
 	if len(args) == 0 || args[0] == "serve" {
 		return root
 	}
-	cs, err := commands()
+	cs, err := commands(stderr)
 	root.AddCommand(cs...)
 	if err != nil {
 		help := root.HelpFunc()
@@ -172,27 +173,29 @@ func configRun(print bool, stdout, stderr io.Writer) error {
 // configuration is not valid, they come from the built-in one instead, so
 // that help and usage errors still answer, and each reports the
 // configuration's error (also returned) when run.
-func commands() ([]*cobra.Command, error) {
-	cs, err := contributed(config.Options{})
+func commands(stderr io.Writer) ([]*cobra.Command, error) {
+	cs, err := contributed(config.Options{}, stderr)
 	if err == nil {
 		return cs, nil
 	}
 	// The built-in configuration is valid (TestBuiltinConfigurationListsTheCommands);
 	// should it not be, the operator still reads the first error.
-	builtin, _ := contributed(config.Options{Builtin: true})
+	builtin, _ := contributed(config.Options{Builtin: true}, stderr)
 	for _, c := range builtin {
 		refuse(c, err)
 	}
 	return builtin, err
 }
 
-func contributed(o config.Options) ([]*cobra.Command, error) {
+// contributed builds the commands' graph on the configuration o chooses;
+// their log goes to stderr, in lines for a person.
+func contributed(o config.Options, stderr io.Writer) ([]*cobra.Command, error) {
 	src, err := config.Load(o)
 	if err != nil {
 		return nil, err
 	}
 	var cs cli.Commands
-	if err := fx.New(appOptions(src), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(appOptions(src), log.ForCommands(stderr), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
 		return nil, explain(err)
 	}
 	return cs.All, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,7 +93,7 @@ func commandPaths(root *cobra.Command) (paths [][]string) {
 // a group with no subcommand or an unknown one, and a command given
 // arguments it does not take, exit 2 too.
 func TestEveryCommandFollowsTheConventions(t *testing.T) {
-	root := newRoot([]string{"help"})
+	root := newRoot([]string{"help"}, io.Discard)
 	root.InitDefaultHelpCmd() // as cli.Execute does
 	root.InitDefaultCompletionCmd()
 	paths := commandPaths(root)
@@ -146,7 +147,7 @@ func TestBuiltinConfigurationListsTheCommands(t *testing.T) {
 	t.Setenv("MINIKART_LOG_LEVEL", "loud")
 	t.Setenv("MINIKART_ENV", "production")
 	t.Setenv("MINIKART_CONFIG_DIR", t.TempDir())
-	cs, err := contributed(config.Options{Builtin: true})
+	cs, err := contributed(config.Options{Builtin: true}, io.Discard)
 	if err != nil || len(cs) < 4 {
 		t.Fatalf("%d commands, %v", len(cs), err)
 	}

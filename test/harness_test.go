@@ -31,6 +31,7 @@ import (
 	"minikart/platform/db"
 	"minikart/platform/health"
 	"minikart/platform/httpserver"
+	"minikart/platform/log"
 	"minikart/test/internal/apitest"
 	"minikart/test/internal/harness"
 )
@@ -342,7 +343,7 @@ func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stder
 func runCommandFrom(t *testing.T, src *config.Source, name string, args []string, stdout, stderr io.Writer) int {
 	t.Helper()
 	var cs cli.Commands
-	if err := fx.New(fx.NopLogger, modules.App(src), fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(fx.NopLogger, modules.App(src), log.ForCommands(stderr), fx.Populate(&cs)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	root := &cobra.Command{Use: "minikart"}

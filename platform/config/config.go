@@ -144,6 +144,33 @@ func fileReader(dir string) func(name string) ([]byte, error) {
 // Env returns the environment name (development, test or production).
 func (s *Source) Env() string { return s.env }
 
+// Resolved records val as key's value in force when the package that owns
+// key resolves it beyond the configuration (the checkout's development
+// database), so that Effective, and `config print`, show what is used.
+func (s *Source) Resolved(key string, val any) {
+	top, rest, _ := strings.Cut(key, ".")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.sections[top]; d != nil && rest != "" {
+		setNested(d.settings, strings.Split(rest, "."), val)
+	}
+}
+
+// SetAboveFiles reports whether an environment variable (MINIKART_<KEY>, or
+// one of the plain aliases names) or an override sets key, so that the files'
+// value is not the one in force.
+func (s *Source) SetAboveFiles(key string, names ...string) bool {
+	if _, ok := s.overrides[key]; ok {
+		return true
+	}
+	for _, n := range append(names, envName(key)) {
+		if _, ok := s.environ[n]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // genericSecrets are masked by Effective in every section, so a secret is
 // hidden even when its section forgot to declare it with the Secret option.
 var genericSecrets = []string{"password", "secret", "token", "api_key"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -28,7 +29,7 @@ func newMigrateCommand(pool *pgxpool.Pool, c Config, log zerolog.Logger) *cobra.
 			Args:  args,
 			RunE: func(cc *cobra.Command, args []string) error {
 				defer pool.Close()
-				return runMigrate(cc.Context(), pool, c, log.Output(cc.ErrOrStderr()), cc.OutOrStdout(), func(mg *Migrator) error {
+				return runMigrate(cc.Context(), pool, c, log, cc.OutOrStdout(), func(mg *Migrator) error {
 					return step(mg, args)
 				})
 			},
@@ -63,9 +64,14 @@ func forceArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// commandWait bounds how long a command waits for the database to answer:
+// a person waits for it, unlike the server, which waits
+// database.start_deadline for a database starting beside it.
+const commandWait = 5 * time.Second
+
 // runMigrate runs step on a migrator over pool, then prints the version.
 func runMigrate(ctx context.Context, pool *pgxpool.Pool, c Config, log zerolog.Logger, stdout io.Writer, step func(*Migrator) error) error {
-	if err := PingWithRetry(ctx, pool, c.StartDeadline, log); err != nil {
+	if err := PingWithRetry(ctx, pool, min(c.StartDeadline, commandWait), log); err != nil {
 		return err
 	}
 	mg, err := NewMigrator(stdlib.OpenDBFromPool(pool))

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
@@ -35,6 +37,9 @@ type Config struct {
 	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
 	StartDeadline   time.Duration `mapstructure:"start_deadline"`
 	MigrateOnStart  bool          `mapstructure:"migrate_on_start"`
+
+	// from says where URL came from when not from the configuration itself.
+	from string
 }
 
 // Validate checks the pool settings.
@@ -65,7 +70,8 @@ func (c Config) Validate() error {
 
 // Module provides *pgxpool.Pool, *sqlx.DB and ReadDB.
 var Module = fx.Module("db",
-	config.Section[Config]("database", config.Alias("url", "DATABASE_URL")),
+	config.Section[Config]("database", config.Alias("url", urlAlias)),
+	fx.Decorate(checkoutDatabase),
 	fx.Provide(
 		NewPool,
 		NewSQLX,
@@ -81,11 +87,11 @@ var Module = fx.Module("db",
 // retry and the stop hook closes it. Stop hooks run in reverse order, so the
 // HTTP server, started later, drains before the pool closes.
 func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, error) {
-	pool, err := Open(c)
+	log = log.With().Str("component", "db").Logger()
+	pool, err := open(c.URL, "database.url", c, announce(c, log))
 	if err != nil {
 		return nil, err
 	}
-	log = log.With().Str("component", "db").Logger()
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := PingWithRetry(ctx, pool, c.StartDeadline, log); err != nil {
@@ -115,11 +121,30 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 
 // Open builds a pool from c without connecting.
 func Open(c Config) (*pgxpool.Pool, error) {
-	return open(c.URL, "database.url", c)
+	return open(c.URL, "database.url", c, nil)
 }
 
-// open builds a pool on url with c's pool settings; key names url in errors.
-func open(url, key string, c Config) (*pgxpool.Pool, error) {
+// announce returns a hook that logs, at the first connection, which
+// database the pool uses (host:port/database, and where the URL came from
+// when not from the configuration), so an operator's command says which
+// database it changes.
+func announce(c Config, log zerolog.Logger) func(context.Context, *pgx.ConnConfig) error {
+	var once sync.Once
+	return func(_ context.Context, cc *pgx.ConnConfig) error {
+		once.Do(func() {
+			e := log.Info()
+			if c.from != "" {
+				e = e.Str("from", c.from)
+			}
+			e.Msg("using database " + Where(cc))
+		})
+		return nil
+	}
+}
+
+// open builds a pool on url with c's pool settings; key names url in
+// errors. beforeConnect, when set, runs before each new connection.
+func open(url, key string, c Config, beforeConnect func(context.Context, *pgx.ConnConfig) error) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx errors can quote the URL, password included: never wrap them.
@@ -130,6 +155,7 @@ func open(url, key string, c Config) (*pgxpool.Pool, error) {
 	pc.MaxConnLifetime = c.MaxConnLifetime
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
+	pc.BeforeConnect = beforeConnect
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
@@ -159,7 +185,7 @@ func NewReadDB(lc fx.Lifecycle, c Config, primary *sqlx.DB, reg prometheus.Regis
 	if c.ReadURL == "" {
 		return ReadDB{DB: primary}, nil
 	}
-	pool, err := open(c.ReadURL, "database.read_url", c)
+	pool, err := open(c.ReadURL, "database.read_url", c, nil)
 	if err != nil {
 		return ReadDB{}, err
 	}
@@ -180,11 +206,16 @@ func NewReadDB(lc fx.Lifecycle, c Config, primary *sqlx.DB, reg prometheus.Regis
 }
 
 // PingWithRetry pings until the database answers, backing off exponentially
-// up to deadline (or ctx's own deadline, whichever comes first).
+// up to deadline (or ctx's own deadline, whichever comes first). It logs a
+// problem once, when it first appears, not at every attempt; and an error
+// that waiting cannot cure (a refused role or password, a database that does
+// not exist, a host name that does not resolve) ends it at once.
 func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Duration, log zerolog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	backoff := 100 * time.Millisecond
+	where := Where(pool.Config().ConnConfig)
+	last := ""
 	for attempt := 1; ; attempt++ {
 		pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
 		err := pool.Ping(pingCtx)
@@ -195,10 +226,17 @@ func PingWithRetry(ctx context.Context, pool *pgxpool.Pool, deadline time.Durati
 			}
 			return nil
 		}
-		log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", backoff).Msg("database not reachable yet")
+		cause := Cause(err)
+		if reason := Permanent(err); reason != "" {
+			return fmt.Errorf("database %s: %s: %s", where, reason, cause)
+		}
+		if cause != last {
+			last = cause
+			log.Warn().Str("database", where).Str("error", cause).Str("retrying_for", deadline.String()).Msg("database not reachable yet")
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("database not reachable after %d attempts within %s: %w", attempt, deadline, err)
+			return fmt.Errorf("database not reachable within %s (%d attempts): %s: %s", deadline, attempt, where, cause)
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 2*time.Second)

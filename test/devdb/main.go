@@ -4,6 +4,7 @@
 // the postgres user can reach it (see pgtest.DevDir).
 //
 //	go run ./test/devdb start   start (initialising on first use), create the database, print its URL
+//	                            and record it in .devdb/url, where the checkout's commands find it
 //	go run ./test/devdb stop    stop it
 //	go run ./test/devdb dir     print where the cluster lives
 package main
@@ -15,8 +16,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
+	"minikart/platform/db"
 	"minikart/test/internal/harness"
 	"minikart/test/internal/pgtest"
 )
@@ -57,7 +60,17 @@ func run(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
 		if err := c.CreateDatabase(ctx, database); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, c.URL(database))
+		// The checkout's commands (migrate, catalog import, …) find their
+		// database here in development, whatever port it got.
+		url := c.URL(database)
+		file := filepath.Join(root, db.DevURLFile)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, []byte(url+"\n"), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, url)
 		return nil
 	case "stop":
 		c, err := pgtest.Existing(dir)
