@@ -31,7 +31,7 @@ run: ## serve in development mode (local PostgreSQL unless DATABASE_URL is set);
 	if [ -z "$$url" ]; then url=$$($(GO) run ./test/devdb start) || exit 1; echo "using local PostgreSQL: $$url"; fi; \
 	exec env DATABASE_URL="$$url" MINIKART_ENV=$${MINIKART_ENV:-development} $(BIN) serve
 
-db-start: ## start the checkout's own PostgreSQL (go run ./test/devdb dir says where; port 55432 unless taken)
+db-start: ## start the checkout's own PostgreSQL (go run ./test/devdb dir says where; port 55432 unless taken) and record its URL in .devdb/url, where the commands find it
 	$(GO) run ./test/devdb start
 
 db-stop: ## stop the checkout's own PostgreSQL

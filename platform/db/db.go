@@ -124,27 +124,28 @@ func Open(c Config) (*pgxpool.Pool, error) {
 	return open(c.URL, "database.url", c, nil)
 }
 
-// announce returns a hook that logs, at the first connection, which
-// database the pool uses (host:port/database, and where the URL came from
-// when not from the configuration), so an operator's command says which
-// database it changes.
-func announce(c Config, log zerolog.Logger) func(context.Context, *pgx.ConnConfig) error {
+// announce returns a hook that logs, when the pool first hands out a
+// connection, which database it uses (host:port/database, and where the URL
+// came from when not from the configuration), so an operator's command says
+// which database it works on. The connections a pool opens ahead of use
+// (min_conns) say nothing, so a command's --help stays quiet.
+func announce(c Config, log zerolog.Logger) func(context.Context, *pgx.Conn) (bool, error) {
 	var once sync.Once
-	return func(_ context.Context, cc *pgx.ConnConfig) error {
+	return func(_ context.Context, conn *pgx.Conn) (bool, error) {
 		once.Do(func() {
 			e := log.Info()
 			if c.from != "" {
 				e = e.Str("from", c.from)
 			}
-			e.Msg("using database " + Where(cc))
+			e.Msg("using database " + Where(conn.Config()))
 		})
-		return nil
+		return true, nil
 	}
 }
 
 // open builds a pool on url with c's pool settings; key names url in
-// errors. beforeConnect, when set, runs before each new connection.
-func open(url, key string, c Config, beforeConnect func(context.Context, *pgx.ConnConfig) error) (*pgxpool.Pool, error) {
+// errors. prepare, when set, runs before each connection is handed out.
+func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (bool, error)) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx errors can quote the URL, password included: never wrap them.
@@ -155,7 +156,7 @@ func open(url, key string, c Config, beforeConnect func(context.Context, *pgx.Co
 	pc.MaxConnLifetime = c.MaxConnLifetime
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
-	pc.BeforeConnect = beforeConnect
+	pc.PrepareConn = prepare
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
