@@ -64,7 +64,9 @@ func TestCommandOnADatabaseDownSpeaksToAPerson(t *testing.T) {
 		!strings.HasPrefix(lines[1], "error: database not reachable within 5s (") || !strings.Contains(lines[1], "connection refused") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1, a warning line and an error line", code, stderr.String())
 	}
-	if took < 4*time.Second || took > 10*time.Second {
+	// The 5 s wait, and building the graph on a busy machine; not the
+	// server's database.start_deadline.
+	if took < 4*time.Second || took > 20*time.Second {
 		t.Errorf("took %v; want the command's 5 s wait", took)
 	}
 }
