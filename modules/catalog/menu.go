@@ -287,8 +287,12 @@ func parseCSV(data []byte) ([]rawRow, error) {
 	}
 }
 
-// validator checks rows and gathers the picture files they name.
+// validator checks rows and gathers the picture files they name. It is the
+// one check of a product, for the import file and for Menu.Put alike.
 type validator struct {
+	// dir resolves the picture files an import file names; empty, as for
+	// a product sent over HTTP, refuses file references: a client never
+	// makes the server read its own files.
 	dir    string
 	stored map[string]bool
 	files  map[string]imageFile // by path as written
@@ -394,6 +398,10 @@ func (v *validator) ref(s, field string, bad func(string, string)) (string, bool
 	}
 	if f, ok := v.files[s]; ok {
 		return storedPrefix + f.name, true
+	}
+	if v.dir == "" {
+		bad(field, fmt.Sprintf("%q: want a built-in picture name, an absolute http(s) URL or %s<file> of a stored picture", clip(s), storedPrefix))
+		return "", false
 	}
 	path := s
 	if !filepath.IsAbs(path) {

@@ -13,6 +13,7 @@ import (
 // menuStore reads and replaces the whole menu, for import and export.
 type menuStore interface {
 	Menu(ctx context.Context) ([]menuItem, error)
+	AllMenu(ctx context.Context) ([]menuItem, error)
 	ChangeMenu(ctx context.Context, plan menuPlanner) (menuDiff, error)
 }
 
@@ -50,6 +51,11 @@ func readMenuRows(ctx context.Context, q sqlx.QueryerContext) ([]menuItem, error
 		}
 	}
 	return out, nil
+}
+
+// AllMenu reads every product, removed ones marked, in id order.
+func (st *store) AllMenu(ctx context.Context) ([]menuItem, error) {
+	return readMenuRows(ctx, st.db)
 }
 
 // Menu reads the products on sale, in id order.

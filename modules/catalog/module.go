@@ -32,6 +32,7 @@ var Module = fx.Module("catalog",
 	),
 	fx.Provide(
 		NewService,
+		NewMenu,
 		httpserver.AsRoutes(newHandler),
 		cli.AsCommand(newCatalogCommand),
 	),
