@@ -32,7 +32,7 @@ var apiDoc []byte
 var Module = fx.Module("ordering",
 	config.Section[Config]("ordering"),
 	fx.Provide(fx.Private,
-		fx.Annotate(newStore, fx.As(new(orderStore))),
+		fx.Annotate(newStore, fx.As(new(orderStore)), fx.As(new(historyStore))),
 		func(s *catalog.Service) productLookup { return s },
 		func(s *promo.Service) promoApplier { return s },
 		func(s *promo.Service) counterStarter { return s },
@@ -40,6 +40,7 @@ var Module = fx.Module("ordering",
 	),
 	fx.Provide(
 		NewService,
+		NewHistory,
 		httpserver.AsRoutes(newHandler),
 	),
 	httpserver.AsCORS(httpserver.CORS{

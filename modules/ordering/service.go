@@ -227,6 +227,11 @@ func (s *Service) Get(ctx context.Context, keyID string, id uuid.UUID) (Order, e
 	if err != nil {
 		return Order{}, err
 	}
+	return s.render(ctx, o)
+}
+
+// render shows a stored order with today's pictures of its products.
+func (s *Service) render(ctx context.Context, o storedOrder) (Order, error) {
 	ids := make([]int64, len(o.Lines))
 	for i, l := range o.Lines {
 		ids[i] = l.ProductID

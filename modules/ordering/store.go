@@ -236,12 +236,6 @@ func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrd
 		SELECT id, coupon_code, subtotal_cents, discount_cents, total_cents, api_key_id
 		FROM orders
 		WHERE id = $1 AND api_key_id = $2`
-	const qItems = `
-		SELECT product_id, quantity, unit_price_cents,
-		       COALESCE(product_name, '') AS product_name, COALESCE(product_category, '') AS product_category
-		FROM order_items
-		WHERE order_id = $1
-		ORDER BY position`
 	var row orderRow
 	if err := st.db.GetContext(ctx, &row, qOrder, id, keyID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -249,9 +243,20 @@ func (st *store) Get(ctx context.Context, id uuid.UUID, keyID string) (storedOrd
 		}
 		return storedOrder{}, fmt.Errorf("get order %s: %w", id, err)
 	}
+	return st.withItems(ctx, row)
+}
+
+// withItems reads the items of the order row, in position order.
+func (st *store) withItems(ctx context.Context, row orderRow) (storedOrder, error) {
+	const qItems = `
+		SELECT product_id, quantity, unit_price_cents,
+		       COALESCE(product_name, '') AS product_name, COALESCE(product_category, '') AS product_category
+		FROM order_items
+		WHERE order_id = $1
+		ORDER BY position`
 	var items []itemRow
-	if err := st.db.SelectContext(ctx, &items, qItems, id); err != nil {
-		return storedOrder{}, fmt.Errorf("get items of order %s: %w", id, err)
+	if err := st.db.SelectContext(ctx, &items, qItems, row.ID); err != nil {
+		return storedOrder{}, fmt.Errorf("get items of order %s: %w", row.ID, err)
 	}
 	o := storedOrder{
 		ID: row.ID, KeyID: row.KeyID.String, CouponCode: row.CouponCode.String,

@@ -155,3 +155,10 @@ func (s *Service) StartCounter(ctx context.Context, db sqlx.ExtContext, code str
 func lengthDetail(n int) apperr.Detail {
 	return apperr.Detail{Field: "couponCode", Message: fmt.Sprintf("has %d characters, want %d to %d", n, MinCodeLen, MaxCodeLen)}
 }
+
+// CanonicalCode is code as orders store it: trimmed, in upper case. Other
+// modules compare a code a person typed with stored ones through it.
+func CanonicalCode(code string) string {
+	c, _ := couponset.NormalizeCode(code)
+	return c
+}

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS orders_coupon_code_created_at_idx;
