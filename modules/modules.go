@@ -5,6 +5,7 @@ package modules
 import (
 	"go.uber.org/fx"
 
+	"minikart/modules/admin"
 	"minikart/modules/catalog"
 	"minikart/modules/ordering"
 	"minikart/modules/promo"
@@ -19,6 +20,7 @@ var All = fx.Options(
 	catalog.Module,
 	ordering.Module,
 	promo.Module,
+	admin.Module,
 )
 
 // App is the application's graph for src, composed once for main and the
