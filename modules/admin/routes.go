@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"minikart/modules/catalog"
@@ -156,11 +155,9 @@ func (h *handler) listOrders(c *gin.Context) {
 }
 
 func (h *handler) getOrder(c *gin.Context) {
-	raw := c.Param("orderId")
-	id, err := uuid.Parse(raw)
-	if err != nil || len(raw) != 36 {
-		_ = c.Error(apperr.ErrInvalidParameter.Withf("orderId must be a UUID").
-			WithDetails(apperr.Detail{Field: "orderId", Message: "must be a UUID", Value: apperr.Clip(raw)}))
+	id, err := ordering.ParseOrderID(c.Param("orderId"))
+	if err != nil {
+		_ = c.Error(err)
 		return
 	}
 	o, err := h.orders.Get(c.Request.Context(), id)

@@ -74,7 +74,7 @@ func FuzzParseOrderID(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		id, err := parseOrderID(raw)
+		id, err := ParseOrderID(raw)
 		if err != nil {
 			if ae, ok := apperr.As(err); !ok || ae.Code != "INVALID_PARAMETER" {
 				t.Fatalf("error %v", err)

@@ -109,7 +109,7 @@ func idempotencyFrom(c *gin.Context) (Idempotency, error) {
 }
 
 func (h *handler) get(c *gin.Context) {
-	id, err := parseOrderID(c.Param("orderId"))
+	id, err := ParseOrderID(c.Param("orderId"))
 	if err != nil {
 		_ = c.Error(err)
 		return

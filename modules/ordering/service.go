@@ -292,8 +292,9 @@ func uniq(ids []int64) []int64 {
 	return out
 }
 
-// parseOrderID parses an order id path parameter.
-func parseOrderID(raw string) (uuid.UUID, error) {
+// ParseOrderID parses an order id path parameter: a UUID in its 36-character
+// form, or INVALID_PARAMETER naming orderId.
+func ParseOrderID(raw string) (uuid.UUID, error) {
 	id, err := uuid.Parse(raw)
 	if err != nil || len(raw) != 36 {
 		return uuid.Nil, apperr.ErrInvalidParameter.Withf("orderId must be a UUID").
