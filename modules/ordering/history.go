@@ -12,7 +12,7 @@ import (
 // History reads every order, whoever placed it, for back-office modules
 // (the admin API): filtered lists newest first, one order, and totals.
 // Each read is one statement on the primary, served by an index on orders
-// (migrations 0009 to 0011), so its cost follows the page or the reported
+// (migrations 0011 to 0013), so its cost follows the page or the reported
 // range, not the size of the table.
 type History struct {
 	st historyStore
