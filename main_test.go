@@ -340,7 +340,8 @@ func TestMisspelledYAMLNamesTheClosestKey(t *testing.T) {
 		}
 	}
 	code, _, errOut := runWith(t, map[string]string{"MINIKART_CONFIG_DIR": dir}, "config", "validate")
-	for _, want := range []string{"sever: unknown section; did you mean server?", "promo.min_fils: unknown key; did you mean promo.min_files?"} {
+	in := " in " + filepath.Join(dir, "development.yaml")
+	for _, want := range []string{"sever: unknown section" + in + "; did you mean server?", "promo.min_fils: unknown key" + in + "; did you mean promo.min_files?"} {
 		if code != 1 || !strings.Contains(errOut, want) {
 			t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
 		}

@@ -62,7 +62,9 @@ type Source struct {
 	env string
 	// v holds the YAML layers only; environment variables and overrides
 	// are applied per section, where the section's type resolves them.
-	v         *viper.Viper
+	v *viper.Viper
+	// layers are the files v merges, in order.
+	layers    []layer
 	overrides map[string]any
 	environ   map[string]string
 
@@ -84,27 +86,22 @@ func Load(o Options) (*Source, error) {
 		return nil, fmt.Errorf("config: %s: %q is not one of %s, %s, %s", varEnv, env, Development, Test, Production)
 	}
 
+	files := findFiles(o.Dir)
+	if o.Builtin {
+		files = fileSet{}
+	}
 	v := viper.New()
 	v.SetConfigType("yaml")
-	read := fileReader(o.Dir)
-	if o.Builtin {
-		read = configs.Files.ReadFile
-	}
-	base, err := read("default.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return nil, fmt.Errorf("config: default.yaml: %w", err)
-	}
-	overlay, err := read(env + ".yaml")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if err == nil {
-		if err := v.MergeConfig(bytes.NewReader(overlay)); err != nil {
-			return nil, fmt.Errorf("config: %s.yaml: %w", env, err)
+	var layers []layer
+	for _, name := range []string{"default.yaml", env + ".yaml"} {
+		l, err := files.read(name)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
 		}
+		if err := v.MergeConfig(bytes.NewReader(l.raw)); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", l.name, err)
+		}
+		layers = append(layers, l)
 	}
 
 	overrides := map[string]any{}
@@ -121,24 +118,93 @@ func Load(o Options) (*Source, error) {
 			environ[name] = val
 		}
 	}
-	return &Source{env: env, v: v, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
+	return &Source{env: env, v: v, layers: layers, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
 }
 
-// fileReader returns a function reading a config file from dir, from
-// ./configs, or from the embedded copies, in that order of preference.
-func fileReader(dir string) func(name string) ([]byte, error) {
-	if dir == "" {
-		dir = os.Getenv(varConfigDir)
+// fileSet is where the configuration files come from: a directory, or the
+// copies embedded in the binary.
+type fileSet struct {
+	// dir is empty for the embedded copies.
+	dir string
+	// chosenBy says what chose dir, for messages.
+	chosenBy string
+}
+
+// findFiles chooses the directory dir, MINIKART_CONFIG_DIR or ./configs
+// names, in that order of preference, else the embedded copies.
+func findFiles(dir string) fileSet {
+	if dir != "" {
+		return fileSet{dir: dir, chosenBy: "the configuration directory"}
 	}
-	if dir == "" {
-		if st, err := os.Stat("configs"); err == nil && st.IsDir() {
-			dir = "configs"
+	if dir = os.Getenv(varConfigDir); dir != "" {
+		return fileSet{dir: dir, chosenBy: varConfigDir}
+	}
+	if st, err := os.Stat("configs"); err == nil && st.IsDir() {
+		return fileSet{dir: "configs", chosenBy: "the working directory's configs folder"}
+	}
+	return fileSet{}
+}
+
+// path names the file called name as messages show it.
+func (f fileSet) path(name string) string {
+	if f.dir == "" {
+		return "configs/" + name + " (embedded)"
+	}
+	return filepath.Join(f.dir, name)
+}
+
+// read parses the file called name. Every environment's file must exist:
+// an environment's settings (production's private metrics and admin
+// listener) must never quietly fall back to the defaults.
+func (f fileSet) read(name string) (layer, error) {
+	l := layer{name: f.path(name), v: viper.New()}
+	var b []byte
+	var err error
+	if f.dir == "" {
+		b, err = configs.Files.ReadFile(name)
+	} else {
+		b, err = os.ReadFile(filepath.Join(f.dir, name))
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return l, fmt.Errorf("%s (chosen by %s) has no %s; each environment reads default.yaml, then its own file: add %s there (configs/%s is the one this project ships) or choose another directory", f.dir, f.chosenBy, name, name, name)
+	}
+	if err != nil {
+		return l, err
+	}
+	l.raw = b
+	l.v.SetConfigType("yaml")
+	if err := l.v.ReadConfig(bytes.NewReader(b)); err != nil {
+		// viper's wrapper adds only "While parsing config".
+		var pe viper.ConfigParseError
+		if errors.As(err, &pe) {
+			err = pe.Unwrap()
+		}
+		return l, fmt.Errorf("%s: %w", l.name, err)
+	}
+	return l, nil
+}
+
+// layer is one configuration file as read.
+type layer struct {
+	// name says where the file came from: a path, or an embedded copy.
+	name string
+	raw  []byte
+	v    *viper.Viper
+}
+
+// origin names the files that set key, as " in <file>" (the last file
+// first, as it wins), or "" when no file does.
+func (s *Source) origin(key string) string {
+	var names []string
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		if s.layers[i].v.IsSet(key) {
+			names = append(names, s.layers[i].name)
 		}
 	}
-	if dir == "" {
-		return func(name string) ([]byte, error) { return configs.Files.ReadFile(name) }
+	if len(names) == 0 {
+		return ""
 	}
-	return func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) }
+	return " in " + strings.Join(names, " and ")
 }
 
 // Env returns the environment name (development, test or production).

@@ -28,11 +28,15 @@ store:
   files: [a.gz]
 `
 
-// writeConfigs writes a config directory holding default.yaml plus files.
+// writeConfigs writes a config directory holding default.yaml and an
+// overlay for every environment (empty unless files gives it).
 func writeConfigs(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	all := map[string]string{"default.yaml": defaultYAML}
+	for _, env := range []string{Development, Test, Production} {
+		all[env+".yaml"] = "# nothing beyond default.yaml\n"
+	}
 	for name, body := range files {
 		all[name] = body
 	}
@@ -88,7 +92,7 @@ func TestLoadLayers(t *testing.T) {
 		wantHost  string
 		wantLevel string
 	}{
-		{"default.yaml alone when the environment has no overlay", nil, Options{Env: Production}, Production, 8080, "127.0.0.1", "info"},
+		{"default.yaml alone when the overlay is empty", nil, Options{Env: Production}, Production, 8080, "127.0.0.1", "info"},
 		{"the development overlay by default", nil, Options{}, Development, 8081, "127.0.0.1", "info"},
 		{"MINIKART_ENV picks the overlay", map[string]string{"MINIKART_ENV": "test"}, Options{}, Test, 8082, "127.0.0.1", "info"},
 		{"Options.Env beats MINIKART_ENV", map[string]string{"MINIKART_ENV": "test"}, Options{Env: Development}, Development, 8081, "127.0.0.1", "info"},
@@ -162,11 +166,30 @@ func TestLoadFindsItsFiles(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("a broken overlay is an error naming it", func(t *testing.T) {
-		clearEnv(t)
-		dir := writeConfigs(t, map[string]string{"development.yaml": "server: [port\n"})
-		if _, err := Load(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "development.yaml") {
-			t.Errorf("err = %v", err)
+	t.Run("a broken file is an error naming its path", func(t *testing.T) {
+		for _, name := range []string{"default.yaml", "development.yaml"} {
+			clearEnv(t)
+			dir := writeConfigs(t, map[string]string{name: "server: [port\n"})
+			_, err := Load(Options{Dir: dir})
+			want := "config: " + filepath.Join(dir, name) + ": yaml: line "
+			if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "While parsing") {
+				t.Errorf("err = %v, want it to start %q", err, want)
+			}
+		}
+	})
+	t.Run("an environment without its file is refused, naming file and directory", func(t *testing.T) {
+		for _, env := range []string{Production, Development, Test} {
+			clearEnv(t)
+			dir := writeConfigs(t, nil)
+			if err := os.Remove(filepath.Join(dir, env+".yaml")); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("MINIKART_CONFIG_DIR", dir)
+			_, err := Load(Options{Env: env})
+			want := "config: " + dir + " (chosen by MINIKART_CONFIG_DIR) has no " + env + ".yaml"
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("err = %v, want it to start %q", err, want)
+			}
 		}
 	})
 	t.Run("MINIKART_CONFIG_DIR names the directory", func(t *testing.T) {

@@ -54,8 +54,23 @@ type decoded struct {
 	// variables, then overrides.
 	settings map[string]any
 	// claimed are the MINIKART_ variables this section resolved.
-	claimed  []string
+	claimed []string
+	// problems are the values that did not decode, the unknown keys and the
+	// variables that named more than one key.
 	problems problems
+	// invalid is a missing section, or what the section's Validate
+	// reported: left out when the section holds an unknown key or the
+	// files misspell its name, since a misspelt key leaves its value at zero
+	// and Validate would only repeat the typo in other words.
+	invalid problems
+}
+
+// all returns every problem of the section.
+func (d *decoded) all() problems {
+	var p problems
+	p.merge(d.problems)
+	p.merge(d.invalid)
+	return p
 }
 
 // Decode decodes the section under key into out (a pointer to the
@@ -63,7 +78,7 @@ type decoded struct {
 // name the full key. Tests and tools use it to check a section alone; the
 // application declares its sections with Section.
 func (s *Source) Decode(key string, out any) error {
-	return s.decode(newSpec(key, nil), out).problems.err()
+	return s.decode(newSpec(key, nil), out).all().err()
 }
 
 // DecodeSection loads the configuration of env with overrides on top and
@@ -126,7 +141,7 @@ func (s *Source) decode(sp spec, out any) *decoded {
 		present = present || strings.HasPrefix(k, key+".")
 	}
 	if !present {
-		d.problems.errs = append(d.problems.errs, fmt.Sprintf("section %q is missing", key))
+		d.invalid.errs = append(d.invalid.errs, fmt.Sprintf("section %q is missing", key))
 		d.settings = map[string]any{}
 		return d
 	}
@@ -163,15 +178,20 @@ func (s *Source) decode(sp spec, out any) *decoded {
 	}
 	// mapstructure lists unused keys only when nothing failed to decode;
 	// find them from the type so they are reported with the rest.
-	for _, path := range unknownKeys(d.typ, d.settings) {
-		msg := fmt.Sprintf("%s.%s: unknown key", key, strings.Join(path, "."))
+	unknown := unknownKeys(d.typ, d.settings)
+	for _, path := range unknown {
+		full := key + "." + strings.Join(path, ".")
+		msg := full + ": unknown key" + s.origin(full)
 		if near := closest(path[len(path)-1], fieldNames(typeAt(d.typ, path[:len(path)-1]))); near != "" {
 			msg += fmt.Sprintf("; did you mean %s?", strings.Join(append(append([]string{key}, path[:len(path)-1]...), near), "."))
 		}
 		d.problems.errs = append(d.problems.errs, msg)
 	}
 	if v, ok := out.(Validator); ok {
-		d.problems.add(key, v.Validate(), failed)
+		d.invalid.add(key, v.Validate(), failed)
+		if len(unknown) > 0 {
+			d.invalid.errs = nil
+		}
 	}
 	return d
 }

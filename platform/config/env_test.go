@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,10 +71,7 @@ func loadTree(t *testing.T, env map[string]string) *Source {
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "default.yaml"), []byte(treeYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir := writeConfigs(t, map[string]string{"default.yaml": treeYAML})
 	src, err := Load(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +208,7 @@ func TestUnknownSectionsInFilesNameTheClosestSection(t *testing.T) {
 	}
 	err = check(src, Whole, Section[serverSection]("server"), Section[levelSection]("log"),
 		untyped("database"), untyped("access"), untyped("store"), untyped("app"))
-	want := "config: sever: unknown section; did you mean server?"
+	want := "config: sever: unknown section in " + filepath.Join(dir, "development.yaml") + "; did you mean server?"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
@@ -252,11 +250,38 @@ func TestUnknownKeysInFilesNameTheClosestKey(t *testing.T) {
 	}
 	var s serverSection
 	err = src.Decode("server", &s)
-	for _, want := range []string{"server.prot: unknown key; did you mean server.port?", "server.tiemout: unknown key; did you mean server.timeout?",
+	in := " in " + filepath.Join(dir, "development.yaml")
+	for _, want := range []string{"server.prot: unknown key" + in + "; did you mean server.port?", "server.tiemout: unknown key" + in + "; did you mean server.timeout?",
 		`server.port: expected a whole number, got "abc"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v\nwant it to contain %q", err, want)
 		}
+	}
+}
+
+func TestATypoInDefaultYAMLIsReportedAlone(t *testing.T) {
+	clearEnv(t)
+	sections := []fx.Option{Whole, Section[checkedSection]("server"), Section[levelSection]("log"),
+		untyped("database"), untyped("access"), untyped("store"), untyped("app")}
+	tests := []struct {
+		name, from, to, want string
+	}{
+		{"a misspelt section", "server:", "sever:", "sever: unknown section in %s; did you mean server?"},
+		{"a misspelt key", "  timeout: 10s", "  timout: 10s", "server.timout: unknown key in %s; did you mean server.timeout?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeConfigs(t, map[string]string{"default.yaml": strings.Replace(defaultYAML, tt.from, tt.to, 1)})
+			src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.host": "localhost"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// checkedSection's Validate always fails: the typo hides it.
+			want := "config: " + fmt.Sprintf(tt.want, filepath.Join(dir, "default.yaml"))
+			if err := check(src, sections...); err == nil || err.Error() != want {
+				t.Errorf("err = %v\nwant %s", err, want)
+			}
+		})
 	}
 }
 

@@ -25,7 +25,7 @@ func Section[T any](key string, opts ...SectionOption) fx.Option {
 	return fx.Options(
 		fx.Provide(fx.Private, func(s *Source, _ checked) (T, error) {
 			d := get(s)
-			return *d.value.(*T), d.problems.err()
+			return *d.value.(*T), d.all().err()
 		}),
 		fx.Provide(fx.Annotate(func(s *Source) declaration {
 			get(s)
@@ -40,7 +40,7 @@ func Section[T any](key string, opts ...SectionOption) fx.Option {
 // section must also be declared with Section, with the same options.
 func Peek[T any](s *Source, key string, opts ...SectionOption) (T, bool) {
 	d := s.section(newSpec(key, opts), func() any { return new(T) })
-	return *d.value.(*T), len(d.problems.errs) == 0
+	return *d.value.(*T), len(d.all().errs) == 0
 }
 
 // declaration is a section's entry in the config.sections group.
@@ -101,13 +101,20 @@ func newChecked(s *Source, decls []declaration, w *whole, c *withChecks) (checke
 	ds := s.declared(decls)
 	var p problems
 	p.errs = s.unknownVariables(ds)
+	misspelt := map[string]bool{}
 	if w != nil {
-		p.errs = append(p.errs, s.unknownSections(ds)...)
+		var errs []string
+		errs, misspelt = s.unknownSections(ds)
+		p.errs = append(p.errs, errs...)
 	}
 	for _, d := range ds {
 		p.merge(d.problems)
+		p.warnings = append(p.warnings, d.invalid.warnings...)
+		if !misspelt[d.spec.key] {
+			p.errs = append(p.errs, d.invalid.errs...)
+		}
 		// A Checker looks at a section only once its values are sound.
-		if ch, ok := d.value.(Checker); ok && c != nil && len(d.problems.errs) == 0 {
+		if ch, ok := d.value.(Checker); ok && c != nil && len(d.all().errs) == 0 && !misspelt[d.spec.key] {
 			p.add(d.spec.key, ch.Check(s.env), nil)
 		}
 	}
@@ -115,8 +122,9 @@ func newChecked(s *Source, decls []declaration, w *whole, c *withChecks) (checke
 }
 
 // unknownSections reports every top-level key of the files (or the
-// overrides) that no declared section reads, naming the closest section.
-func (s *Source) unknownSections(ds []*decoded) []string {
+// overrides) that no declared section reads, naming the closest section,
+// and returns the sections so named: a misspelt one.
+func (s *Source) unknownSections(ds []*decoded) ([]string, map[string]bool) {
 	known := make([]string, 0, len(ds))
 	declared := map[string]bool{}
 	for _, d := range ds {
@@ -124,17 +132,19 @@ func (s *Source) unknownSections(ds []*decoded) []string {
 		declared[d.spec.key] = true
 	}
 	var out []string
+	misspelt := map[string]bool{}
 	for _, key := range topKeys(s.v, s.overrides) {
 		if declared[key] {
 			continue
 		}
-		msg := key + ": unknown section"
+		msg := key + ": unknown section" + s.origin(key)
 		if near := closest(key, known); near != "" {
 			msg += "; did you mean " + near + "?"
+			misspelt[near] = true
 		}
 		out = append(out, msg)
 	}
-	return out
+	return out, misspelt
 }
 
 // newReport hands out the warnings of a graph that runs the checks.
