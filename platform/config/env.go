@@ -232,12 +232,22 @@ func (s *Source) unknownVariables(ds []*decoded) []string {
 			continue
 		}
 		msg := name + " is not a configuration variable"
-		if near := closest(name, names); near != "" {
+		if now, ok := renamed[name]; ok {
+			msg = fmt.Sprintf("%s was renamed: set %s (%s) instead", name, now, known[now])
+		} else if near := closest(name, names); near != "" {
 			msg += fmt.Sprintf("; did you mean %s (%s)?", near, known[near])
 		}
 		out = append(out, msg)
 	}
 	return out
+}
+
+// renamed maps each variable an earlier release read to the one that
+// replaced it, so a deployment that still sets the old name is told the
+// new one rather than the nearest spelling.
+var renamed = map[string]string{
+	// The api keys moved from ordering to the auth section every module uses.
+	"MINIKART_ORDERING_API_KEYS": "MINIKART_AUTH_API_KEYS",
 }
 
 // closest returns the candidate nearest to s by edit distance, or "" when

@@ -184,6 +184,22 @@ func TestUnknownVariablesStopTheGraph(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a renamed variable names its new name", func(t *testing.T) {
+		src := loadTree(t, map[string]string{"MINIKART_ORDERING_API_KEYS": "shop:k"})
+		type authSection struct {
+			APIKeys []string `mapstructure:"api_keys"`
+		}
+		type orderingSection struct {
+			MaxItems int `mapstructure:"max_items"`
+		}
+		src.overrides["auth.api_keys"] = []string{}
+		src.overrides["ordering.max_items"] = 1
+		err := check(src, append(treeSections, Section[authSection]("auth"), Section[orderingSection]("ordering"))...)
+		want := "config: MINIKART_ORDERING_API_KEYS was renamed: set MINIKART_AUTH_API_KEYS (auth.api_keys) instead"
+		if err == nil || err.Error() != want {
+			t.Errorf("err = %v\nwant %s", err, want)
+		}
+	})
 	t.Run("the variables that choose the files are known", func(t *testing.T) {
 		src := loadTree(t, map[string]string{"MINIKART_ENV": "development"})
 		t.Setenv("MINIKART_CONFIG_DIR", t.TempDir())
