@@ -45,6 +45,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"migrate", "force", "99"}, 2, "no migration 99; valid versions: 1 to "},
 		{[]string{"migrate", "force", "x"}, 2, `"x" is not a version`},
 		{[]string{"config", "print"}, 0, "auth.api_keys = ******"},
+		{[]string{"config", "print"}, 0, "ordering.require_api_key = true"},
 		{[]string{"config", "validate"}, 0, "is valid"},
 		{[]string{"config", "explode"}, 2, `unknown command "explode" for "minikart config"`},
 		{[]string{"completion", "bash"}, 0, "bash completion V2 for minikart"},

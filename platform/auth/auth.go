@@ -28,7 +28,7 @@ import (
 // keys are secrets: masked when shown; the shop keys are also read from
 // API_KEY, the name earlier deployments used.
 var Module = fx.Module("auth",
-	config.Section[Config]("auth", config.Alias("api_keys", "API_KEY"), config.Secret("api_keys"), config.Secret("admin_keys")),
+	config.Section[Config]("auth", config.Alias("api_keys", "API_KEY")),
 	fx.Provide(New),
 )
 
@@ -44,13 +44,13 @@ type Config struct {
 	// one, then drop the old one. A bare "key" gets an id derived from the
 	// key itself, which changes with the key. Secret: set them through the
 	// environment.
-	APIKeys []string `mapstructure:"api_keys"`
+	APIKeys []string `mapstructure:"api_keys" secret:"true"`
 	// AdminKeys are the keys of the admin routes (/api/admin), "id:key"
 	// entries like APIKeys; the id names the operator in the audit log. None
 	// (the default) leaves the admin routes refusing every request. A key
 	// is either a shop key or an admin key, never both. Secret: set them
 	// through the environment.
-	AdminKeys []string `mapstructure:"admin_keys"`
+	AdminKeys []string `mapstructure:"admin_keys" secret:"true"`
 }
 
 // Validate checks every entry; no entry's secret appears in an error.

@@ -237,10 +237,6 @@ func (s *Source) SetAboveFiles(key string, names ...string) bool {
 	return false
 }
 
-// genericSecrets are masked by Effective in every section, so a secret is
-// hidden even when its section forgot to declare it with the Secret option.
-var genericSecrets = []string{"password", "secret", "token", "api_key"}
-
 // Effective returns every key with its effective value (files, environment
 // and overrides), secrets masked and passwords removed from URLs, sorted by
 // key. Sections already decoded show what their type resolved from the
@@ -252,14 +248,14 @@ func (s *Source) Effective() []KV {
 		d := s.sections[key]
 		s.mu.Unlock()
 		var settings map[string]any
-		var secrets []string
+		secrets := map[string]bool{}
 		if d != nil {
-			settings, secrets = d.settings, d.spec.secrets
+			settings, secrets = d.settings, secretKeys(d.typ)
 		} else {
 			settings = s.settings(key)
 		}
 		for _, kv := range flatten(key, settings) {
-			out = append(out, KV{Key: kv.Key, Value: mask(kv.Key, key, secrets, kv.val)})
+			out = append(out, KV{Key: kv.Key, Value: mask(kv.Key, secrets[strings.TrimPrefix(kv.Key, key+".")], kv.val)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -309,36 +305,6 @@ func flatten(prefix string, m map[string]any) []flatKV {
 		out = append(out, flatKV{key, val})
 	}
 	return out
-}
-
-// secretKey reports whether the full key is a secret: one its section
-// declared with Secret, or one whose name says so.
-func secretKey(key, section string, secrets []string) bool {
-	for _, sk := range genericSecrets {
-		if strings.Contains(key, sk) {
-			return true
-		}
-	}
-	for _, sk := range secrets {
-		if key == section+"."+sk {
-			return true
-		}
-	}
-	return false
-}
-
-func mask(key, section string, secrets []string, val any) string {
-	if secretKey(key, section, secrets) {
-		if isEmpty(val) {
-			return "(unset)"
-		}
-		return "******"
-	}
-	str := fmt.Sprint(val)
-	if strings.HasSuffix(key, "url") {
-		return RedactURL(str)
-	}
-	return str
 }
 
 func isEmpty(val any) bool {

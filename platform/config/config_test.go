@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 
 	"go.uber.org/fx"
 	"os"
@@ -468,7 +469,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://app:s3cret@db:5432/minikart?sslmode=disable")
 	t.Setenv("ACCESS_KEY", "key-one,key-two")
 	dir := writeConfigs(t, map[string]string{"development.yaml": "database:\n  password: hunter2\n"})
-	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"server.token": "", "server.api_key": "undeclared-key"}})
+	src, err := Load(Options{Dir: dir, Overrides: map[string]any{"access.token": "", "server.require_api_key": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,8 +487,8 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		{"database.url", "postgres://app:******@db:5432/minikart?sslmode=disable"},
 		{"database.password", "******"},
 		{"access.keys", "******"},
-		{"server.token", "(unset)"},
-		{"server.api_key", "******"},
+		{"access.token", "(unset)"},
+		{"server.require_api_key", "true"},
 		{"server.port", "8080"},
 		{"app.env", "development"},
 	}
@@ -500,7 +501,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	}
 	t.Run("no secret appears anywhere", func(t *testing.T) {
 		for k, v := range got {
-			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two", "undeclared-key"} {
+			for _, secret := range []string{"s3cret", "hunter2", "key-one", "key-two"} {
 				if strings.Contains(v, secret) {
 					t.Errorf("%s = %q shows %q", k, v, secret)
 				}
@@ -529,12 +530,32 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	})
 }
 
+// secretSections are the sections TestEffectiveMasksSecrets shows, their
+// secrets tagged as a package would.
+type (
+	secretDatabase struct {
+		URL      string `mapstructure:"url" secret:"true"`
+		Password string `mapstructure:"password" secret:"true"`
+	}
+	secretAccess struct {
+		Keys  []string `mapstructure:"keys" secret:"true"`
+		Token string   `mapstructure:"token" secret:"true"`
+	}
+	// A key named like a secret that is none: shown as it is.
+	plainServer struct {
+		Host          string        `mapstructure:"host"`
+		Port          int           `mapstructure:"port"`
+		Timeout       time.Duration `mapstructure:"timeout"`
+		RequireAPIKey bool          `mapstructure:"require_api_key"`
+	}
+)
+
 // declareSecrets decodes the sections TestEffectiveMasksSecrets shows with
-// the aliases and secrets their packages would declare.
+// the aliases their packages would declare.
 func declareSecrets(src *Source) {
-	type anySection map[string]any
-	src.section(newSpec("database", []SectionOption{Alias("url", "DATABASE_URL")}), func() any { return &anySection{} })
-	src.section(newSpec("access", []SectionOption{Alias("keys", "ACCESS_KEY"), Secret("keys")}), func() any { return &anySection{} })
+	src.section(newSpec("database", []SectionOption{Alias("url", "DATABASE_URL")}), func() any { return &secretDatabase{} })
+	src.section(newSpec("access", []SectionOption{Alias("keys", "ACCESS_KEY")}), func() any { return &secretAccess{} })
+	src.section(newSpec("server", nil), func() any { return &plainServer{} })
 }
 
 func TestRedactURL(t *testing.T) {
@@ -561,6 +582,58 @@ func TestRedactURL(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := RedactURL(tt.in); got != tt.want {
 				t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProductionRefusesSecretsInFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   string
+		files map[string]string
+		want  []string
+	}{
+		{"in production.yaml", Production,
+			map[string]string{"production.yaml": "database:\n  url: postgres://app:s3cret@db/minikart\naccess:\n  keys: [shop:k]\n"},
+			[]string{
+				"database.url: is a secret, and production takes secrets from the environment only: remove it from %s/production.yaml and set MINIKART_DATABASE_URL (or DATABASE_URL) in the environment or the .env file",
+				"access.keys: is a secret, and production takes secrets from the environment only: remove it from %s/production.yaml and set MINIKART_ACCESS_KEYS (or ACCESS_KEY) in the environment or the .env file",
+			}},
+		{"in default.yaml", Production,
+			map[string]string{"default.yaml": strings.Replace(defaultYAML, "  keys: []\n", "  keys: []\n  token: t0ken\n", 1)},
+			[]string{"access.token: is a secret, and production takes secrets from the environment only: remove it from %s/default.yaml and set MINIKART_ACCESS_TOKEN in the environment or the .env file"}},
+		{"in development, files may hold them", Development,
+			map[string]string{"development.yaml": "database:\n  url: postgres://app:s3cret@db/minikart\naccess:\n  keys: [shop:k]\n"},
+			nil},
+		{"empty in the files", Production, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			// The environment's value does not excuse the file's.
+			t.Setenv("DATABASE_URL", "postgres://app@db/minikart")
+			dir := writeConfigs(t, tt.files)
+			src, err := Load(Options{Env: tt.env, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			for _, sec := range []struct {
+				key string
+				out any
+				opt SectionOption
+			}{{"database", &secretDatabase{}, Alias("url", "DATABASE_URL")}, {"access", &secretAccess{}, Alias("keys", "ACCESS_KEY")}} {
+				if err := decodeAs(src, sec.key, sec.out, sec.opt); err != nil {
+					errs = append(errs, err.(*Error).Problems...)
+				}
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, fmt.Sprintf(w, dir))
+			}
+			if !reflect.DeepEqual(errs, want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}

@@ -16,8 +16,13 @@ type spec struct {
 	key string
 	// aliases maps a key inside the section to a plain variable name.
 	aliases map[string]string
-	// secrets are keys inside the section that config print masks.
-	secrets []string
+	// typ is the section's type, where the declaration gives it.
+	typ reflect.Type
+}
+
+// secret reports whether the key inside the section is a secret.
+func (sp spec) secret(rel string) bool {
+	return sp.typ != nil && secretKeys(sp.typ)[rel]
 }
 
 // SectionOption adds to a section's declaration.
@@ -28,12 +33,6 @@ type SectionOption func(*spec)
 // names. MINIKART_<SECTION>_<KEY> wins when both are set.
 func Alias(key, name string) SectionOption {
 	return func(s *spec) { s.aliases[key] = name }
-}
-
-// Secret marks key (inside the section) as a secret: config print masks it.
-// Keys naming a password, secret or token are masked in every section.
-func Secret(key string) SectionOption {
-	return func(s *spec) { s.secrets = append(s.secrets, key) }
 }
 
 func newSpec(key string, opts []SectionOption) spec {
@@ -145,6 +144,7 @@ func (s *Source) decode(sp spec, out any) *decoded {
 		d.settings = map[string]any{}
 		return d
 	}
+	d.problems.errs = append(d.problems.errs, s.secretsInFiles(d)...)
 	// Files, then the environment, then overrides: the environment is
 	// resolved against the files and the section's type.
 	d.settings = s.files(key)

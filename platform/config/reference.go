@@ -122,7 +122,7 @@ func Reference(w io.Writer, files fs.FS) error {
 			def = "(none)"
 		}
 		desc := k.comment
-		if secretKey(name, section, sp.secrets) {
+		if sp.secret(rel) {
 			desc = "**Secret**: from the environment. " + desc
 		}
 		cells := []string{"`" + name + "`", def}

@@ -12,12 +12,13 @@ import (
 )
 
 type referenceSection struct {
-	Token string `mapstructure:"token"`
+	Token string `mapstructure:"token" secret:"true"`
 }
 
 func TestReferenceListsEveryKeyWithItsVariableAndValues(t *testing.T) {
-	// Declaring the section is what tells the reference its alias and secret.
-	_ = Section[referenceSection]("refdemo", Alias("token", "REFDEMO_TOKEN"), Secret("token"))
+	// Declaring the section is what tells the reference its alias and
+	// (by its type) its secret.
+	_ = Section[referenceSection]("refdemo", Alias("token", "REFDEMO_TOKEN"))
 	files := fstest.MapFS{
 		"default.yaml": {Data: []byte(`# the file's header, not a section's comment
 

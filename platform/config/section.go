@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"sort"
 
 	"go.uber.org/fx"
@@ -20,6 +21,7 @@ import (
 //	)
 func Section[T any](key string, opts ...SectionOption) fx.Option {
 	sp := newSpec(key, opts)
+	sp.typ = reflect.TypeFor[T]()
 	remember(sp)
 	get := func(s *Source) *decoded { return s.section(sp, func() any { return new(T) }) }
 	return fx.Options(

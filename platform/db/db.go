@@ -28,8 +28,8 @@ import (
 
 // Config is the database section.
 type Config struct {
-	URL             string        `mapstructure:"url"`
-	ReadURL         string        `mapstructure:"read_url"`
+	URL             string        `mapstructure:"url" secret:"true"`
+	ReadURL         string        `mapstructure:"read_url" secret:"true"`
 	MaxConns        int32         `mapstructure:"max_conns"`
 	MinConns        int32         `mapstructure:"min_conns"`
 	MaxConnLifetime time.Duration `mapstructure:"max_conn_lifetime"`
