@@ -260,6 +260,8 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 			"auth.api_keys: at least one api key is required"},
 		{"production without a database", map[string]string{"MINIKART_ENV": "production", "API_KEY": "k"},
 			"database.url: is required"},
+		{"production without a public URL", map[string]string{"MINIKART_ENV": "production", "API_KEY": "shop:k", "DATABASE_URL": "postgres://u@127.0.0.1:1/db"},
+			"server.public_url: is required in production"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +271,23 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a configuration directory without the environment's file", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := os.ReadFile(filepath.Join("configs", "default.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "default.yaml"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range [][]string{{"config", "validate"}, {"serve"}} {
+			code, _, errOut := runWith(t, map[string]string{"MINIKART_ENV": "production", "MINIKART_CONFIG_DIR": dir}, cmd...)
+			want := dir + " (chosen by MINIKART_CONFIG_DIR) has no production.yaml"
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("%v: exit %d, stderr %q; want 1 and %q", cmd, code, errOut, want)
+			}
+		}
+	})
 	t.Run("with every other problem", func(t *testing.T) {
 		code, _, errOut := runWith(t, map[string]string{
 			"MINIKART_PROMO_FILES": "data/coupons/couponbase1.gz,data/coupons/missing.gz",
@@ -291,16 +310,17 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 	})
 }
 
-func TestProductionWarnsAboutTheDemoKey(t *testing.T) {
-	env := map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db", "API_KEY": "secret-one,apitest"}
-	code, out, errOut := runWith(t, env, "config", "validate")
-	want := `warning: auth.api_keys: production accepts the published demo key "apitest"`
-	if code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "is valid") {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, out, errOut, want)
+func TestProductionRefusesTheDemoKey(t *testing.T) {
+	env := map[string]string{"MINIKART_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/db",
+		"MINIKART_SERVER_PUBLIC_URL": "https://shop.example", "API_KEY": "shop-web:secret-one,apitest"}
+	code, _, errOut := runWith(t, env, "config", "validate")
+	want := `auth.api_keys: key id "fp:`
+	if code != 1 || !strings.Contains(errOut, want) || !strings.Contains(errOut, `uses "apitest"`) || !strings.Contains(errOut, "MINIKART_AUTH_API_KEYS") {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
 	}
-	env["API_KEY"] = "secret-one"
-	if _, _, errOut := runWith(t, env, "config", "validate"); strings.Contains(errOut, "warning") {
-		t.Errorf("a secret key warned: %q", errOut)
+	env["API_KEY"] = "shop-web:secret-one"
+	if code, out, errOut := runWith(t, env, "config", "validate"); code != 0 || !strings.Contains(out, "is valid") || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0, valid, no warning", code, out, errOut)
 	}
 }
 

@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // dockerfile is the parts of the Dockerfile the image's behaviour rests on.
@@ -131,15 +134,23 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 		t.Errorf("libisal-dev is installed but make build did not link the ISA-L decoder:\n%s", info)
 	}
 
+	// The servers' environment in docker-compose.yml, with the operator's
+	// key set and the image's /app in the test's directory.
+	if err := os.MkdirAll(filepath.Join(app, "index"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	composeEnv := readCompose(t).Services["server-1"].environ(t, map[string]string{
+		"MINIKART_AUTH_API_KEYS": "shop-web:a-real-secret-of-some-length",
+	})
 	validate := exec.Command(bin, "config", "validate")
 	validate.Dir = app
 	validate.Env = append(os.Environ(), d.env...)
-	validate.Env = append(validate.Env,
-		"DATABASE_URL=postgres://minikart:secret@db.invalid:5432/minikart",
-		"MINIKART_AUTH_API_KEYS=shop-web:a-real-secret-of-some-length",
-		"MINIKART_CONFIG_DIR=")
+	for _, kv := range composeEnv {
+		validate.Env = append(validate.Env, strings.ReplaceAll(kv, "=/app/", "="+app+"/"))
+	}
+	validate.Env = append(validate.Env, "MINIKART_CONFIG_DIR=")
 	if out, err := validate.CombinedOutput(); err != nil {
-		t.Errorf("config validate in the image layout (ENV %v): %v\n%s", d.env, err, out)
+		t.Errorf("config validate in the image layout (ENV %v) with compose's environment %v: %v\n%s", d.env, composeEnv, err, out)
 	}
 
 	// The port: what the image EXPOSEs is where the server listens, and
@@ -153,7 +164,8 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 		// key (and is an error for a port).
 		cmd.Env = append(environWithout("SERVER_PORT", "MINIKART_SERVER_PORT", "MINIKART_CONFIG_DIR"),
 			"DATABASE_URL=postgres://minikart:secret@db.invalid:5432/minikart",
-			"MINIKART_AUTH_API_KEYS=shop-web:a-real-secret-of-some-length")
+			"MINIKART_AUTH_API_KEYS=shop-web:a-real-secret-of-some-length",
+			"MINIKART_SERVER_PUBLIC_URL=https://shop.example")
 		cmd.Env = append(append(cmd.Env, d.env...), extra...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -171,6 +183,83 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 	for _, v := range []string{"SERVER_PORT", "MINIKART_SERVER_PORT"} {
 		if got := port(v + "=9123"); got != "9123" {
 			t.Errorf("docker run -e %s=9123: the server listens on %s (the image's ENV %v wins over it)", v, got, d.env)
+		}
+	}
+}
+
+// compose is the part of docker-compose.yml these tests read.
+type compose struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Environment map[string]string `yaml:"environment"`
+}
+
+func readCompose(t *testing.T) compose {
+	t.Helper()
+	b, err := os.ReadFile(repoPath("docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c compose
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return c
+}
+
+// composeVar matches compose's ${NAME}, ${NAME:-default} and ${NAME:?error}.
+var composeVar = regexp.MustCompile(`\$\{(\w+)(?::([-?])([^}]*))?\}`)
+
+// environ returns the service's environment as NAME=value, interpolated as
+// compose does with the operator's variables set.
+func (s composeService) environ(t *testing.T, operator map[string]string) []string {
+	t.Helper()
+	var out []string
+	for name, val := range s.Environment {
+		val = composeVar.ReplaceAllStringFunc(val, func(m string) string {
+			sub := composeVar.FindStringSubmatch(m)
+			if v, ok := operator[sub[1]]; ok {
+				return v
+			}
+			if sub[2] == "?" {
+				t.Errorf("%s: compose refuses to start without %s: %s", name, sub[1], sub[3])
+			}
+			return sub[3]
+		})
+		out = append(out, name+"="+val)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestComposeRequiresTheOperatorsKey: compose runs production, so it takes
+// the api keys from the operator, with no default to fall back on, and sets
+// what production requires.
+func TestComposeRequiresTheOperatorsKey(t *testing.T) {
+	c := readCompose(t)
+	for _, name := range []string{"deploy", "server-1", "server-2"} {
+		env := c.Services[name].Environment
+		if env["MINIKART_ENV"] != "production" {
+			t.Errorf("%s: MINIKART_ENV %q, want production", name, env["MINIKART_ENV"])
+		}
+		keys := composeVar.FindStringSubmatch(env["MINIKART_AUTH_API_KEYS"])
+		if keys == nil || keys[0] != env["MINIKART_AUTH_API_KEYS"] || keys[1] != "MINIKART_AUTH_API_KEYS" || keys[2] != "?" || !strings.Contains(keys[3], "MINIKART_AUTH_API_KEYS") {
+			t.Errorf("%s: MINIKART_AUTH_API_KEYS is %q, want ${MINIKART_AUTH_API_KEYS:?<a message naming it>}", name, env["MINIKART_AUTH_API_KEYS"])
+		}
+		if _, ok := env["API_KEY"]; ok {
+			t.Errorf("%s: sets API_KEY as well as MINIKART_AUTH_API_KEYS", name)
+		}
+		for v, val := range env {
+			for _, m := range composeVar.FindAllStringSubmatch(val, -1) {
+				if m[2] == "-" && strings.Contains(m[3], "apitest") {
+					t.Errorf("%s: %s falls back to the demo key: %q", name, v, val)
+				}
+			}
+		}
+		if env["MINIKART_SERVER_PUBLIC_URL"] == "" {
+			t.Errorf("%s: no MINIKART_SERVER_PUBLIC_URL, which production requires", name)
 		}
 	}
 }

@@ -75,11 +75,11 @@ func (c Config) parse() (shop, admin []key, err error) {
 	return shop, admin, errors.Join(errs...)
 }
 
-// demoKeys are keys published with the project (the development and test
-// configurations, the README): anyone can send them.
-var demoKeys = []string{"apitest", "admintest"}
+// demoKeys are the keys the project publishes, in the development and
+// test configurations and in the documents' examples: anyone can send them.
+var demoKeys = []string{"apitest", "admintest", "s3cret", "other", "old", "new"}
 
-// Check warns when production accepts a key the repository publishes.
+// Check refuses, in production, a key the project publishes.
 func (c Config) Check(env string) error {
 	if env != config.Production {
 		return nil
@@ -92,11 +92,11 @@ func (c Config) Check(env string) error {
 	for _, list := range []struct {
 		field, env string
 		keys       []key
-	}{{"api_keys", "MINIKART_AUTH_API_KEYS or API_KEY", shop}, {"admin_keys", "MINIKART_AUTH_ADMIN_KEYS", admin}} {
+	}{{"api_keys", "MINIKART_AUTH_API_KEYS (or API_KEY)", shop}, {"admin_keys", "MINIKART_AUTH_ADMIN_KEYS", admin}} {
 		for _, k := range list.keys {
 			for _, demo := range demoKeys {
 				if subtle.ConstantTimeCompare(k.digest[:], digestOf(demo)) == 1 {
-					errs = append(errs, config.Warn(list.field, "production accepts the published demo key %q (key id %q): anyone can call the routes it guards; set a secret key through %s", demo, k.id, list.env))
+					errs = append(errs, config.Invalid(list.field, "key id %q uses %q, a key this project publishes: anyone could call the routes it guards; set your own id:key entries (a long random key each) in %s", k.id, demo, list.env))
 				}
 			}
 		}

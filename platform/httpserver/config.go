@@ -50,6 +50,16 @@ type Config struct {
 	RateLimit           ratelimit.Config `mapstructure:"rate_limit"`
 }
 
+// Check requires public_url in production: without it the links in answers
+// (product images) take the scheme and host of each request, whose Host
+// header any client chooses.
+func (c Config) Check(env string) error {
+	if env == config.Production && c.PublicURL == "" {
+		return config.Invalid("public_url", "is required in production: the address clients reach the server by (https://shop.example), which the links in answers are built from; set MINIKART_SERVER_PUBLIC_URL")
+	}
+	return nil
+}
+
 // Validate checks ports and timeouts. Port 0 asks the kernel for a free port.
 func (c Config) Validate() error {
 	var errs []error

@@ -84,3 +84,20 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 		})
 	}
 }
+
+func TestProductionRequiresThePublicURL(t *testing.T) {
+	tests := []struct {
+		env, publicURL, want string
+	}{
+		{config.Production, "", "public_url: is required in production: the address clients reach the server by (https://shop.example), which the links in answers are built from; set MINIKART_SERVER_PUBLIC_URL"},
+		{config.Production, "https://shop.example", ""},
+		{config.Development, "", ""},
+		{config.Test, "", ""},
+	}
+	for _, tt := range tests {
+		err := Config{PublicURL: tt.publicURL}.Check(tt.env)
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+			t.Errorf("%s with public_url %q: %v, want %q", tt.env, tt.publicURL, err, tt.want)
+		}
+	}
+}

@@ -135,6 +135,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		"DATABASE_URL="+st.dbURL,
 		"MINIKART_SERVER_HOST=127.0.0.1",
 		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
+		"MINIKART_SERVER_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(port),
 		"MINIKART_DATABASE_MIGRATE_ON_START=true",
 		"MINIKART_AUTH_API_KEYS="+apiKey,
 		"MINIKART_PROMO_INDEX_PATH=",
