@@ -368,3 +368,16 @@ func TestMisspelledYAMLNamesTheClosestKey(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvExampleIsAValidProductionEnvironment: .env.example, read as the
+// .env file, names only variables the configuration knows and holds all
+// that production requires.
+func TestEnvExampleIsAValidProductionEnvironment(t *testing.T) {
+	t.Setenv("MINIKART_ENV", "")
+	os.Unsetenv("MINIKART_ENV") // the file's MINIKART_ENV=production must count
+	t.Setenv("MINIKART_ENV_FILE", ".env.example")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"config", "validate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "production") {
+		t.Errorf("config validate: exit %d, stdout %q, stderr %q; want 0 for a production configuration", code, out.String(), errOut.String())
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/joho/godotenv"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -260,6 +261,21 @@ func TestComposeRequiresTheOperatorsKey(t *testing.T) {
 		}
 		if env["MINIKART_SERVER_PUBLIC_URL"] == "" {
 			t.Errorf("%s: no MINIKART_SERVER_PUBLIC_URL, which production requires", name)
+		}
+	}
+	// Compose reads .env for its ${...}: .env.example lists each one, so
+	// the operator's one file serves compose and the binary alike.
+	example, err := godotenv.Read(repoPath(".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range c.Services {
+		for v, val := range svc.Environment {
+			for _, m := range composeVar.FindAllStringSubmatch(val, -1) {
+				if _, ok := example[m[1]]; !ok {
+					t.Errorf("%s: compose reads %s, which .env.example does not list", v, m[1])
+				}
+			}
 		}
 	}
 }

@@ -38,6 +38,7 @@ const EnvPrefix = "MINIKART"
 const (
 	varEnv       = EnvPrefix + "_ENV"
 	varConfigDir = EnvPrefix + "_CONFIG_DIR"
+	varEnvFile   = EnvPrefix + "_ENV_FILE"
 )
 
 // Options chooses where configuration comes from.
@@ -66,7 +67,9 @@ type Source struct {
 	// layers are the files v merges, in order.
 	layers    []layer
 	overrides map[string]any
-	environ   map[string]string
+	// environ is envFile.vars: the variables, the .env file's included.
+	environ map[string]string
+	envFile environment
 
 	mu       sync.Mutex
 	sections map[string]*decoded
@@ -75,9 +78,17 @@ type Source struct {
 // Load reads and merges the configuration files and takes a snapshot of the
 // environment.
 func Load(o Options) (*Source, error) {
+	// The built-in configuration reads no variable and no .env file.
+	environ := environment{vars: map[string]string{}}
+	if !o.Builtin {
+		var err error
+		if environ, err = readEnvironment(); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
 	env := o.Env
-	if env == "" && !o.Builtin {
-		env = os.Getenv(varEnv)
+	if env == "" {
+		env = environ.vars[varEnv]
 	}
 	if env == "" {
 		env = Development
@@ -86,7 +97,7 @@ func Load(o Options) (*Source, error) {
 		return nil, fmt.Errorf("config: %s: %q is not one of %s, %s, %s", varEnv, env, Development, Test, Production)
 	}
 
-	files := findFiles(o.Dir)
+	files := findFiles(o.Dir, environ.vars[varConfigDir])
 	if o.Builtin {
 		files = fileSet{}
 	}
@@ -109,16 +120,7 @@ func Load(o Options) (*Source, error) {
 		overrides[strings.ToLower(k)] = val
 	}
 	overrides["app.env"] = env
-	environ := map[string]string{}
-	if !o.Builtin {
-		for _, kv := range os.Environ() {
-			// A variable set to "" is kept: it sets the key to empty (see
-			// decoded.setEnv), as a file's `key: ""` would.
-			name, val, _ := strings.Cut(kv, "=")
-			environ[name] = val
-		}
-	}
-	return &Source{env: env, v: v, layers: layers, overrides: overrides, environ: environ, sections: map[string]*decoded{}}, nil
+	return &Source{env: env, v: v, layers: layers, overrides: overrides, environ: environ.vars, envFile: environ, sections: map[string]*decoded{}}, nil
 }
 
 // fileSet is where the configuration files come from: a directory, or the
@@ -130,13 +132,13 @@ type fileSet struct {
 	chosenBy string
 }
 
-// findFiles chooses the directory dir, MINIKART_CONFIG_DIR or ./configs
-// names, in that order of preference, else the embedded copies.
-func findFiles(dir string) fileSet {
+// findFiles chooses the directory dir, configDir (MINIKART_CONFIG_DIR) or
+// ./configs names, in that order of preference, else the embedded copies.
+func findFiles(dir, configDir string) fileSet {
 	if dir != "" {
 		return fileSet{dir: dir, chosenBy: "the configuration directory"}
 	}
-	if dir = os.Getenv(varConfigDir); dir != "" {
+	if dir = configDir; dir != "" {
 		return fileSet{dir: dir, chosenBy: varConfigDir}
 	}
 	if st, err := os.Stat("configs"); err == nil && st.IsDir() {

@@ -210,8 +210,8 @@ func leaves(t reflect.Type, known any) [][]string {
 // unknownVariables reports every MINIKART_ variable no declared section
 // resolved, naming the closest variable that would have.
 func (s *Source) unknownVariables(ds []*decoded) []string {
-	claimed := map[string]bool{varEnv: true, varConfigDir: true}
-	known := map[string]string{varEnv: "the environment", varConfigDir: "the configuration directory"}
+	claimed := map[string]bool{varEnv: true, varConfigDir: true, varEnvFile: true}
+	known := map[string]string{varEnv: "the environment", varConfigDir: "the configuration directory", varEnvFile: "the .env file"}
 	for _, d := range ds {
 		for _, n := range d.claimed {
 			claimed[n] = true
@@ -231,9 +231,12 @@ func (s *Source) unknownVariables(ds []*decoded) []string {
 		if !strings.HasPrefix(name, EnvPrefix+"_") || claimed[name] {
 			continue
 		}
-		msg := name + " is not a configuration variable"
+		msg := s.envFile.describe(name) + " is not a configuration variable"
 		if now, ok := renamed[name]; ok {
-			msg = fmt.Sprintf("%s was renamed: set %s (%s) instead", name, now, known[now])
+			msg = fmt.Sprintf("%s was renamed: set %s instead", s.envFile.describe(name), now)
+			if key := known[now]; key != "" {
+				msg = fmt.Sprintf("%s was renamed: set %s (%s) instead", s.envFile.describe(name), now, key)
+			}
 		} else if near := closest(name, names); near != "" {
 			msg += fmt.Sprintf("; did you mean %s (%s)?", near, known[near])
 		}
