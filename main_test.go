@@ -260,6 +260,8 @@ func TestValidateChecksWhatServeRefuses(t *testing.T) {
 			"auth.api_keys: at least one api key is required"},
 		{"production without a database", map[string]string{"MINIKART_ENV": "production", "API_KEY": "k"},
 			"database.url: is required"},
+		{"the admin listener on the server's port", map[string]string{"MINIKART_ADMIN_ENABLED": "true", "MINIKART_ADMIN_PORT": "8080", "MINIKART_SERVER_PORT": "8080"},
+			"server.port: 8080 is also admin.port; each listener needs a port of its own"},
 		{"production without a public URL", map[string]string{"MINIKART_ENV": "production", "API_KEY": "shop:k", "DATABASE_URL": "postgres://u@127.0.0.1:1/db"},
 			"server.public_url: is required in production"},
 	}

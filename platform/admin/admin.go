@@ -36,6 +36,15 @@ type Config struct {
 	PProf bool `mapstructure:"pprof"`
 }
 
+// Ports is the admin listener's port when it is enabled, which no other
+// listener may share.
+func (c Config) Ports() map[string]int {
+	if !c.Enabled {
+		return nil
+	}
+	return map[string]int{"port": c.Port}
+}
+
 // Validate checks the port, and only when the listener is wanted.
 func (c Config) Validate() error {
 	if !c.Enabled {

@@ -368,3 +368,50 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// listenerSection opens listeners on the ports its keys name.
+type listenerSection struct {
+	Port      int  `mapstructure:"port"`
+	AdminPort int  `mapstructure:"admin_port"`
+	Admin     bool `mapstructure:"admin"`
+}
+
+func (c listenerSection) Ports() map[string]int {
+	p := map[string]int{"port": c.Port}
+	if c.Admin {
+		p["admin_port"] = c.AdminPort
+	}
+	return p
+}
+
+func TestListenersNeedPortsOfTheirOwn(t *testing.T) {
+	tests := []struct {
+		name      string
+		overrides map[string]any
+		want      string
+	}{
+		{"two sections on one port", map[string]any{"edge.port": 8080, "ops.port": 8080},
+			"config: ops.port: 8080 is also edge.port; each listener needs a port of its own (set MINIKART_OPS_PORT)"},
+		{"two listeners of one section", map[string]any{"edge.port": 8080, "edge.admin": true, "edge.admin_port": 8080, "ops.port": 9090},
+			"config: edge.port: 8080 is also edge.admin_port; each listener needs a port of its own (set MINIKART_EDGE_PORT)"},
+		{"a listener that is off", map[string]any{"edge.port": 8080, "edge.admin_port": 8080, "ops.port": 9090}, ""},
+		{"port 0 picks a free one", map[string]any{"edge.port": 0, "ops.port": 0}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			src, err := Load(Options{Dir: writeConfigs(t, nil), Overrides: tt.overrides})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sections := []fx.Option{fx.Module("edge", Section[listenerSection]("edge")), fx.Module("ops", Section[listenerSection]("ops"))}
+			_, err = report(src, sections...)
+			if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+			if err := check(src, sections...); err != nil {
+				t.Errorf("without the checks (an operator command): %v", err)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 
@@ -120,7 +121,41 @@ func newChecked(s *Source, decls []declaration, w *whole, c *withChecks) (checke
 			p.add(d.spec.key, ch.Check(s.env), nil)
 		}
 	}
+	if c != nil {
+		p.errs = append(p.errs, sharedPorts(ds)...)
+	}
 	return checked{warnings: p.warnings}, p.err()
+}
+
+// sharedPorts reports every listener port another listener also uses,
+// among the sections whose own values are sound.
+func sharedPorts(ds []*decoded) []string {
+	first := map[int]string{}
+	var out []string
+	for _, d := range ds {
+		l, ok := d.value.(Listener)
+		if !ok || len(d.all().errs) > 0 {
+			continue
+		}
+		ports := l.Ports()
+		rels := make([]string, 0, len(ports))
+		for rel := range ports {
+			rels = append(rels, rel)
+		}
+		sort.Strings(rels)
+		for _, rel := range rels {
+			port, key := ports[rel], d.spec.key+"."+rel
+			if port == 0 {
+				continue
+			}
+			if other, ok := first[port]; ok {
+				out = append(out, fmt.Sprintf("%s: %d is also %s; each listener needs a port of its own (set %s)", key, port, other, envName(key)))
+				continue
+			}
+			first[port] = key
+		}
+	}
+	return out
 }
 
 // unknownSections reports every top-level key of the files (or the

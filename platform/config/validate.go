@@ -18,6 +18,12 @@ type Validator interface{ Validate() error }
 // A FieldError made with Warn is reported without stopping anything.
 type Checker interface{ Check(env string) error }
 
+// Listener is implemented by a section that opens TCP listeners. Ports
+// returns the port of each listener it will open, by the port's key inside
+// the section. Where the graph includes WithChecks, two listeners on one port
+// are refused (port 0, a free port the kernel picks, never clashes).
+type Listener interface{ Ports() map[string]int }
+
 // FieldError is a validation failure of one key inside a section.
 type FieldError struct {
 	Key string

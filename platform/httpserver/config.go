@@ -50,6 +50,9 @@ type Config struct {
 	RateLimit           ratelimit.Config `mapstructure:"rate_limit"`
 }
 
+// Ports is the public listener's port, which no other listener may share.
+func (c Config) Ports() map[string]int { return map[string]int{"port": c.Port} }
+
 // Check requires public_url in production: without it the links in answers
 // (product images) take the scheme and host of each request, whose Host
 // header any client chooses.
