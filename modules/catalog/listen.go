@@ -8,6 +8,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"go.uber.org/fx"
+
+	"minikart/platform/lifecycle"
 )
 
 // changeChannel is the channel the products trigger notifies at every
@@ -24,24 +26,8 @@ func listenForChanges(lc fx.Lifecycle, c Config, s *Service, pool *pgxpool.Pool,
 	if c.CacheTTL <= 0 {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() {
-				defer close(done)
-				listen(ctx, pool.Config().ConnConfig, s, log)
-			}()
-			return nil
-		},
-		OnStop: func(stopCtx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-			case <-stopCtx.Done():
-			}
-			return nil
-		},
+	lifecycle.Background(lc, func(ctx context.Context) {
+		listen(ctx, pool.Config().ConnConfig, s, log)
 	})
 }
 

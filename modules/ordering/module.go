@@ -21,6 +21,7 @@ import (
 	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
+	"minikart/platform/lifecycle"
 )
 
 // apiDoc is the ordering module's part of the API document.
@@ -76,69 +77,43 @@ type counterStarter interface {
 // orders (a scan of millions of rows on a large orders table). Should this
 // fail or not finish first, that order counts them itself, as before.
 func startRedemptionCounters(lc fx.Lifecycle, promos counterStarter, st orderStore, db *sqlx.DB, log zerolog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() {
-				defer close(done)
-				for _, code := range promos.LimitedCodes() {
-					start := time.Now()
-					prior := func(ctx context.Context, tx sqlx.ExtContext) (int64, error) {
-						return st.CouponUses(ctx, tx, code, uuid.Nil)
-					}
-					started, err := promos.StartCounter(ctx, db, code, prior)
-					switch {
-					case ctx.Err() != nil:
-						return
-					case err != nil:
-						log.Warn().Err(err).Str("code", code).Msg("redemption counter not started; its first order will count its past orders")
-					case started:
-						log.Info().Str("code", code).Dur("duration", time.Since(start)).Msg("redemption counter started from past orders")
-					}
-				}
-			}()
-			return nil
-		},
-		OnStop: func(context.Context) error {
-			cancel()
-			<-done
-			return nil
-		},
+	lifecycle.Background(lc, func(ctx context.Context) {
+		for _, code := range promos.LimitedCodes() {
+			start := time.Now()
+			prior := func(ctx context.Context, tx sqlx.ExtContext) (int64, error) {
+				return st.CouponUses(ctx, tx, code, uuid.Nil)
+			}
+			started, err := promos.StartCounter(ctx, db, code, prior)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				log.Warn().Err(err).Str("code", code).Msg("redemption counter not started; its first order will count its past orders")
+			case started:
+				log.Info().Str("code", code).Dur("duration", time.Since(start)).Msg("redemption counter started from past orders")
+			}
+		}
 	})
 }
 
 // purgeKeysPeriodically deletes expired idempotency keys in the background
 // while the application runs. Several instances purging is harmless.
 func purgeKeysPeriodically(lc fx.Lifecycle, s *Service, c Config, log zerolog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() {
-				defer close(done)
-				t := time.NewTicker(c.IdempotencyPurgeInterval)
-				defer t.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-t.C:
-						n, err := s.PurgeExpiredKeys(ctx)
-						if err != nil && ctx.Err() == nil {
-							log.Warn().Err(err).Msg("purge idempotency keys")
-						} else if n > 0 {
-							log.Info().Int64("deleted", n).Msg("purged expired idempotency keys")
-						}
-					}
+	lifecycle.Background(lc, func(ctx context.Context) {
+		t := time.NewTicker(c.IdempotencyPurgeInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n, err := s.PurgeExpiredKeys(ctx)
+				if err != nil && ctx.Err() == nil {
+					log.Warn().Err(err).Msg("purge idempotency keys")
+				} else if n > 0 {
+					log.Info().Int64("deleted", n).Msg("purged expired idempotency keys")
 				}
-			}()
-			return nil
-		},
-		OnStop: func(context.Context) error {
-			cancel()
-			<-done
-			return nil
-		},
+			}
+		}
 	})
 }
