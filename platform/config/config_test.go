@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 
-	"go.uber.org/fx"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/fx"
 )
 
 const defaultYAML = `

@@ -3,8 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,13 +207,8 @@ func unknownKeys(t reflect.Type, settings any) [][]string {
 	if !ok {
 		return nil
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out [][]string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		var sub reflect.Type
 		switch t.Kind() {
 		case reflect.Struct:

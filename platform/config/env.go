@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -13,18 +14,13 @@ import (
 // already hold, so keys with underscores (rate_limit.requests_per_second)
 // and map entries (rules.codes.<CODE>.max_uses) can be set.
 func (s *Source) applyEnv(d *decoded) {
-	rels := make([]string, 0, len(d.spec.aliases))
-	for rel := range d.spec.aliases {
-		rels = append(rels, rel)
-	}
-	sort.Strings(rels)
-	for _, rel := range rels {
+	for _, rel := range slices.Sorted(maps.Keys(d.spec.aliases)) {
 		if val, ok := s.environ[d.spec.aliases[rel]]; ok {
 			d.setEnv(d.spec.aliases[rel], strings.Split(rel, "."), val)
 		}
 	}
 	prefix := envName(d.spec.key) + "_"
-	for _, name := range sortedNames(s.environ) {
+	for _, name := range slices.Sorted(maps.Keys(s.environ)) {
 		rest, ok := strings.CutPrefix(name, prefix)
 		if !ok {
 			continue
@@ -78,15 +74,6 @@ func emptiable(t reflect.Type) bool {
 // envName is the variable that sets the key path (dots between segments).
 func envName(key string) string {
 	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
-}
-
-func sortedNames(env map[string]string) []string {
-	names := make([]string, 0, len(env))
-	for n := range env {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // resolve returns every key path the words can name below a value of type
@@ -221,13 +208,9 @@ func (s *Source) unknownVariables(ds []*decoded) []string {
 			known[envName(key)] = key
 		}
 	}
-	names := make([]string, 0, len(known))
-	for n := range known {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(known))
 	var out []string
-	for _, name := range sortedNames(s.environ) {
+	for _, name := range slices.Sorted(maps.Keys(s.environ)) {
 		if !strings.HasPrefix(name, EnvPrefix+"_") || claimed[name] {
 			continue
 		}

@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ func (s *Source) secretsInFiles(d *decoded) []string {
 		return nil
 	}
 	var out []string
-	for _, rel := range sortedKeys(secretKeys(d.typ)) {
+	for _, rel := range slices.Sorted(maps.Keys(secretKeys(d.typ))) {
 		key := d.spec.key + "." + rel
 		for _, l := range s.layers {
 			if isEmpty(l.v.Get(key)) {
@@ -76,15 +77,6 @@ func (s *Source) secretsInFiles(d *decoded) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // mask returns the printable value of key: "******" (or "(unset)") for a

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 
 	"go.uber.org/fx"
@@ -138,12 +140,7 @@ func sharedPorts(ds []*decoded) []string {
 			continue
 		}
 		ports := l.Ports()
-		rels := make([]string, 0, len(ports))
-		for rel := range ports {
-			rels = append(rels, rel)
-		}
-		sort.Strings(rels)
-		for _, rel := range rels {
+		for _, rel := range slices.Sorted(maps.Keys(ports)) {
 			port, key := ports[rel], d.spec.key+"."+rel
 			if port == 0 {
 				continue
