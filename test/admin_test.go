@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 
 	"minikart/modules/ordering"
 	"minikart/platform/paging"
+	"minikart/test/internal/harness"
 )
 
 // The admin API: its key matrix, products through the same path as the
@@ -27,26 +26,8 @@ import (
 // adminHeaders carry the test configuration's admin key (ops:admintest).
 var adminHeaders = []string{"api_key", "admintest"}
 
-// syncBuffer collects log lines written from any goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startAdminApp starts the app with its info lines captured in logs.
-func startAdminApp(t *testing.T, logs *syncBuffer) *testApp {
+func startAdminApp(t *testing.T, logs *harness.SyncBuffer) *testApp {
 	t.Helper()
 	a, err := tryStartAppWith(t, map[string]any{"log.level": "info"},
 		fx.Decorate(func(l zerolog.Logger) zerolog.Logger { return l.Output(logs) }))
@@ -105,7 +86,7 @@ type adminProduct struct {
 }
 
 func TestAdminProducts(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &harness.SyncBuffer{}
 	a := startAdminApp(t, logs)
 	put := func(id, body string) response {
 		t.Helper()

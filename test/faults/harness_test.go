@@ -3,7 +3,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/jmoiron/sqlx"
 
+	"minikart/test/internal/harness"
 	"minikart/test/internal/pgtest"
 )
 
@@ -46,26 +46,9 @@ type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string
-	output *syncBuffer
+	output *harness.SyncBuffer
 	done   chan struct{}
 	err    error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // baseEnv is the environment of a server in test mode on a free port.
@@ -94,7 +77,7 @@ func baseEnv(t *testing.T, dbURL string) (env []string, port int) {
 // launch starts the binary with env and returns without waiting for it.
 func launch(t *testing.T, env []string, port int) *server {
 	t.Helper()
-	s := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), output: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), output: &harness.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, "serve")
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
