@@ -18,6 +18,7 @@ import (
 
 	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/health"
+	"minikart/platform/lifecycle"
 )
 
 // loadCouponSetsOnStart loads the coupon set in the start hook, then keeps
@@ -28,8 +29,6 @@ import (
 // files' fingerprint is checked every watch_interval and on SIGHUP, and a
 // changed set is built beside the one serving and swapped in (refresh).
 func loadCouponSetsOnStart(lc fx.Lifecycle, sd fx.Shutdowner, s *Service, c Config, log zerolog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
 	hup := make(chan os.Signal, 1)
 	lc.Append(fx.Hook{
 		OnStart: func(startCtx context.Context) error {
@@ -37,35 +36,30 @@ func loadCouponSetsOnStart(lc fx.Lifecycle, sd fx.Shutdowner, s *Service, c Conf
 				// Nothing is served yet, so this build may use every
 				// processor.
 				if err := s.load(startCtx, c, log, 0); err != nil {
-					cancel()
 					return err
 				}
 			}
 			signal.Notify(hup, syscall.SIGHUP)
-			go func() {
-				defer close(done)
-				if c.Load == LoadBackground {
-					if err := s.load(ctx, c, log, c.BuildWorkers); err != nil {
-						if ctx.Err() == nil {
-							log.Error().Err(err).Msg("coupon set failed to load; shutting down")
-							_ = sd.Shutdown(fx.ExitCode(1))
-						}
-						return
-					}
-				}
-				s.watch(ctx, c, log, hup)
-			}()
 			return nil
 		},
-		OnStop: func(stopCtx context.Context) error {
+		OnStop: func(context.Context) error {
 			signal.Stop(hup)
-			cancel()
-			select {
-			case <-done:
-			case <-stopCtx.Done():
-			}
 			return nil
 		},
+	})
+	// Started after the hook above, so after a blocking load; stopped
+	// before it.
+	lifecycle.Background(lc, func(ctx context.Context) {
+		if c.Load == LoadBackground {
+			if err := s.load(ctx, c, log, c.BuildWorkers); err != nil {
+				if ctx.Err() == nil {
+					log.Error().Err(err).Msg("coupon set failed to load; shutting down")
+					_ = sd.Shutdown(fx.ExitCode(1))
+				}
+				return
+			}
+		}
+		s.watch(ctx, c, log, hup)
 	})
 }
 
