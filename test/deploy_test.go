@@ -142,12 +142,13 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 	}
 	composeEnv := readCompose(t).Services["server-1"].environ(t, map[string]string{
 		"MINIKART_AUTH_API_KEYS": "shop-web:a-real-secret-of-some-length",
+		"APP_DB_PASSWORD":        "0123456789abcdef",
 	})
 	validate := exec.Command(bin, "config", "validate")
 	validate.Dir = app
 	validate.Env = append(os.Environ(), d.env...)
 	for _, kv := range composeEnv {
-		validate.Env = append(validate.Env, strings.ReplaceAll(kv, "=/app/", "="+app+"/"))
+		validate.Env = append(validate.Env, strings.ReplaceAll(kv, "/app/", app+"/"))
 	}
 	validate.Env = append(validate.Env, "MINIKART_CONFIG_DIR=")
 	if out, err := validate.CombinedOutput(); err != nil {

@@ -70,46 +70,45 @@ func prometheusConf(src []byte, targets []string) ([]byte, error) {
 	return []byte(promTargets.ReplaceAllString(s, "${1}targets: ["+strings.Join(quoted, ", ")+"]")), nil
 }
 
-// writeConfigs puts the configuration files the parts read into the
-// cluster's directory, where their system users can read them (a checkout
-// may sit in a private directory).
+// writeConfigs puts the configuration files of deploy/ the parts read
+// (part.configs) into the cluster's directory, at the same relative paths,
+// where their system users can read them (a checkout may sit in a private
+// directory).
 func (t *topology) writeConfigs() error {
-	read := func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(t.repo, "deploy", p)) }
 	var ups, admins []string
 	for i := 1; i <= servers; i++ {
 		ups = append(ups, hostPort(serverPort+i))
 		admins = append(admins, hostPort(adminPort+i))
 	}
-	files := map[string]func() ([]byte, error){
-		"patroni.yml": func() ([]byte, error) { return read("patroni/patroni.yml") },
-		"haproxy.cfg": func() ([]byte, error) { return read("haproxy/haproxy.cfg") },
-		"nginx/nginx.conf": func() ([]byte, error) {
-			src, err := read("nginx/nginx.conf")
-			if err != nil {
-				return nil, err
-			}
+	rewrite := map[string]func([]byte) ([]byte, error){
+		"nginx/nginx.conf": func(src []byte) ([]byte, error) {
 			return nginxConf(src, ups, hostPort(nginxPort), t.path("nginx"))
 		},
-		"prometheus/prometheus.yml": func() ([]byte, error) {
-			src, err := read("prometheus/prometheus.yml")
-			if err != nil {
-				return nil, err
-			}
-			return prometheusConf(src, admins)
-		},
-		"prometheus/alerts.yml": func() ([]byte, error) { return read("prometheus/alerts.yml") },
+		"prometheus/prometheus.yml": func(src []byte) ([]byte, error) { return prometheusConf(src, admins) },
 	}
-	for name, content := range files {
-		b, err := content()
-		if err != nil {
-			return err
-		}
-		p := t.path(name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return err
+	written := map[string]bool{}
+	for _, p := range t.parts() {
+		for _, name := range p.configs {
+			if written[name] {
+				continue
+			}
+			written[name] = true
+			b, err := os.ReadFile(filepath.Join(t.repo, "deploy", name))
+			if err != nil {
+				return err
+			}
+			if f := rewrite[name]; f != nil {
+				if b, err = f(b); err != nil {
+					return err
+				}
+			}
+			dst := t.path(name)
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(dst, b, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -50,7 +50,7 @@ func TestDeployConfigsWhatTheClusterRuns(t *testing.T) {
 	}
 	check("promtool", "check", "config", topo.path("prometheus", "prometheus.yml"))
 	check("promtool", "check", "rules", filepath.Join(root, "deploy", "prometheus", "alerts.yml"))
-	check("haproxy", "-c", "-q", "-f", topo.path("haproxy.cfg"))
+	check("haproxy", "-c", "-q", "-f", topo.path("haproxy", "haproxy.cfg"))
 	check("nginx", "-t", "-q", "-p", topo.path("nginx"), "-c", topo.path("nginx", "nginx.conf"), "-e", topo.path("nginx", "error.log"),
 		"-g", "pid "+topo.path("nginx", "nginx.pid")+";")
 
@@ -76,7 +76,7 @@ func TestDeployConfigsWhatTheClusterRuns(t *testing.T) {
 	}
 	for _, f := range []string{"patroni/patroni.yml", "haproxy/haproxy.cfg"} {
 		src, _ := os.ReadFile(filepath.Join(root, "deploy", f))
-		got, _ := os.ReadFile(topo.path(filepath.Base(f)))
+		got, _ := os.ReadFile(topo.path(f))
 		if len(src) == 0 || string(src) != string(got) {
 			t.Errorf("%s: the cluster does not run deploy/'s file as it is", f)
 		}

@@ -62,6 +62,19 @@ type part struct {
 	owns []string
 	// listens says what it serves where, for the listing.
 	listens []listen
+	// configs are the files of deploy/ it reads, as the cluster writes
+	// them (writeConfigs) and compose mounts them.
+	configs []string
+}
+
+// step is one command of the deploy step, run once before the instances
+// start (compose: a one-shot service of the same name).
+type step struct {
+	name string
+	// service is compose's one-shot service that runs it.
+	service string
+	args    []string
+	env     []string
 }
 
 type listen struct{ what, addr string }
@@ -136,8 +149,8 @@ func (t *topology) etcd(i int) part {
 func (t *topology) patroni(i int) part {
 	name := pgName(i)
 	return part{
-		name: name, user: "postgres", path: patroniBinary, args: []string{t.path("patroni.yml")}, dir: t.path(name),
-		owns: []string{t.path(name)},
+		name: name, user: "postgres", path: patroniBinary, args: []string{t.path("patroni", "patroni.yml")}, dir: t.path(name),
+		owns: []string{t.path(name)}, configs: []string{"patroni/patroni.yml"},
 		env: []string{
 			"PATRONI_NAME=" + name,
 			"PATRONI_RESTAPI_LISTEN=" + hostPort(patroniPort+i),
@@ -167,7 +180,8 @@ func (t *topology) haproxy() part {
 	}
 	return part{
 		name: "haproxy", user: systemUser("haproxy"), path: "/usr/sbin/haproxy",
-		args: []string{"-db", "-f", t.path("haproxy.cfg")}, dir: t.path("haproxy"), owns: []string{t.path("haproxy")},
+		args: []string{"-db", "-f", t.path("haproxy", "haproxy.cfg")}, dir: t.path("haproxy"), owns: []string{t.path("haproxy")},
+		configs: []string{"haproxy/haproxy.cfg"},
 		env:     env,
 		listens: []listen{{"primary", hostPort(haproxyPort)}, {"stats", "http://" + hostPort(haproxyStats) + "/stats"}},
 	}
@@ -234,6 +248,7 @@ func (t *topology) nginx() part {
 		args: []string{"-p", d, "-c", filepath.Join(d, "nginx.conf"), "-e", filepath.Join(d, "error.log"),
 			"-g", "daemon off; pid " + filepath.Join(d, "nginx.pid") + ";"},
 		listens: []listen{{"api", publicURL()}},
+		configs: []string{"nginx/nginx.conf"},
 	}
 }
 
@@ -248,6 +263,27 @@ func (t *topology) prometheus() part {
 			"--log.level=warn",
 		},
 		listens: []listen{{"ui", "http://" + hostPort(prometheusPort)}},
+		configs: []string{"prometheus/prometheus.yml", "prometheus/alerts.yml"},
+	}
+}
+
+// deploySteps is the deploy step, in order: the application's role and
+// database, through HAProxy as the superuser (deploy/'s script), then the
+// schema and the coupon index.
+func (t *topology) deploySteps() []step {
+	return []step{
+		{name: "create-database", service: "create-database", args: []string{"sh", filepath.Join(t.repo, "deploy", "patroni", "create-app-database.sh")}, env: []string{
+			"PGHOST=127.0.0.1",
+			fmt.Sprintf("PGPORT=%d", haproxyPort),
+			"PGUSER=" + superUser,
+			"PGPASSWORD=" + t.sec.SuperuserPassword,
+			"PGCONNECT_TIMEOUT=2",
+			"APP_DB_USER=" + appUser,
+			"APP_DB_NAME=" + database,
+			"APP_DB_PASSWORD=" + t.sec.AppPassword,
+		}},
+		{name: "migrate", service: "deploy", args: []string{t.bin, "migrate", "up"}, env: t.serverEnvironment(0)},
+		{name: "coupons", service: "deploy", args: []string{t.bin, "coupons", "build"}, env: t.serverEnvironment(0)},
 	}
 }
 

@@ -318,42 +318,19 @@ func (t *topology) waitPrimary(ctx context.Context) error {
 	})
 }
 
-// prepareDatabase creates the application's role and database (once), then
-// does the deploy step: migrations and the coupon index, built once for
-// every instance.
+// prepareDatabase does the deploy step: the application's role and
+// database (deploy/'s script, as compose's create-database service runs
+// it), migrations and the coupon index, built once for every instance.
 func (t *topology) prepareDatabase(ctx context.Context) error {
-	c, err := pgx.Connect(ctx, t.superuserURL(hostPort(haproxyPort), "postgres"))
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	var exists bool
-	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", appUser).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		// The password is hex: nothing to quote.
-		if _, err := c.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", appUser, t.sec.AppPassword)); err != nil {
-			return err
-		}
-	}
-	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", database).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := c.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", database, appUser)); err != nil {
-			return err
-		}
-	}
 	if err := os.MkdirAll(t.path("coupons"), 0o755); err != nil {
 		return err
 	}
-	for _, args := range [][]string{{"migrate", "up"}, {"coupons", "build"}} {
-		cmd := exec.CommandContext(ctx, t.bin, args...)
+	for _, s := range t.deploySteps() {
+		cmd := exec.CommandContext(ctx, s.args[0], s.args[1:]...)
 		cmd.Dir = t.dir
-		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.dir}, t.serverEnvironment(0)...)
+		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.dir}, s.env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("minikart %s: %w\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("%s: %w\n%s", s.name, err, out)
 		}
 	}
 	return nil
