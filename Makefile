@@ -68,7 +68,7 @@ cluster-stop: ## stop everything make cluster started (its data stays; go run ./
 cluster-status: ## what the cluster runs, where, and each PostgreSQL node's role
 	$(GO) run ./test/cluster status
 
-test-cluster: ## chaos under load on its own cluster (about 4 minutes; packages as for make cluster): kills the PostgreSQL primary twice, an instance, HAProxy, stops an etcd member while orders flow through nginx; the database judges; prints the figures (CLUSTER_DB_ROUTE=multihost: the instances use a multi-host URL instead of HAProxy)
+test-cluster: ## chaos under load on its own cluster (about 4 minutes; packages as for make cluster): kills the PostgreSQL primary twice, an instance, HAProxy, stops an etcd member, cuts the primary off from etcd while orders flow through nginx; the database judges; prints the figures (CLUSTER_DB_ROUTE=multihost: the instances use a multi-host URL instead of HAProxy)
 	$(GO) test -tags cluster -count=1 -timeout 20m -v -run TestChaos ./test/cluster/
 
 loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU and allocation profiles; LOADTEST_FLAGS=-postgres=stock for PostgreSQL's default settings, -postgres-fresh-wal for a cluster with no WAL segments ready for reuse; LOADTEST_SERVER_ENV='GOGC=400' sets the server's environment alone); writes loadtest-report.json, .svg and -postgres.log

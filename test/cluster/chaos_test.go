@@ -56,6 +56,14 @@ func TestChaos(t *testing.T) {
 		"MINIKART_SERVER_RATE_LIMIT_ENABLED=false",
 		"MINIKART_ORDERING_RATE_LIMIT_ENABLED=false",
 	}
+	// Each Patroni node reaches etcd through links of its own, so that
+	// the primary's can be cut (partition.go).
+	links, err := startEtcdLinks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(links.close) // after the cluster is down
+	topo.viaLinks = true
 	t.Cleanup(func() {
 		if err := topo.down(os.Stderr); err != nil {
 			t.Errorf("stopping the cluster: %v", err)
@@ -73,7 +81,7 @@ func TestChaos(t *testing.T) {
 	t.Logf("cluster up in %v", time.Since(started).Round(time.Second))
 
 	l := startLoad(publicURL(), topo.sec.APIKey, 8, 2)
-	c := &chaos{t: t, ctx: ctx, topo: topo, load: l}
+	c := &chaos{t: t, ctx: ctx, topo: topo, load: l, links: links}
 	sampled := make(chan int)
 	stopSampling := make(chan struct{})
 	go func() { sampled <- peakConnections(topo, stopSampling) }()
@@ -83,7 +91,8 @@ func TestChaos(t *testing.T) {
 	c.instanceCrash(serverName(2))
 	c.etcdMemberStopped()
 	c.haproxyRestart()
-	c.postgresFailover("new primary killed (second failover)")
+	c.primaryPartitioned()
+	c.postgresFailover("new primary killed (another failover)")
 	c.pause(5 * time.Second)
 
 	attempts, keys := l.finish()
@@ -143,6 +152,9 @@ type chaos struct {
 	windows []window
 	// peakConns is the most client connections seen on the primary.
 	peakConns int
+	links     *etcdLinks
+	// partitioned is the node cut off from etcd, whose view is stale.
+	partitioned string
 }
 
 type fault struct {
@@ -164,7 +176,12 @@ func (c *chaos) pause(d time.Duration) {
 // effect (now: the caller has seen it done) to get a 200 and returns how
 // long after at, when the fault began, its answer came.
 func (c *chaos) recovered(at time.Time) time.Duration {
-	done := time.Now()
+	return c.recoveredSince(at, time.Now())
+}
+
+// recoveredSince waits for the first order sent after done to get a 200
+// and returns how long after at its answer came.
+func (c *chaos) recoveredSince(at, done time.Time) time.Duration {
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if ok, found := c.load.firstOrderOK(done); found {
 			return ok.Sub(at)
@@ -177,7 +194,7 @@ func (c *chaos) recovered(at time.Time) time.Duration {
 func (c *chaos) leader() string {
 	var name string
 	err := poll(c.ctx, 30*time.Second, func() error {
-		ms, err := patroniMembers()
+		ms, err := patroniMembers(c.partitioned)
 		if err != nil {
 			return err
 		}
@@ -285,6 +302,58 @@ func (c *chaos) haproxyRestart() {
 	}
 	back := c.recovered(at)
 	c.add(fault{name: "HAProxy killed and restarted", back: back, goal: 10 * time.Second}, at)
+}
+
+// primaryPartitioned cuts the primary's node off from etcd while it runs,
+// its clients and its replication untouched: its Patroni cannot renew the
+// leader key and demotes it to read-only, the leader key lapses and the
+// synchronous standby takes over. An order committed on the old primary
+// was acknowledged by that standby, so none is lost. Then the partition
+// heals and the old node follows the new primary.
+func (c *chaos) primaryPartitioned() {
+	c.t.Helper()
+	old := c.leader()
+	i, _ := strconv.Atoi(strings.TrimPrefix(old, "pg-"))
+	at := time.Now()
+	c.links.partition(old)
+	c.partitioned = old
+	// The cut-off primary serves on until its Patroni gives up on etcd
+	// and demotes it (HAProxy's check then fails); the orders' outage
+	// starts there, and ends with the first order placed on the new one.
+	var demoted, promotedAt time.Duration
+	var promoted string
+	if err := poll(c.ctx, 30*time.Second, func() error {
+		if demoted == 0 {
+			if _, err := get(fmt.Sprintf("http://%s/primary", hostPort(patroniPort+i))); err != nil {
+				demoted = time.Since(at)
+			}
+		}
+		if promotedAt == 0 {
+			if ms, err := patroniMembers(old); err == nil {
+				for _, m := range ms {
+					if m.Role == "leader" && m.State == "running" && m.Name != old {
+						promoted, promotedAt = m.Name, time.Since(at)
+					}
+				}
+			}
+		}
+		if demoted == 0 || promotedAt == 0 {
+			return fmt.Errorf("%s demoted after %v, a new leader after %v", old, demoted, promotedAt)
+		}
+		return nil
+	}); err != nil {
+		c.t.Fatal(err)
+	}
+	back := c.recoveredSince(at, at.Add(demoted))
+	c.pause(2 * time.Second)
+	c.links.heal(old)
+	c.partitioned = ""
+	if _, err := c.topo.waitPatroni(c.ctx, pgNodes); err != nil {
+		c.t.Fatalf("%s did not rejoin after the partition healed: %v", old, err)
+	}
+	c.add(fault{name: "primary partitioned from etcd", back: back, goal: 10 * time.Second,
+		note: fmt.Sprintf("%s cut off from every etcd member: demoted after %v, %s promoted after %v; healed, %s a replica again after %v",
+			old, demoted.Round(100*time.Millisecond), promoted, promotedAt.Round(100*time.Millisecond), old, time.Since(at).Round(100*time.Millisecond))}, at)
 }
 
 // add keeps the fault and its window: from the fault until things settled,

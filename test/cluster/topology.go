@@ -33,6 +33,7 @@ const (
 	adminPort      = basePort + 60 // + instance: 18861-18863
 	nginxPort      = basePort + 70
 	prometheusPort = basePort + 80
+	etcdLinkPort   = basePort + 90 // + (node-1)*3 + member: 18891-18899, the chaos test's links
 )
 
 // Database names and roles. The passwords and the api key are secrets,
@@ -100,6 +101,9 @@ type topology struct {
 	// multiHost has the instances find the primary themselves, from a
 	// URL naming every node, instead of through HAProxy.
 	multiHost bool
+	// viaLinks has each Patroni node reach etcd through links of its own
+	// (partition.go), which the chaos test cuts to partition a node.
+	viaLinks bool
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -148,10 +152,20 @@ func (t *topology) etcd(i int) part {
 
 func (t *topology) patroni(i int) part {
 	name := pgName(i)
+	etcd := []string{"PATRONI_ETCD3_HOSTS=" + strings.Join(etcdHosts(), ",")}
+	if t.viaLinks {
+		var links []string
+		for j := 1; j <= etcdMembers; j++ {
+			links = append(links, etcdLinkAddr(i, j))
+		}
+		// As proxies: Patroni would otherwise learn the members' own
+		// addresses from etcd and go round the links.
+		etcd = []string{"PATRONI_ETCD3_HOSTS=" + strings.Join(links, ","), "PATRONI_ETCD3_USE_PROXIES=true"}
+	}
 	return part{
 		name: name, user: "postgres", path: patroniBinary, args: []string{t.path("patroni", "patroni.yml")}, dir: t.path(name),
 		owns: []string{t.path(name)}, configs: []string{"patroni/patroni.yml"},
-		env: []string{
+		env: append([]string{
 			"PATRONI_NAME=" + name,
 			"PATRONI_RESTAPI_LISTEN=" + hostPort(patroniPort+i),
 			"PATRONI_RESTAPI_CONNECT_ADDRESS=" + hostPort(patroniPort+i),
@@ -160,12 +174,11 @@ func (t *topology) patroni(i int) part {
 			"PATRONI_POSTGRESQL_DATA_DIR=" + t.path(name, "data"),
 			"PATRONI_POSTGRESQL_PGPASS=" + t.path(name, "pgpass"),
 			"PATRONI_POSTGRESQL_BIN_DIR=" + t.pgBin,
-			"PATRONI_ETCD3_HOSTS=" + strings.Join(etcdHosts(), ","),
 			"PATRONI_SUPERUSER_USERNAME=" + superUser,
 			"PATRONI_SUPERUSER_PASSWORD=" + t.sec.SuperuserPassword,
 			"PATRONI_REPLICATION_USERNAME=" + replUser,
 			"PATRONI_REPLICATION_PASSWORD=" + t.sec.ReplicationPassword,
-		},
+		}, etcd...),
 		listens: []listen{{"postgres", hostPort(pgPort + i)}, {"patroni", "http://" + hostPort(patroniPort+i)}},
 	}
 }

@@ -214,10 +214,15 @@ type member struct {
 	Lag   any    `json:"lag"`
 }
 
-// patroniMembers asks the first Patroni that answers for the cluster.
-func patroniMembers() ([]member, error) {
+// patroniMembers asks the first Patroni that answers for the cluster,
+// except those named in skip (a node cut off from etcd tells what it last
+// saw).
+func patroniMembers(skip ...string) ([]member, error) {
 	var last error
 	for i := 1; i <= pgNodes; i++ {
+		if slices.Contains(skip, pgName(i)) {
+			continue
+		}
 		b, err := get(fmt.Sprintf("http://%s/cluster", hostPort(patroniPort+i)))
 		if err != nil {
 			last = err
