@@ -8,7 +8,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo lint fmt vet db-start db-stop migrate clean loadtest soak cluster cluster-stop cluster-status test-cluster
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo bench-scale lint fmt vet db-start db-stop migrate clean loadtest soak cluster cluster-stop cluster-status test-cluster
 
 # The binary that ships (make build, the Dockerfile, make run) links ISA-L's
 # in-process gzip decoder (cgo, build tag isal) whenever its headers are
@@ -79,6 +79,13 @@ soak: ## soak test, not in CI (DURATION, default 10m): mixed load at half the sa
 
 bench-promo: ## coupon engine benchmark on generated data (SCALE=0.1 PROFILE=real|dense RUNS=3): ratios to the decode floor, cores busy, phase timeline; data in data/generated/
 	SCALE=$(SCALE) PROFILE=$(PROFILE) test/bench/bench-promo.sh
+
+ORDERS   ?= 10000000
+PRODUCTS ?= 100000
+KEYS     ?= 1000000
+
+bench-scale: build ## costs as the data grows (ORDERS=10000000 PRODUCTS=100000 KEYS=1000000, DURATION per pair of steps, default 10s; about 15 minutes at the defaults): fills a throwaway PostgreSQL (on disk under TMPDIR, removed after) and runs bin/minikart on it and on an empty database alternately; prints name: value lines and the plans of the statements that could grow
+	$(GO) run ./test/load -scale -bin $(BIN) -orders $(ORDERS) -products $(PRODUCTS) -keys $(KEYS)
 
 vet: ## go vet and gofmt check
 	$(GO) vet -tags '$(BUILD_TAGS)' $(PKGS)

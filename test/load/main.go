@@ -48,6 +48,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,6 +78,12 @@ type options struct {
 	serverEnv envList
 	// soak runs the soak (soakTest) instead of the steps, for duration.
 	soak bool
+	// scaleBench runs the scale benchmark (scaleTest) instead, filling
+	// its databases to scale; bin is the server binary it runs (built
+	// from the checkout when empty).
+	scaleBench bool
+	scale      scaleSizes
+	bin        string
 	// serveStatic, when set, makes this process the static anchor
 	// (startStatic) serving that file, of serveStaticType.
 	serveStatic, serveStaticType string
@@ -101,8 +108,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	test := loadTest
-	if o.soak {
+	switch {
+	case o.soak:
 		test = soakTest
+	case o.scaleBench:
+		test = scaleTest
 	}
 	if err := test(ctx, o, stdout, stderr); err != nil {
 		if ctx.Err() != nil {
@@ -126,6 +136,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "most requests one step sends")
 	fs.StringVar(&o.out, "out", "loadtest-report", "report path without extension: writes .json and .svg")
 	fs.BoolVar(&o.soak, "soak", false, "soak instead: mixed load at half the saturated rate for -duration, sampling the server's resources every 10 s (make soak)")
+	fs.BoolVar(&o.scaleBench, "scale", false, "the scale benchmark instead (make bench-scale): the same steps on a database filled to -orders, -products and -keys and on an empty one, alternately")
+	fs.IntVar(&o.scale.orders, "orders", envInt("ORDERS", 10_000_000), "orders the scale benchmark fills its database with, two items each (env ORDERS)")
+	fs.IntVar(&o.scale.products, "products", envInt("PRODUCTS", 100_000), "products on the scale benchmark's menu, 10 or more (env PRODUCTS)")
+	fs.IntVar(&o.scale.keys, "keys", envInt("KEYS", 1_000_000), "unexpired idempotency keys in the scale benchmark's database; its purge step deletes as many expired ones (env KEYS)")
+	fs.StringVar(&o.bin, "bin", "", "the server binary the scale benchmark runs (default: built from the checkout)")
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU and allocation profiles of the saturation steps to <out>-<step>.cpu.prof and .allocs.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
 	fs.BoolVar(&o.freshWAL, "postgres-fresh-wal", false, "leave the PostgreSQL as initdb made it, with no WAL segments ready for reuse, so every 16 MB of WAL the commits wait while a new segment is made")
@@ -150,6 +165,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("bad options")
 	}
 	return o, nil
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -220,7 +242,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	window := max(o.duration/20, 100*time.Millisecond)
 	browse := browseTargeter(st.base)
-	checkout := checkoutTargeter(st.base, st.apiKey)
+	checkout := checkoutTargeter(st.base, st.apiKey, 9)
 	mixed := mixedTargeter(browse, checkout)
 
 	// step runs one HTTP step, records it and, when asked, profiles the

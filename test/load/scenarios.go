@@ -16,8 +16,13 @@ import (
 // listTargeter asks for the whole catalogue, the request the static anchor
 // answers too.
 func listTargeter(base string) vegeta.Targeter {
+	return getTargeter(base + "/api/product")
+}
+
+// getTargeter asks for url.
+func getTargeter(url string) vegeta.Targeter {
 	return func(t *vegeta.Target) error {
-		t.Method, t.URL = http.MethodGet, base+"/api/product"
+		t.Method, t.URL = http.MethodGet, url
 		return nil
 	}
 }
@@ -38,10 +43,10 @@ func browseTargeter(base string) vegeta.Targeter {
 	}
 }
 
-// checkoutTargeter places two-item orders of random products, every other
-// one with the HAPPYHRS coupon, each with a fresh Idempotency-Key so none is
+// checkoutTargeter places two-item orders of random products among
+// 1..products, every other one with the HAPPYHRS coupon, each with a fresh Idempotency-Key so none is
 // taken for a retry.
-func checkoutTargeter(base, key string) vegeta.Targeter {
+func checkoutTargeter(base, key string, products int) vegeta.Targeter {
 	var n atomic.Uint64
 	return func(t *vegeta.Target) error {
 		coupon := ""
@@ -50,7 +55,7 @@ func checkoutTargeter(base, key string) vegeta.Targeter {
 		}
 		t.Method, t.URL = http.MethodPost, base+"/api/order"
 		t.Body = fmt.Appendf(nil, `{%s"items":[{"productId":"%d","quantity":%d},{"productId":"%d","quantity":%d}]}`,
-			coupon, rand.IntN(9)+1, rand.IntN(3)+1, rand.IntN(9)+1, rand.IntN(3)+1)
+			coupon, rand.IntN(products)+1, rand.IntN(3)+1, rand.IntN(products)+1, rand.IntN(3)+1)
 		t.Header = http.Header{
 			"Content-Type":    {"application/json"},
 			"Api_key":         {key},

@@ -85,7 +85,7 @@ func soakTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	take := func(at time.Duration) (resources, error) { return sampleResources(ctx, st.procs.server, mx, db, at) }
 
 	browse := browseTargeter(st.base)
-	mixed := mixedTargeter(browse, checkoutTargeter(st.base, st.apiKey))
+	mixed := mixedTargeter(browse, checkoutTargeter(st.base, st.apiKey, 9))
 	window := soakEvery
 	fmt.Fprintf(stderr, "warming up for %s\n", o.warmup)
 	attack(ctx, attackSpec{name: "warmup", targeter: mixed, clients: 16, duration: o.warmup}, o.maxRequests, window, st.procs)

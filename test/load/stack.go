@@ -110,6 +110,33 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		st.pgLogPath = filepath.Join(cluster.Dir, "server.log")
 	}
 
+	srv, err := startServer(ctx, bin, root, st.dbURL, filepath.Join(work, "server.log"), logw, extraEnv...)
+	if err != nil {
+		return nil, err
+	}
+	st.stops = append(st.stops, srv.stop)
+	st.procs.server, st.logPath = srv.pid, srv.logPath
+	st.base, st.adminURL = srv.base, srv.adminURL
+	ok = true
+	return st, nil
+}
+
+// server is one server process the load test started.
+type server struct {
+	base     string
+	adminURL string
+	pid      int
+	logPath  string
+	// stop sends SIGTERM and waits for the server to drain and exit.
+	stop func() error
+}
+
+// startServer starts the binary bin as `serve` on dbURL, on free loopback
+// ports, with production's settings (unless MINIKART_ENV says otherwise)
+// less the per-instance limits that would measure the limiter instead of
+// the service, and extraEnv on top; it logs to logPath and waits until the
+// server is ready.
+func startServer(ctx context.Context, bin, root, dbURL, logPath string, logw io.Writer, extraEnv ...string) (*server, error) {
 	port, err := pgtest.FreePort()
 	if err != nil {
 		return nil, err
@@ -118,7 +145,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(work, "server.log"))
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +159,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
 		"MINIKART_ENV="+env,
-		"DATABASE_URL="+st.dbURL,
+		"DATABASE_URL="+dbURL,
 		"MINIKART_SERVER_HOST=127.0.0.1",
 		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
 		"MINIKART_SERVER_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(port),
@@ -150,6 +177,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		"MINIKART_ADMIN_PORT="+strconv.Itoa(adminPort),
 		"MINIKART_ADMIN_PPROF=true",
 	)
+	// A later entry wins (os/exec keeps the last of a duplicate key).
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C reaches only the load test,
@@ -159,28 +187,32 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		logFile.Close()
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
-	st.procs.server = cmd.Process.Pid
-	st.logPath = logFile.Name()
-	st.stops = append(st.stops, func() error {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		return nil
-	})
-	st.base = "http://127.0.0.1:" + strconv.Itoa(port)
-	st.adminURL = "http://127.0.0.1:" + strconv.Itoa(adminPort)
-	fmt.Fprintf(logw, "server pid %d on %s (log %s)\n", st.procs.server, st.base, logFile.Name())
-	if err := waitReady(ctx, st.base, exited); err != nil {
-		return nil, fmt.Errorf("%w; server log: %s", err, logFile.Name())
+	// exited is closed once the process is gone, waitErr set before.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); logFile.Close(); close(exited) }()
+	srv := &server{
+		base:     "http://127.0.0.1:" + strconv.Itoa(port),
+		adminURL: "http://127.0.0.1:" + strconv.Itoa(adminPort),
+		pid:      cmd.Process.Pid,
+		logPath:  logPath,
+		stop: func() error {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+			return nil
+		},
 	}
-	ok = true
-	return st, nil
+	fmt.Fprintf(logw, "server pid %d on %s (log %s)\n", srv.pid, srv.base, logPath)
+	if err := waitReady(ctx, srv.base, exited, func() error { return waitErr }); err != nil {
+		_ = srv.stop()
+		return nil, fmt.Errorf("%w; server log: %s", err, logPath)
+	}
+	return srv, nil
 }
 
 // logErrors counts the error lines in the server's JSON log: a request the
@@ -204,7 +236,7 @@ func logErrors(path string) (int, error) {
 
 // waitReady polls /readyz until it answers 200, the server exits, or two
 // minutes pass (the coupon set loads before the server is ready).
-func waitReady(ctx context.Context, base string, exited <-chan error) error {
+func waitReady(ctx context.Context, base string, exited <-chan struct{}, exitErr func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -218,8 +250,8 @@ func waitReady(ctx context.Context, base string, exited <-chan error) error {
 			}
 		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("server exited before it was ready: %v", err)
+		case <-exited:
+			return fmt.Errorf("server exited before it was ready: %v", exitErr())
 		case <-ctx.Done():
 			return fmt.Errorf("server not ready: %w", ctx.Err())
 		case <-tick.C:
