@@ -6,10 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"minikart/platform/apperr"
 )
@@ -85,124 +86,60 @@ func decodeObject(body []byte, v any) error {
 	return nil
 }
 
-// maxListedKeys is how many keys of one object are compared one by one
-// before they go into a map: a handful in any real body, thousands in a
-// body built to make the comparison quadratic.
-const maxListedKeys = 16
+// decoders are reused: a decoder keeps its buffer, so checking a body
+// allocates next to nothing.
+var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
 
-// maxDepth is encoding/json's own nesting limit: what it would refuse to
-// decode is refused here too, before the walk holds a level for each.
-const maxDepth = 10000
-
-// jsonLevel is one open object or array while checkJSON walks a body.
-type jsonLevel struct {
-	object  bool
-	wantKey bool   // an object's next token is a key (or its end)
-	key     string // an object's current key
-	index   int    // an array's current element
-	listed  []string
-	keys    map[string]struct{}
-}
-
-// seen records key and reports whether the object already had it.
-func (l *jsonLevel) seen(key string) bool {
-	if l.keys != nil {
-		if _, dup := l.keys[key]; dup {
-			return true
-		}
-		l.keys[key] = struct{}{}
-		return false
-	}
-	for _, k := range l.listed {
-		if k == key {
-			return true
-		}
-	}
-	if len(l.listed) < maxListedKeys {
-		l.listed = append(l.listed, key)
-		return false
-	}
-	l.keys = make(map[string]struct{}, 2*maxListedKeys)
-	for _, k := range l.listed {
-		l.keys[k] = struct{}{}
-	}
-	l.keys[key] = struct{}{}
-	return false
-}
-
-// checkJSON walks body token by token (keys compared decoded, so "a" and
-// "\u0061" are the same key) and refuses a malformed body, trailing data
-// after the value, or an object with a key twice, naming where.
+// checkJSON refuses a malformed body, trailing data after the value, or an
+// object with a key twice (keys compared decoded, so "a" and "\u0061" are
+// the same key), naming where. Nesting deeper than 10000 levels is
+// refused, as encoding/json refuses to decode it. Bytes that are not UTF-8
+// inside strings pass, as encoding/json decodes them (to U+FFFD).
 func checkJSON(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber() // numbers are checked, not converted: 1e999 is JSON
-	var stack []jsonLevel
-	done := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF && len(stack) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := decoders.Get().(*jsontext.Decoder)
+	defer func() {
+		dec.Reset(bytes.NewReader(nil))
+		decoders.Put(dec)
+	}()
+	dec.Reset(bytes.NewReader(body), jsontext.AllowInvalidUTF8(true))
+	err := dec.SkipValue()
+	if err == nil {
+		if _, err = dec.ReadToken(); err == io.EOF {
 			return nil
 		}
-		if err != nil || done {
-			return apperr.ErrInvalidJSON
-		}
-		if n := len(stack); n > 0 && stack[n-1].wantKey {
-			top := &stack[n-1]
-			if key, ok := tok.(string); ok {
-				if top.seen(key) {
-					return duplicateKey(stack, key)
-				}
-				top.key, top.wantKey = key, false
-				continue
-			}
-			// Token allows only a key or the object's end here.
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) == maxDepth {
-				return apperr.ErrInvalidJSON.Withf("request body nests deeper than %d levels", maxDepth)
-			}
-			stack = append(stack, jsonLevel{object: tok == json.Delim('{'), wantKey: tok == json.Delim('{')})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		// A value ended: a scalar, or the container just closed.
-		if len(stack) == 0 {
-			done = true
-			continue
-		}
-		if top := &stack[len(stack)-1]; top.object {
-			top.wantKey = true
-		} else {
-			top.index++
-		}
 	}
+	var syntax *jsontext.SyntacticError
+	if errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syntax) {
+		return duplicateKey(dec, syntax.JSONPointer)
+	}
+	return apperr.ErrInvalidJSON
 }
 
 // duplicateKey is the INVALID_JSON answer naming the key that came twice
-// and where: "items[0].productId".
-func duplicateKey(stack []jsonLevel, key string) error {
+// and where, "items[0].productId": at names each level's member or index
+// (the error's JSON pointer), and the decoder stopped on the key says
+// whether each level is an object or an array.
+func duplicateKey(dec *jsontext.Decoder, at jsontext.Pointer) error {
 	var path strings.Builder
-	for i, l := range stack {
-		switch {
-		case i == len(stack)-1:
-		case l.object:
-			writeKey(&path, l.key)
-		default:
-			path.WriteString("[" + strconv.Itoa(l.index) + "]")
+	level, key := 1, ""
+	for tok := range at.Tokens() {
+		kind, _ := dec.StackIndex(level)
+		if kind == '[' {
+			path.WriteString("[" + tok + "]")
+		} else {
+			if path.Len() > 0 {
+				path.WriteByte('.')
+			}
+			path.WriteString(tok)
 		}
+		level++
+		key = tok
 	}
-	writeKey(&path, key)
 	field := apperr.Clip(path.String())
 	return apperr.ErrInvalidJSON.
 		Withf("request body has the key %q more than once", apperr.Clip(key)).
 		WithDetails(apperr.Detail{Field: field, Message: "appears more than once in the same object"})
-}
-
-func writeKey(path *strings.Builder, key string) {
-	if path.Len() > 0 {
-		path.WriteByte('.')
-	}
-	path.WriteString(key)
 }

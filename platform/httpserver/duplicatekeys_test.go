@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -88,5 +90,74 @@ func BenchmarkCheckJSON(b *testing.B) {
 		if err := checkJSON(body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// FuzzCheckJSONAgreesWithEncodingJSON: a body checkJSON passes is one
+// encoding/json finds valid (or empty), and a valid body it refuses has a
+// key twice, which encoding/json's own decoding into a map then shows.
+func FuzzCheckJSONAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{``, ` `, `{}`, `[]`, `1 2`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `[{"x":1},{"x":1,"y":[{"x":1,"x":2}]}]`,
+		`{"a":"\xff"}`, `{"a":1e999}`, `{"items":[{"productId":"1","quantity":1}],"couponCode":"X"}`, `{"a"`, `nul`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := checkJSON(body)
+		empty := len(strings.TrimSpace(string(body))) == 0
+		valid := json.Valid(body)
+		switch {
+		case err == nil && !valid && !empty:
+			t.Fatalf("%q: passed, but encoding/json finds it invalid", body)
+		case err != nil && !errors.Is(err, apperr.ErrInvalidJSON):
+			t.Fatalf("%q: %v, want INVALID_JSON", body, err)
+		case err != nil && valid:
+			ae, _ := apperr.As(err)
+			if len(ae.Details) != 1 || !strings.Contains(ae.Message, "more than once") {
+				t.Fatalf("%q: valid JSON refused with %v", body, err)
+			}
+			if !hasDuplicateKey(body) {
+				t.Fatalf("%q: refused for a key twice, but no object has one", body)
+			}
+		case err == nil && valid && hasDuplicateKey(body):
+			t.Fatalf("%q: passed with a key twice", body)
+		}
+	})
+}
+
+// hasDuplicateKey walks body with encoding/json's tokenizer, which decodes
+// keys, and reports whether an object names a key twice.
+func hasDuplicateKey(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var stack []map[string]bool // nil for an array
+	wantKey := func() bool { return len(stack) > 0 && stack[len(stack)-1] != nil }
+	expectKey := true
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, map[string]bool{})
+			expectKey = true
+			continue
+		case json.Delim('['):
+			stack = append(stack, nil)
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			expectKey = wantKey()
+			continue
+		}
+		if wantKey() && expectKey {
+			k := tok.(string)
+			if stack[len(stack)-1][k] {
+				return true
+			}
+			stack[len(stack)-1][k] = true
+			expectKey = false
+			continue
+		}
+		expectKey = wantKey()
 	}
 }
