@@ -494,3 +494,27 @@ func waitForCatalogue(t *testing.T, a *testApp, change string) {
 	}
 	t.Fatalf("the cache did not see %q", change)
 }
+
+// TestListRevalidatesOverHTTP: a browser keeps the whole list (ETag,
+// no-cache) and asks again with If-None-Match: 304 without a body while the
+// menu stands, the new list once a price changes.
+func TestListRevalidatesOverHTTP(t *testing.T) {
+	a := startApp(t, map[string]any{"catalog.cache_ttl": "50ms"})
+	first := a.do(http.MethodGet, "/api/product", "")
+	etag := first.header.Get("ETag")
+	if first.status != http.StatusOK || etag == "" || first.header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("first: %d, ETag %q, Cache-Control %q", first.status, etag, first.header.Get("Cache-Control"))
+	}
+	again := a.do(http.MethodGet, "/api/product", "", "If-None-Match", etag)
+	if again.status != http.StatusNotModified || len(again.body) != 0 || again.header.Get("ETag") != etag {
+		t.Fatalf("revalidated: %d with %d bytes, ETag %q; want 304, empty, %s", again.status, len(again.body), again.header.Get("ETag"), etag)
+	}
+	a.db.MustExec(`UPDATE products SET price_cents = 999 WHERE id = 1`)
+	changed := a.waitFor("/api/product", func(r response) bool { return strings.Contains(string(r.body), "9.99") })
+	if changed.header.Get("ETag") == etag {
+		t.Fatalf("the list changed but kept the tag %s", etag)
+	}
+	if res := a.do(http.MethodGet, "/api/product", "", "If-None-Match", etag); res.status != http.StatusOK || !strings.Contains(string(res.body), "9.99") {
+		t.Errorf("with the old tag after the change: %d, want 200 with the new price", res.status)
+	}
+}

@@ -46,7 +46,7 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	body, total, next, ok, err := h.s.renderedList(c.Request.Context(), q)
+	body, etag, total, next, ok, err := h.s.renderedList(c.Request.Context(), q)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -63,6 +63,9 @@ func (h *handler) list(c *gin.Context) {
 		paging.SetNext(c, paging.Encode(cursorPosition{ID: next}))
 	}
 	if ok {
+		if httpserver.NotModified(c, etag) {
+			return
+		}
 		httpserver.RawJSON(c, http.StatusOK, body)
 		return
 	}

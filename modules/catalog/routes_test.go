@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -355,5 +356,49 @@ func TestParseProductIDRejects(t *testing.T) {
 				t.Errorf("detail = %+v, want field productId, value %q", d, tt.value)
 			}
 		})
+	}
+}
+
+// TestListRevalidates: the whole-list answer carries a tag and may be kept
+// (no-cache); asked again with that tag it is 304 without a body, with
+// another tag or after the menu changed it is the full answer.
+func TestListRevalidates(t *testing.T) {
+	st := newFakeStore()
+	e := newTestEngine(t, st, Config{ImageBaseURL: "https://img.example/public", MaxLimit: 1000, CacheTTL: time.Hour})
+	first := get(t, e, "/api/product")
+	etag := first.Header().Get("ETag")
+	if first.Code != http.StatusOK || !strings.HasPrefix(etag, `"`) || first.Header().Get("Cache-Control") != "no-cache" {
+		t.Fatalf("first answer: %d, ETag %q, Cache-Control %q", first.Code, etag, first.Header().Get("Cache-Control"))
+	}
+	conditional := func(inm string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/api/product", nil)
+		req.Header.Set("If-None-Match", inm)
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+		rec := conditional(inm)
+		if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 || rec.Header().Get("ETag") != etag || rec.Header().Get("X-Total-Count") != "3" {
+			t.Errorf("If-None-Match %s: %d with %d bytes, ETag %q, X-Total-Count %q; want 304, no body, the tag and the total",
+				inm, rec.Code, rec.Body.Len(), rec.Header().Get("ETag"), rec.Header().Get("X-Total-Count"))
+		}
+	}
+	if rec := conditional(`"other"`); rec.Code != http.StatusOK || rec.Body.String() != first.Body.String() {
+		t.Errorf("another tag: %d, want 200 with the list", rec.Code)
+	}
+	st.rows[1].PriceCents = 750
+	st.version++
+	e2 := newTestEngine(t, st, Config{ImageBaseURL: "https://img.example/public", MaxLimit: 1000, CacheTTL: time.Hour})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/product", nil)
+	req.Header.Set("If-None-Match", etag)
+	e2.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") == etag || !strings.Contains(rec.Body.String(), "7.5") {
+		t.Errorf("after a price change: %d, ETag %q (was %q); want 200 with the new price and a new tag", rec.Code, rec.Header().Get("ETag"), etag)
+	}
+	// Pages rendered per request are not tagged, and stay unkept.
+	if rec := get(t, e, "/api/product?limit=1&offset=1"); rec.Header().Get("ETag") != "" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("a later page: ETag %q, Cache-Control %q", rec.Header().Get("ETag"), rec.Header().Get("Cache-Control"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
@@ -88,6 +89,9 @@ type menu struct {
 type localised struct {
 	base string
 	body []byte
+	// etag names body: a hash of its bytes, so every instance that renders
+	// the same bytes gives the same tag.
+	etag string
 }
 
 // NewService returns the catalog service.
@@ -255,30 +259,32 @@ func (s *Service) Invalidate() {
 
 // renderedList returns the JSON of page q when the cache has it ready: the
 // first page at the largest limit, or the whole catalogue, unfiltered; next
-// is the position after it when more follow (0 otherwise). ok is false
-// when it is not ready.
-func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, total int, next int64, ok bool, err error) {
+// is the position after it when more follow (0 otherwise), etag its
+// entity tag. ok is false when it is not ready.
+func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, etag string, total int, next int64, ok bool, err error) {
 	sn, err := s.cached(ctx, true)
 	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 || q.filtered() {
-		return nil, 0, 0, false, err
+		return nil, "", 0, 0, false, err
 	}
 	m := sn.menu
 	if q.Limit != s.maxLimit && q.Limit < len(m.rows) {
-		return nil, 0, 0, false, nil
+		return nil, "", 0, 0, false, nil
 	}
 	if shown := min(len(m.rows), s.maxLimit); shown < len(m.rows) {
 		next = m.rows[shown-1].ID
 	}
-	if s.imageBase != "" {
-		return m.firstJSON, len(m.rows), next, true, nil
-	}
 	base := s.baseFor(ctx)
-	if l := m.lastFirst.Load(); l != nil && l.base == base {
-		return l.body, len(m.rows), next, true, nil
+	l := m.lastFirst.Load()
+	if l == nil || l.base != base {
+		body := m.firstJSON
+		if s.imageBase == "" {
+			body = bytes.ReplaceAll(m.firstJSON, []byte(s.originToken), []byte(base))
+		}
+		sum := sha256.Sum256(body)
+		l = &localised{base: base, body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		m.lastFirst.Store(l)
 	}
-	body = bytes.ReplaceAll(m.firstJSON, []byte(s.originToken), []byte(base))
-	m.lastFirst.Store(&localised{base: base, body: body})
-	return body, len(m.rows), next, true, nil
+	return l.body, l.etag, len(m.rows), next, true, nil
 }
 
 // List returns one page of products, the number of products that match

@@ -97,17 +97,29 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	ctx := context.Background()
 	all, total, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	want, _ := json.Marshal(all)
-	body, n, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+	body, etag, n, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	if err != nil || !ok || n != total || string(body) != string(want) {
 		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
 	}
+	// The tag names the bytes: the same on another instance rendering
+	// them, another once the menu changes.
+	other := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
+	if _, etag2, _, _, _, _ := other.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); etag2 != etag || len(etag) < 10 {
+		t.Errorf("two instances tag the same menu %s and %s", etag, etag2)
+	}
+	st.rows[0].Name = "Renamed Waffle"
+	st.version++
+	s.Invalidate()
+	if body2, etag2, _, _, _, _ := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); etag2 == etag || string(body2) == string(body) {
+		t.Errorf("after a change: tag %s (was %s), body changed: %v", etag2, etag, string(body2) != string(body))
+	}
 	for _, p := range []listQuery{{Page: paging.Page{Limit: 1}}, {Page: paging.Page{Limit: 1000, Offset: 1}}, {Page: paging.Page{Limit: 1000}, AfterID: 1}} {
-		if _, _, _, ok, _ := s.renderedList(ctx, p); ok {
+		if _, _, _, _, ok, _ := s.renderedList(ctx, p); ok {
 			t.Errorf("page %+v served from the whole-list rendering", p)
 		}
 	}
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
-	if _, _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
+	if _, _, _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
 		t.Error("rendered JSON served with the cache off")
 	}
 }
@@ -121,7 +133,7 @@ func TestRenderedFirstPageOfALargeMenu(t *testing.T) {
 	ctx := context.Background()
 	first, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}})
 	want, _ := json.Marshal(first)
-	body, total, next, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	body, _, total, next, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
 	if err != nil || !ok || total != 3 || next != 2 || string(body) != string(want) {
 		t.Errorf("renderedList = %s, %d, next %d, %v, %v; want %s of 3, next 2", body, total, next, ok, err, want)
 	}
@@ -186,7 +198,7 @@ func TestRenderedListPerOrigin(t *testing.T) {
 		ctx := httpserver.WithOrigin(context.Background(), origin)
 		all, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		want, _ := json.Marshal(all)
-		body, _, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+		body, _, _, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		if err != nil || !ok || string(body) != string(want) {
 			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
 		}

@@ -30,6 +30,7 @@ const (
 	correlationKey = "X-Correlation-Id"
 	nosniffKey     = "X-Content-Type-Options"
 	cacheKey       = "Cache-Control"
+	etagKey        = "Etag"
 	contentTypeKey = "Content-Type"
 	lengthKey      = "Content-Length"
 )
