@@ -15,11 +15,14 @@ type handler struct {
 	auth       *auth.Authenticator
 	requireKey bool
 	maxBody    int64
-	rateLimit  ratelimit.Config
+	// limit is the per-caller rate limit, made once: the routes under /api
+	// and /api/v1 draw on one budget.
+	limit gin.HandlerFunc
 }
 
 func newHandler(s *Service, a *auth.Authenticator, c Config) *handler {
-	return &handler{s: s, auth: a, requireKey: c.RequireAPIKey, maxBody: c.MaxBodyBytes, rateLimit: c.RateLimit}
+	return &handler{s: s, auth: a, requireKey: c.RequireAPIKey, maxBody: c.MaxBodyBytes,
+		limit: ratelimit.Middleware(c.RateLimit, caller)}
 }
 
 // Register maps the order routes. Placing an order takes an api key unless
@@ -31,7 +34,7 @@ func (h *handler) Register(r gin.IRouter) {
 	if !h.requireKey {
 		place = h.auth.Optional()
 	}
-	limit := ratelimit.Middleware(h.rateLimit, caller)
+	limit := h.limit
 	g := r.Group("/order")
 	g.POST("", place, limit, h.place)
 	g.POST("/", place, limit, h.place)

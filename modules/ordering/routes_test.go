@@ -15,6 +15,7 @@ import (
 	"minikart/platform/auth"
 	"minikart/platform/httpserver"
 	"minikart/platform/httpserver/servertest"
+	"minikart/platform/ratelimit"
 )
 
 // testAuth accepts the key apitest as id demo and other as id pos.
@@ -218,5 +219,24 @@ func TestIdempotencyScopes(t *testing.T) {
 				t.Errorf("scope %q, want %q", st.idem[0].scope, tt.scope)
 			}
 		})
+	}
+}
+
+// TestOneRateLimitForEveryVersion: the same routes answer under /api and
+// /api/v1, and a caller's budget is one, whichever path it takes.
+func TestOneRateLimitForEveryVersion(t *testing.T) {
+	cfg := testOrderConfig
+	cfg.RateLimit = ratelimit.Config{Enabled: true, RequestsPerSecond: 0.001, Burst: 2}
+	e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, cfg, testMetrics(t)), testAuth(t), cfg))
+	const body = `{"items":[{"productId":"1","quantity":1}]}`
+	for i, path := range []string{"/api/order", "/api/v1/order", "/api/v1/order", "/api/order"} {
+		rec := serve(e, http.MethodPost, path, body, withKey)
+		want := http.StatusOK
+		if i >= cfg.RateLimit.Burst {
+			want = http.StatusTooManyRequests
+		}
+		if rec.Code != want {
+			t.Errorf("request %d to %s: status %d, want %d", i+1, path, rec.Code, want)
+		}
 	}
 }
