@@ -72,17 +72,7 @@ tags:
 paths:
   /gadget/{gadgetId}:
     options:
-      tags: [cors]
-      operationId: preflightGadget
-      summary: CORS preflight
-      parameters:
-        - name: gadgetId
-          in: path
-          required: true
-          schema: {type: integer}
-      responses:
-        '204':
-          $ref: '#/components/responses/Preflight'
+      $ref: '#/components/x-operations/Preflight'
     get:
       tags: [gadget]
       operationId: getGadget

@@ -77,7 +77,11 @@ type Fragment struct {
 	// YAML may hold the top-level keys paths, components and tags, written
 	// as in a whole OpenAPI 3.1 document. It may refer to the shared
 	// components (#/components/responses/InternalError, ...) and to other
-	// fragments' components. Paths are relative to the API base path /api.
+	// fragments' components. Paths are relative to the API base path /api
+	// (and so to /api/v1, the document's second server). An operation may
+	// name a shared one instead of being written out: `options: {$ref:
+	// '#/components/x-operations/Preflight'}` is the CORS preflight, with
+	// the path's parameters and an operationId made from the path.
 	YAML []byte
 	// Errors are the error codes the module's routes may answer with. They
 	// join the Error schema's list of codes; every code a response of the
@@ -239,6 +243,10 @@ func merge(fragments []Fragment) ([]byte, error) {
 			}
 		}
 	}
+	if err := expandSharedOperations(paths, components, owner); err != nil {
+		return nil, err
+	}
+	components = without(components, sharedOperationsKey)
 	doc = set(doc, "paths", append(paths, mapAt(doc, "paths")...))
 	doc = set(doc, "tags", append(tags, listAt(doc, "tags")...))
 	// The shared Error schema holds an empty enum for the codes: set changes
@@ -254,6 +262,85 @@ func merge(fragments []Fragment) ([]byte, error) {
 		return nil, fmt.Errorf("api document: encode: %w", err)
 	}
 	return out, nil
+}
+
+// sharedOperationsKey holds, under the shared components, the operations
+// a fragment names instead of writing them: the CORS preflight. It is an
+// extension of this package's; the served document does not keep it.
+const sharedOperationsKey = "x-operations"
+
+// sharedOperationRef is how a fragment names a shared operation:
+// `options: {$ref: '#/components/x-operations/Preflight'}`.
+const sharedOperationRef = "#/components/" + sharedOperationsKey + "/"
+
+// expandSharedOperations replaces each operation that names a shared one
+// with a copy of it, made the path's own: an operationId from the path
+// (preflight + ProductByProductId) and the path's parameters, taken from a
+// sibling operation that declares them.
+func expandSharedOperations(paths, components yaml.MapSlice, owner map[string]string) error {
+	shared := mapAt(components, sharedOperationsKey)
+	for _, p := range paths {
+		item := asMap(p.Value)
+		for i, op := range item {
+			ref, ok := mapValue(op.Value, "$ref").(string)
+			if !ok || len(asMap(op.Value)) != 1 {
+				continue
+			}
+			name, ok := strings.CutPrefix(ref, sharedOperationRef)
+			template := mapAt(shared, name)
+			if !ok || template == nil {
+				return fmt.Errorf("api document: %s: path %v %v names %s, which is not a shared operation (%s…)", owner[fmt.Sprint("path ", p.Key)], p.Key, op.Key, ref, sharedOperationRef)
+			}
+			expanded := slices.Clone(template)
+			id, _ := mapValue(template, "operationId").(string)
+			expanded = set(expanded, "operationId", id+operationSuffix(fmt.Sprint(p.Key)))
+			params := append(pathParameters(item), listAt(template, "parameters")...)
+			item[i].Value = set(expanded, "parameters", params)
+		}
+	}
+	return nil
+}
+
+// operationSuffix turns a path into a name: "/order/{orderId}" is
+// "OrderByOrderId".
+func operationSuffix(path string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(path, "/") {
+		if param, ok := strings.CutPrefix(seg, "{"); ok {
+			b.WriteString("By")
+			seg = strings.TrimSuffix(param, "}")
+		}
+		for _, word := range strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return b.String()
+}
+
+// pathParameters are the path parameters a path item's operations declare,
+// from the first operation that declares any; none when the path item
+// declares them itself, for all its operations.
+func pathParameters(item yaml.MapSlice) []any {
+	if listAt(item, "parameters") != nil {
+		return nil
+	}
+	for _, op := range item {
+		var out []any
+		for _, prm := range listAt(asMap(op.Value), "parameters") {
+			if mapValue(prm, "in") == "path" {
+				out = append(out, prm)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// without returns m less key.
+func without(m yaml.MapSlice, key string) yaml.MapSlice {
+	return slices.DeleteFunc(m, func(item yaml.MapItem) bool { return item.Key == key })
 }
 
 func parse(name string, data []byte) (yaml.MapSlice, error) {

@@ -268,6 +268,7 @@ func TestCompareRoutes(t *testing.T) {
 			e := gin.New()
 			platformRoutes(e)
 			tt.routes(e.Group("/api"))
+			tt.routes(e.Group("/api/v1"))
 			err := CompareRoutes(doc, e.Routes())
 			if len(tt.want) == 0 {
 				if err != nil {
@@ -300,8 +301,52 @@ func TestCompareRoutesNeedsARouteForAPreflight(t *testing.T) {
 		t.Errorf("CompareRoutes: %v", err)
 	}
 	e.GET("/api/widget/:widgetId", func(*gin.Context) {})
+	e.GET("/api/v1/widget/:widgetId", func(*gin.Context) {})
 	if err := CompareRoutes(doc, e.Routes()); err != nil {
 		t.Errorf("CompareRoutes with the route: %v", err)
+	}
+}
+
+// TestEveryAPIOperationIsServedUnderEachVersion: the document's servers
+// are /api and /api/v1, so an operation served under one only is a
+// mismatch; a later version's path names its own server.
+func TestEveryAPIOperationIsServedUnderEachVersion(t *testing.T) {
+	const v2 = `
+  /v2/widget/{widgetId}:
+    servers:
+      - url: /api
+    get:
+      operationId: getWidgetV2
+      parameters:
+        - name: widgetId
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        '500':
+          $ref: '#/components/responses/InternalError'
+components:`
+	d := mustNew(t, Fragment{Name: "widget", YAML: []byte(strings.Replace(widgetYAML, "\ncomponents:", v2, 1)), Errors: []*apperr.Error{errWidgetNotFound}})
+	doc := mustOpenAPI(t, d)
+	if got := slices.Sorted(maps.Keys(ServedOperations(doc))); !slices.Contains(got, "GET /api/v1/widget/{widgetId}") ||
+		!slices.Contains(got, "GET /api/v2/widget/{widgetId}") || slices.Contains(got, "GET /api/v1/v2/widget/{widgetId}") {
+		t.Errorf("served operations %q, want version 1 under /api and /api/v1, version 2 under /api/v2 only", got)
+	}
+	noop := func(*gin.Context) {}
+	e := gin.New()
+	health.NewHandler(health.Params{}).Register(e)
+	metrics.NewHandler(metrics.NewRegistry(), true).Register(e)
+	NewHandler(d).Register(e)
+	e.GET("/api/widget/:widgetId", noop)
+	e.GET("/api/v2/widget/:widgetId", noop)
+	err := CompareRoutes(doc, e.Routes())
+	if err == nil || !strings.Contains(err.Error(), "GET /api/v1/widget/{widgetId} is documented but not served") {
+		t.Errorf("CompareRoutes without /api/v1: %v", err)
+	}
+	e.GET("/api/v1/widget/:widgetId", noop)
+	if err := CompareRoutes(doc, e.Routes()); err != nil {
+		t.Errorf("CompareRoutes: %v", err)
 	}
 }
 
@@ -509,5 +554,37 @@ paths:
 		if s := doc.Components.SecuritySchemes[name]; s == nil || s.Value.Name != "api_key" || s.Value.In != "header" {
 			t.Errorf("security scheme %s: %+v, want the api_key header", name, s)
 		}
+	}
+}
+
+// TestFragmentsNameTheSharedPreflight: a fragment names the CORS preflight
+// operation; the document writes it out at that path, made the path's own.
+func TestFragmentsNameTheSharedPreflight(t *testing.T) {
+	named := strings.Replace(widgetYAML, "  /widget/{widgetId}:\n", "  /widget/{widgetId}:\n    options:\n      $ref: '#/components/x-operations/Preflight'\n", 1)
+	d := mustNew(t, Fragment{Name: "widget", YAML: []byte(named), Errors: []*apperr.Error{errWidgetNotFound}})
+	doc := mustOpenAPI(t, d)
+	op := Operations(doc)["OPTIONS /api/widget/{widgetId}"]
+	if op == nil {
+		t.Fatalf("no preflight operation: %v", slices.Sorted(maps.Keys(Operations(doc))))
+	}
+	if op.OperationID != "preflightWidgetByWidgetId" || !slices.Contains(op.Tags, "cors") {
+		t.Errorf("operationId %q, tags %v", op.OperationID, op.Tags)
+	}
+	if p := op.Parameters.GetByInAndName("path", "widgetId"); p == nil {
+		t.Error("the path's parameter is missing")
+	}
+	if p := op.Parameters.GetByInAndName("header", "Origin"); p == nil || !p.Required {
+		t.Error("the Origin header is missing")
+	}
+	if r := op.Responses.Value("204"); r == nil || r.Ref != "#/components/responses/Preflight" {
+		t.Errorf("204 response %+v, want the shared Preflight", r)
+	}
+	if bytes.Contains(d.YAML(), []byte("x-operations")) {
+		t.Error("the served document keeps the shared operations' section")
+	}
+	bad := strings.Replace(named, "x-operations/Preflight", "x-operations/Prefight", 1)
+	_, err := New([]Fragment{{Name: "widget", YAML: []byte(bad), Errors: []*apperr.Error{errWidgetNotFound}}})
+	if err == nil || !strings.Contains(err.Error(), "widget: path /widget/{widgetId} options names #/components/x-operations/Prefight, which is not a shared operation") {
+		t.Errorf("a misspelt name: %v", err)
 	}
 }

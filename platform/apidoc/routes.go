@@ -32,7 +32,8 @@ func CheckServed(doc *Document, e *gin.Engine, src *config.Source, log zerolog.L
 }
 
 // CompareRoutes reports every route that is served but not documented and
-// every operation that is documented but not served. A path is served with
+// every operation that is documented but not served, under each server of
+// its path (the API's are /api and /api/v1). A path is served with
 // and without a trailing slash alike and documented once. Preflights
 // (OPTIONS) are answered by the CORS middleware for any path, so a
 // documented preflight needs only some route at its path.
@@ -46,7 +47,7 @@ func CompareRoutes(t *openapi3.T, routes gin.RoutesInfo) error {
 	}
 	documented := map[string]bool{}
 	var errs []error
-	for key := range Operations(t) {
+	for key := range ServedOperations(t) {
 		method, path, _ := strings.Cut(key, " ")
 		documented[key] = true
 		if method == http.MethodOptions {
@@ -82,31 +83,56 @@ func ginPath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-// Operations keys each operation by method and full path, the server's base
-// path included: "/widget/{widgetId}" under server "/api" is
-// "GET /api/widget/{widgetId}". Tests walk every operation through it.
+// Operations keys each operation by method and full path under its first
+// server, the canonical base path: "/widget/{widgetId}" under servers
+// "/api" and "/api/v1" is "GET /api/widget/{widgetId}". Tests walk every
+// operation through it.
 func Operations(t *openapi3.T) map[string]*openapi3.Operation {
+	return operations(t, false)
+}
+
+// ServedOperations keys each operation by method and full path under every
+// server that serves it: "/widget/{widgetId}" under servers "/api" and
+// "/api/v1" is both "GET /api/widget/{widgetId}" and
+// "GET /api/v1/widget/{widgetId}".
+func ServedOperations(t *openapi3.T) map[string]*openapi3.Operation {
+	return operations(t, true)
+}
+
+func operations(t *openapi3.T, everyServer bool) map[string]*openapi3.Operation {
 	ops := map[string]*openapi3.Operation{}
 	for path, item := range t.Paths.Map() {
 		servers := t.Servers
 		if len(item.Servers) > 0 {
 			servers = item.Servers
 		}
+		bases := basePaths(servers)
+		if !everyServer {
+			bases = bases[:1]
+		}
 		for method, op := range item.Operations() {
-			ops[method+" "+basePath(servers)+path] = op
+			for _, base := range bases {
+				ops[method+" "+base+path] = op
+			}
 		}
 	}
 	return ops
 }
 
-// basePath is the path of the first server's URL, without a trailing slash.
-func basePath(servers openapi3.Servers) string {
+// basePaths are the paths of the servers' URLs, without a trailing slash,
+// in order; "" when there is no server.
+func basePaths(servers openapi3.Servers) []string {
 	if len(servers) == 0 {
-		return ""
+		return []string{""}
 	}
-	u, err := url.Parse(servers[0].URL)
-	if err != nil {
-		return ""
+	out := make([]string, 0, len(servers))
+	for _, s := range servers {
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, strings.TrimSuffix(u.Path, "/"))
 	}
-	return strings.TrimSuffix(u.Path, "/")
+	return out
 }

@@ -29,21 +29,6 @@ import (
 	"minikart/platform/ratelimit"
 )
 
-// Routes is implemented by each module's HTTP handler.
-type Routes interface{ Register(r gin.IRouter) }
-
-// AsRoutes annotates a constructor so its result joins the "routes" group,
-// mounted under /api (the public contract's base path).
-func AsRoutes(ctor any) any {
-	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"routes"`))
-}
-
-// AsRootRoutes annotates a constructor so its result joins the "root_routes"
-// group, mounted at / (health, metrics, documentation).
-func AsRootRoutes(ctor any) any {
-	return fx.Annotate(ctor, fx.As(new(Routes)), fx.ResultTags(`group:"root_routes"`))
-}
-
 // Module provides the engine, the server and the API document assembled
 // from the modules' fragments, checks that the document describes exactly
 // the routes, and starts serving. Include it after the modules whose start
@@ -82,7 +67,9 @@ type EngineParams struct {
 // NewEngine builds the gin engine: request scope (correlation id, origin,
 // deadline) → request log and metrics → security headers → recovery → error
 // mapping → request framing → CORS headers → per-IP rate limit (not on the
-// health probes) → header limit → preflight answer, then the routes.
+// health probes) → header limit → preflight answer, then the routes: the
+// root routes at /, the modules' under APIPath and VersionPath(1) alike
+// (mountRoutes).
 // Recovery sits inside the request log and the metrics so that a panicking
 // request is still logged and counted, with the 500 it was answered with.
 // The rate limit sits before the preflight answer, so preflights count
@@ -113,12 +100,8 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, apperr.ErrNotFound) })
 	e.NoMethod(func(c *gin.Context) { WriteError(c, apperr.ErrMethodNotAllowed) })
-	for _, r := range p.RootRoutes {
-		r.Register(e)
-	}
-	api := e.Group(APIPath)
-	for _, r := range p.Routes {
-		r.Register(api)
+	if err := mountRoutes(e, p.RootRoutes, p.Routes); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

@@ -89,6 +89,13 @@ func TestDocsPageRendersEveryOperation(t *testing.T) {
 		}
 	}
 
+	// The servers menu lets a reader try each version of the API.
+	for _, server := range spec.Servers {
+		if !strings.Contains(string(dom), `<option value="`+server.URL+`"`) {
+			t.Errorf("servers menu lacks %s", server.URL)
+		}
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	for _, path := range []string{apidoc.DocsPath, apidoc.JSONPath, apidoc.DocsPath + "/swagger-ui-bundle.js"} {
