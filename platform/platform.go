@@ -1,5 +1,5 @@
 // Package platform assembles the shared infrastructure every module runs on:
-// configuration, logging, metrics, api-key authentication and the database. The HTTP server is added
+// configuration, logging, metrics, tracing, api-key authentication and the database. The HTTP server is added
 // last by the composition root, after the modules, so that their start hooks
 // (the database ping, the data a module loads) finish before traffic is accepted.
 package platform
@@ -17,6 +17,7 @@ import (
 	"minikart/platform/db"
 	"minikart/platform/log"
 	"minikart/platform/metrics"
+	"minikart/platform/tracing"
 )
 
 // AppConfig is the app section: lifecycle bounds for the whole graph.
@@ -35,8 +36,8 @@ func (c AppConfig) Validate() error {
 }
 
 // Options returns the platform's fx options over an already loaded source:
-// the whole-configuration check, the app section, logging, metrics, the
-// admin listener and the database.
+// the whole-configuration check, the app section, logging, metrics,
+// tracing, the admin listener and the database.
 func Options(src *config.Source) fx.Option {
 	opts := []fx.Option{
 		fx.Supply(src),
@@ -45,6 +46,7 @@ func Options(src *config.Source) fx.Option {
 		log.Module,
 		log.WithLogger,
 		metrics.Module,
+		tracing.Module,
 		admin.Module,
 		auth.Module,
 		db.Module,

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"minikart/modules/promo"
 	"minikart/platform/auth"
@@ -86,7 +87,7 @@ func TestPlaceRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeOrders{}
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), tt.promo, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), tt.promo, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider()), testAuth(t), testOrderConfig))
 			rec := serve(e, http.MethodPost, tt.path, tt.body, tt.header)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body.String())
@@ -106,7 +107,7 @@ func TestPlaceRoute(t *testing.T) {
 func TestPlaceRouteAnswersTheContractShape(t *testing.T) {
 	st := &fakeOrders{}
 	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 234}}
-	e := newTestEngine(t, newHandler(NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
+	e := newTestEngine(t, newHandler(NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider()), testAuth(t), testOrderConfig))
 	rec := serve(e, http.MethodPost, "/api/order", `{"couponCode":"HAPPYHRS","items":[{"productId":"1","quantity":2}]}`, withKey)
 	if rec.Code != http.StatusOK || len(st.created) != 1 {
 		t.Fatalf("status %d, body %s", rec.Code, rec.Body.String())
@@ -139,7 +140,7 @@ func TestGetRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t)), testAuth(t), testOrderConfig))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider()), testAuth(t), testOrderConfig))
 			rec := serve(e, http.MethodGet, tt.path, "", tt.header)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body.String())
@@ -174,7 +175,7 @@ func TestAnonymousOrders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeOrders{}
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t)), testAuth(t), open))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t), noop.NewTracerProvider()), testAuth(t), open))
 			body := ""
 			if tt.method == http.MethodPost {
 				body = good
@@ -210,7 +211,7 @@ func TestIdempotencyScopes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeOrders{}
-			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t)), testAuth(t), open))
+			e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, st, open, testMetrics(t), noop.NewTracerProvider()), testAuth(t), open))
 			rec := serve(e, http.MethodPost, "/api/order", `{"items":[{"productId":"1","quantity":1}]}`, tt.header)
 			if rec.Code != 200 || len(st.idem) != 1 || st.idem[0] == nil {
 				t.Fatalf("status %d, records %v", rec.Code, st.idem)

@@ -9,11 +9,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
 	"minikart/platform/apperr"
 	"minikart/platform/money"
+	"minikart/platform/tracing"
 )
 
 // productLookup finds many products in one call: from the database, or
@@ -47,12 +50,14 @@ type Service struct {
 	idemTTL  time.Duration
 	purge    int
 	metrics  *metrics
+	tracer   trace.Tracer
 }
 
-// NewService returns the ordering service.
-func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *metrics) *Service {
+// NewService returns the ordering service; each order placed is a span of
+// tp's.
+func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *metrics, tp trace.TracerProvider) *Service {
 	return &Service{
-		products: p, promos: pr, store: st, metrics: m,
+		products: p, promos: pr, store: st, metrics: m, tracer: tp.Tracer("minikart/modules/ordering"),
 		limits:  limits{maxItems: c.MaxItems, maxQuantity: c.MaxQuantity},
 		idemTTL: c.IdempotencyTTL,
 		purge:   c.IdempotencyPurgeBatch,
@@ -65,14 +70,26 @@ func NewService(p productLookup, pr promoApplier, st orderStore, c Config, m *me
 // integer cents throughout; the total never goes below zero. With an
 // Idempotency-Key, a repeat of the same request returns the first response
 // (Replayed) and stores nothing; concurrent repeats wait for the first.
-func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem Idempotency) (Placed, error) {
+// The placement is a span (ordering.place), parent of the coupon lookup's
+// and the statements', with the pricing attempts it took and whether it
+// was a replay.
+func (s *Service) Place(ctx context.Context, keyID string, req PlaceOrder, idem Idempotency) (placed Placed, err error) {
+	ctx, span := tracing.Child(ctx, s.tracer, "ordering.place")
+	attempts := 0
+	defer func() {
+		if span.IsRecording() {
+			span.SetAttributes(attribute.Int("ordering.pricings", attempts), attribute.Bool("ordering.replayed", placed.Replayed))
+		}
+		span.End()
+	}()
 	// The first attempt is priced from the catalogue's cache when it has
 	// every product, and its statement checks those prices where it
 	// writes: an order takes one round trip. Prices that changed since
 	// write nothing, and the order is priced again from the database.
 	cached := true
 	for attempt := 1; ; attempt++ {
-		placed, err := s.place(ctx, keyID, req, idem, cached)
+		attempts = attempt
+		placed, err = s.place(ctx, keyID, req, idem, cached)
 		if !errors.Is(err, errStalePrices) {
 			return placed, err
 		}

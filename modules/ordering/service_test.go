@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"minikart/modules/catalog"
 	"minikart/modules/promo"
@@ -158,7 +159,7 @@ func TestPlacePricesTheOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pr, st := &fakePromo{quote: tt.quote}, &fakeOrders{}
-			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 			o, err := place(s, tt.req)
 			if err != nil {
 				t.Fatal(err)
@@ -182,7 +183,7 @@ func TestPlacePricesTheOrder(t *testing.T) {
 
 func TestOrderIDsAreTimeOrdered(t *testing.T) {
 	pr, st := &fakePromo{}, &fakeOrders{}
-	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	var prev uuid.UUID
 	for i := range 50 {
 		o, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}})
@@ -201,7 +202,7 @@ func TestOrderIDsAreTimeOrdered(t *testing.T) {
 
 func TestPlacePassesTheCouponThrough(t *testing.T) {
 	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 100}}
-	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	if _, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}, {"1", 1}}, CouponCode: "happyhrs"}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestPlacePassesTheCouponThrough(t *testing.T) {
 
 func TestPlaceWithoutCouponSkipsPromo(t *testing.T) {
 	pr := &fakePromo{err: errors.New("must not be called")}
-	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), pr, &fakeOrders{}, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	if _, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestPlaceWithoutCouponSkipsPromo(t *testing.T) {
 
 func TestPlaceRendersEachProductOnce(t *testing.T) {
 	products := newCatalog()
-	s := NewService(products, &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	s := NewService(products, &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	o, err := place(s, PlaceOrder{Items: []Item{{"2", 1}, {"1", 2}, {"2", 3}}})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +243,7 @@ func TestPlaceRendersEachProductOnce(t *testing.T) {
 
 func TestPlaceReportsEveryUnknownProduct(t *testing.T) {
 	pr, st := &fakePromo{}, &fakeOrders{}
-	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	_, err := place(s, PlaceOrder{
 		Items:      []Item{{"1", 1}, {"x", 1}, {"99", 1}, {"2", 1}, {"-3", 1}, {"99", 2}},
 		CouponCode: "HAPPYHRS",
@@ -282,7 +283,7 @@ func TestPlacePropagatesFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewService(tt.products, tt.promo, tt.store, testOrderConfig, testMetrics(t))
+			s := NewService(tt.products, tt.promo, tt.store, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 			_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}, CouponCode: "HAPPYHRS"})
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
@@ -305,7 +306,7 @@ func TestGetShowsTheSoldPrices(t *testing.T) {
 		},
 	}}}
 	products := newCatalog() // product 1 now costs 6.50, product 3 is gone
-	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	o, err := s.Get(context.Background(), "shop-web", id)
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +330,7 @@ func TestGetShowsTheSoldPrices(t *testing.T) {
 }
 
 func TestGetPropagatesNotFound(t *testing.T) {
-	s := NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	if _, err := s.Get(context.Background(), "shop-web", uuid.New()); !errors.Is(err, ErrOrderNotFound) {
 		t.Errorf("err = %v, want ErrOrderNotFound", err)
 	}
@@ -374,7 +375,7 @@ func TestPlaceRedeemsOnlyLimitedCoupons(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pr, st := &fakePromo{quote: tt.quote, redeemErr: tt.redeemErr}, &fakeOrders{}
-			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t))
+			s := NewService(newCatalog(), pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 			_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}, CouponCode: tt.quote.Code})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -396,7 +397,7 @@ func TestGetShowsTheSoldNames(t *testing.T) {
 		},
 	}}}
 	products := newCatalog() // product 1 is now "Waffle with Berries"; product 3 is gone
-	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	o, err := s.Get(context.Background(), "shop-web", id)
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +413,7 @@ func TestGetShowsTheSoldNames(t *testing.T) {
 
 func TestPlaceStoresTheNamesItSold(t *testing.T) {
 	st := &fakeOrders{}
-	s := NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	s := NewService(newCatalog(), &fakePromo{}, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	if _, err := s.Place(context.Background(), "shop-web", PlaceOrder{Items: []Item{{"1", 1}}}, Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +431,7 @@ func TestRequestHashIsCanonical(t *testing.T) {
 		t.Helper()
 		pr, st := &fakePromo{quote: promo.Quote{Code: quoted}}, &fakeOrders{}
 		products := &fakeProducts{byID: map[int64]catalog.Product{1: {ID: "1", Price: 100}, 4: {ID: "4", Price: 400}}}
-		s := NewService(products, pr, st, testOrderConfig, testMetrics(t))
+		s := NewService(products, pr, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 		if _, err := s.Place(context.Background(), "shop-web", req, Idempotency{Scope: "key:shop-web", Key: "k"}); err != nil {
 			t.Fatal(err)
 		}
@@ -466,7 +467,7 @@ func TestPlacePricesFromTheCache(t *testing.T) {
 	products.cache = products.byID
 	st := &fakeOrders{menu: products.byID}
 	m := testMetrics(t)
-	s := NewService(products, &fakePromo{}, st, testOrderConfig, m)
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, m, noop.NewTracerProvider())
 	o, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -492,7 +493,7 @@ func TestPlaceRepricesWhenTheCacheIsStale(t *testing.T) {
 	st := &fakeOrders{menu: products.byID}
 	m := testMetrics(t)
 	pr := &fakePromo{quote: promo.Quote{Code: "HAPPYHRS", Discount: 1}}
-	s := NewService(products, pr, st, testOrderConfig, m)
+	s := NewService(products, pr, st, testOrderConfig, m, noop.NewTracerProvider())
 	o, err := place(s, PlaceOrder{Items: []Item{{"1", 2}, {"2", 1}}, CouponCode: "happyhrs"})
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +516,7 @@ func TestPlaceRepricesWhenTheCacheIsStale(t *testing.T) {
 func TestPlaceGivesUpWhileTheMenuKeepsChanging(t *testing.T) {
 	products := newCatalog()
 	st := &fakeOrders{menu: map[int64]catalog.Product{}} // nothing is ever current
-	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t))
+	s := NewService(products, &fakePromo{}, st, testOrderConfig, testMetrics(t), noop.NewTracerProvider())
 	_, err := place(s, PlaceOrder{Items: []Item{{"1", 1}}})
 	ae, ok := apperr.As(err)
 	if !errors.Is(err, apperr.ErrServiceUnavailable) || !ok || ae.RetryAfter < 1 || st.attempts != maxPricings {

@@ -10,10 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/apperr"
 	"minikart/platform/money"
+	"minikart/platform/tracing"
 )
 
 // Code lengths, in characters, after trimming.
@@ -54,6 +57,7 @@ type Service struct {
 	set     atomic.Pointer[codeSet]
 	rules   *ruleBook
 	metrics *metrics
+	tracer  trace.Tracer
 	// loadSet computes the set; tests hold it to observe loading.
 	loadSet func(context.Context, couponset.Options) (*couponset.Set, couponset.Stats, error)
 
@@ -74,12 +78,12 @@ type Service struct {
 }
 
 // NewService takes the rules Config.Validate compiled; the coupon set is
-// loaded later, by the start hook.
-func NewService(c Config, m *metrics) (*Service, error) {
+// loaded later, by the start hook. Each coupon lookup is a span of tp's.
+func NewService(c Config, m *metrics, tp trace.TracerProvider) (*Service, error) {
 	if c.rules == nil {
 		return nil, errors.New("promo: the configuration was not validated")
 	}
-	return &Service{rules: c.rules, metrics: m, loadSet: couponset.Load}, nil
+	return &Service{rules: c.rules, metrics: m, tracer: tp.Tracer("minikart/modules/promo"), loadSet: couponset.Load}, nil
 }
 
 // Ready reports whether the coupon set is loaded.
@@ -91,24 +95,34 @@ func (s *Service) swapIn(set codeSet) { s.set.Store(&set) }
 // Apply validates code and returns the discount it grants on lines. The
 // code is trimmed and case-insensitive. Errors: ErrInvalidPromoLength,
 // ErrInvalidPromoCode, or ErrPromoUnavailable while the set is loading.
-func (s *Service) Apply(_ context.Context, code string, lines []Line) (Quote, error) {
+// The lookup is a span (promo.lookup) whose promo.outcome attribute is the
+// promo_validations_total outcome; the code itself is not recorded.
+func (s *Service) Apply(ctx context.Context, code string, lines []Line) (Quote, error) {
+	_, span := tracing.Child(ctx, s.tracer, "promo.lookup")
+	defer span.End()
+	q, outcome, err := s.apply(code, lines)
+	s.metrics.validations.WithLabelValues(outcome).Inc()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("promo.outcome", outcome))
+	}
+	return q, err
+}
+
+// apply is Apply, and the outcome it counts.
+func (s *Service) apply(code string, lines []Line) (Quote, string, error) {
 	code, ok := couponset.NormalizeCode(code)
 	if !ok {
-		s.metrics.validations.WithLabelValues("invalid_length").Inc()
-		return Quote{}, ErrInvalidPromoLength.WithDetails(lengthDetail(utf8.RuneCountInString(code)))
+		return Quote{}, "invalid_length", ErrInvalidPromoLength.WithDetails(lengthDetail(utf8.RuneCountInString(code)))
 	}
 	set := s.set.Load()
 	if set == nil {
-		s.metrics.validations.WithLabelValues("unavailable").Inc()
-		return Quote{}, ErrPromoUnavailable
+		return Quote{}, "unavailable", ErrPromoUnavailable
 	}
 	if (*set).Lookup(code) != couponset.Valid {
-		s.metrics.validations.WithLabelValues("invalid").Inc()
-		return Quote{}, ErrInvalidPromoCode
+		return Quote{}, "invalid", ErrInvalidPromoCode
 	}
-	s.metrics.validations.WithLabelValues("valid").Inc()
 	r := s.rules.forCode(code)
-	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, nil
+	return Quote{Code: code, Discount: r.discount(lines), Limited: r.maxRedemptions > 0}, "valid", nil
 }
 
 // PriorUses counts, inside tx, the orders already stored with a code, not

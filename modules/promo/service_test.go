@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"minikart/modules/promo/internal/couponset"
 	"minikart/platform/apperr"
@@ -44,7 +45,7 @@ func newTestService(t *testing.T) (*Service, *metrics) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewService(validated(t, Config{Rules: testRules}), m)
+	s, err := NewService(validated(t, Config{Rules: testRules}), m, noop.NewTracerProvider())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestNewServiceNeedsAValidatedConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewService(Config{Rules: testRules}, m); err == nil {
+	if _, err := NewService(Config{Rules: testRules}, m, noop.NewTracerProvider()); err == nil {
 		t.Error("NewService accepted rules that Validate never compiled")
 	}
 }

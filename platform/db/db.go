@@ -24,6 +24,7 @@ import (
 	"minikart/platform/config"
 	"minikart/platform/health"
 	"minikart/platform/metrics"
+	"minikart/platform/tracing"
 )
 
 // Config is the database section.
@@ -85,10 +86,11 @@ var Module = fx.Module("db",
 
 // NewPool builds the pool without connecting; the start hook pings it with
 // retry and the stop hook closes it. Stop hooks run in reverse order, so the
-// HTTP server, started later, drains before the pool closes.
-func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, error) {
+// HTTP server, started later, drains before the pool closes. With tracing
+// on, each statement run within a traced request has a span.
+func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger, tr *tracing.Tracing) (*pgxpool.Pool, error) {
 	log = log.With().Str("component", "db").Logger()
-	pool, err := open(c.URL, "database.url", c, announce(c, log))
+	pool, err := open(c.URL, "database.url", c, announce(c, log), tr.QueryTracer())
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +123,7 @@ func NewPool(lc fx.Lifecycle, c Config, log zerolog.Logger) (*pgxpool.Pool, erro
 
 // Open builds a pool from c without connecting.
 func Open(c Config) (*pgxpool.Pool, error) {
-	return open(c.URL, "database.url", c, nil)
+	return open(c.URL, "database.url", c, nil, nil)
 }
 
 // announce returns a hook that logs, when the pool first hands out a
@@ -144,8 +146,9 @@ func announce(c Config, log zerolog.Logger) func(context.Context, *pgx.Conn) (bo
 }
 
 // open builds a pool on url with c's pool settings; key names url in
-// errors. prepare, when set, runs before each connection is handed out.
-func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (bool, error)) (*pgxpool.Pool, error) {
+// errors. prepare, when set, runs before each connection is handed out;
+// tracer, when set, sees each statement.
+func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (bool, error), tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx errors can quote the URL, password included: never wrap them.
@@ -157,6 +160,7 @@ func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (b
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
 	pc.PrepareConn = prepare
+	pc.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
@@ -181,12 +185,13 @@ type ReadDB struct {
 }
 
 // NewReadDB opens the read pool when database.read_url is set: pinged with
-// retry at start, closed at stop, its statistics exported as db_read_pool_*.
-func NewReadDB(lc fx.Lifecycle, c Config, primary *sqlx.DB, reg prometheus.Registerer, log zerolog.Logger) (ReadDB, error) {
+// retry at start, closed at stop, its statistics exported as db_read_pool_*,
+// its statements traced like the primary's.
+func NewReadDB(lc fx.Lifecycle, c Config, primary *sqlx.DB, reg prometheus.Registerer, log zerolog.Logger, tr *tracing.Tracing) (ReadDB, error) {
 	if c.ReadURL == "" {
 		return ReadDB{DB: primary}, nil
 	}
-	pool, err := open(c.ReadURL, "database.read_url", c, nil)
+	pool, err := open(c.ReadURL, "database.read_url", c, nil, tr.QueryTracer())
 	if err != nil {
 		return ReadDB{}, err
 	}

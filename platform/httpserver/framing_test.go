@@ -40,7 +40,7 @@ func framingServer(t *testing.T) (addr string, served *atomic.Int64, logs *locke
 		t.Fatal(err)
 	}
 	lc := fxtest.NewLifecycle(t)
-	s, err := NewServer(lc, cfg, e, zerolog.New(logs), reg)
+	s, err := NewServer(lc, cfg, e, zerolog.New(logs), reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"minikart/platform/apperr"
 	"minikart/platform/log"
 	"minikart/platform/metrics"
+	"minikart/platform/tracing"
 )
 
 // CorrelationHeader carries the id that ties a request to its log lines.
@@ -91,19 +92,27 @@ type requestScope struct {
 	// the log line (each call allocates).
 	clientIP string
 	// base is the server's logger; log, made from it when first asked for
-	// (zerolog.Ctx), carries the correlation id. The request's own log line
-	// adds the id itself, so most requests never make one.
+	// (zerolog.Ctx), carries the correlation id, and the trace and span ids
+	// when traced. The request's own log line adds them itself, so most
+	// requests never make one.
 	base *zerolog.Logger
 	log  *zerolog.Logger
+	// traced is set when tracing is on: the request runs in a span.
+	traced bool
 }
 
 // correlationField names the correlation id in log lines.
 const correlationField = "correlation_id"
 
-// logger returns the request's logger, which carries its correlation id.
+// logger returns the request's logger, which carries its correlation id,
+// and its trace's ids when traced.
 func (rs *requestScope) logger() *zerolog.Logger {
 	if rs.log == nil {
-		l := rs.base.With().Str(correlationField, rs.id).Logger()
+		c := rs.base.With().Str(correlationField, rs.id)
+		if rs.traced {
+			c = tracing.WithLogIDs(rs.lazyDeadline.Context, c)
+		}
+		l := c.Logger()
 		rs.log = &l
 	}
 	return rs.log
@@ -149,6 +158,8 @@ func (rs *requestScope) Value(key any) any {
 		return rs
 	case originKey:
 		return rs.origins.of(rs.req)
+	case tracing.CorrelationKey:
+		return rs.id
 	}
 	if key == zerologKey {
 		return rs.logger()
@@ -161,10 +172,11 @@ func (rs *requestScope) Value(key any) any {
 // carrying it (made only if asked for) and the request's origin, and bounds
 // the request's work by timeout: stores and services see the deadline
 // through the context and give up, and the answer is a JSON 504. The
-// request is copied once for all of it.
-func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration) gin.HandlerFunc {
+// request is copied once for all of it. traced says the request runs in a
+// span (tracing is on).
+func scope(base zerolog.Logger, origins *originResolver, timeout time.Duration, traced bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		rs := &requestScope{req: c.Request, origins: origins, base: &base}
+		rs := &requestScope{req: c.Request, origins: origins, base: &base, traced: traced}
 		rs.set(c.Request.Context(), timeout)
 		defer rs.release()
 		var in string
@@ -206,18 +218,24 @@ func (m *httpMetrics) observe(c *gin.Context) {
 	// The scope's base logger with the id as the first field writes what
 	// the request's logger would, without making one.
 	var l *zerolog.Logger
-	id := ""
+	id, traced := "", false
 	if rs, ok := scopeOf(c); ok {
-		l, id = rs.base, rs.id
+		l, id, traced = rs.base, rs.id, rs.traced
 	} else {
 		l = zerolog.Ctx(c.Request.Context())
 	}
+	method := methodLabel(c.Request.Method)
 	ev := l.Info()
 	if status >= 500 {
 		ev = l.Error()
 	}
 	if id != "" {
 		ev = ev.Str(correlationField, id)
+	}
+	if traced {
+		ctx := c.Request.Context()
+		tracing.NameRequest(ctx, method, route, id)
+		ev = tracing.LogIDs(ctx, ev)
 	}
 	ev.Str("method", log.Clip(c.Request.Method)).
 		Str("path", log.Clip(c.Request.URL.Path)).
@@ -227,7 +245,6 @@ func (m *httpMetrics) observe(c *gin.Context) {
 		Int("bytes", c.Writer.Size()).
 		Str("client_ip", clientIP(c)).
 		Msg("request")
-	method := methodLabel(c.Request.Method)
 	if route == "" {
 		route = "unmatched"
 	}

@@ -10,6 +10,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	mklog "minikart/platform/log"
 	"minikart/platform/metrics"
 	"minikart/platform/ratelimit"
+	"minikart/platform/tracing"
 )
 
 // Module provides the engine, the server and the API document assembled
@@ -62,6 +64,9 @@ type EngineParams struct {
 	// CORS are the modules' declarations of the headers and methods their
 	// routes use across origins.
 	CORS []CORS `group:"cors"`
+	// Tracing names each request's span by route and puts its ids in the
+	// request's log lines; nil or off, it costs a request nothing.
+	Tracing *tracing.Tracing
 }
 
 // NewEngine builds the gin engine: request scope (correlation id, origin,
@@ -93,8 +98,17 @@ func NewEngine(p EngineParams) (*gin.Engine, error) {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	cors := newCORS(p.Config.CORS, p.CORS)
-	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout), m.observe, securityHeaders, recovery,
+	declared := p.CORS
+	if p.Tracing.Enabled() {
+		// A browser may send a trace's context across origins and read
+		// the answer's.
+		declared = append(slices.Clip(declared), CORS{
+			RequestHeaders: []string{"traceparent", "tracestate"},
+			ExposedHeaders: []string{"traceparent"},
+		})
+	}
+	cors := newCORS(p.Config.CORS, declared)
+	e.Use(scope(p.Log, &origins, p.Config.RequestTimeout, p.Tracing.Enabled()), m.observe, securityHeaders, recovery,
 		errorMiddleware, framingCheck, cors.headers,
 		ratelimit.Middleware(p.Config.RateLimit, limitKey),
 		headerLimit(p.Config.MaxHeaderBytes), cors.preflight)
@@ -148,8 +162,9 @@ type Server struct {
 // NewServer listens in OnStart, so a port in use fails start-up, and shuts
 // down gracefully in OnStop, draining in-flight requests. It holds at most
 // server.max_connections connections, server.max_connections_per_ip from
-// one peer address (trusted proxies exempt).
-func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg prometheus.Registerer) (*Server, error) {
+// one peer address (trusted proxies exempt). With tracing on, each request
+// runs in a server span (tr may be nil: off).
+func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg prometheus.Registerer, tr *tracing.Tracing) (*Server, error) {
 	cm, err := newConnMetrics(reg)
 	if err != nil {
 		return nil, err
@@ -157,7 +172,7 @@ func NewServer(lc fx.Lifecycle, c Config, e *gin.Engine, log zerolog.Logger, reg
 	limits := newConnLimits(c, cm, log.With().Str("component", "httpserver").Logger())
 	s := &Server{srv: &http.Server{
 		Addr:              net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Handler:           headAsGet(e),
+		Handler:           tr.Handler(headAsGet(e)),
 		ReadTimeout:       c.ReadTimeout,
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		WriteTimeout:      c.WriteTimeout,
