@@ -228,7 +228,7 @@ func TestIdempotencyScopes(t *testing.T) {
 func TestOneRateLimitForEveryVersion(t *testing.T) {
 	cfg := testOrderConfig
 	cfg.RateLimit = ratelimit.Config{Enabled: true, RequestsPerSecond: 0.001, Burst: 2}
-	e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, cfg, testMetrics(t)), testAuth(t), cfg))
+	e := newTestEngine(t, newHandler(NewService(newCatalog(), &fakePromo{}, &fakeOrders{}, cfg, testMetrics(t), noop.NewTracerProvider()), testAuth(t), cfg))
 	const body = `{"items":[{"productId":"1","quantity":1}]}`
 	for i, path := range []string{"/api/order", "/api/v1/order", "/api/v1/order", "/api/order"} {
 		rec := serve(e, http.MethodPost, path, body, withKey)
