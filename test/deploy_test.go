@@ -13,7 +13,8 @@ import (
 	"testing"
 
 	"github.com/joho/godotenv"
-	"go.yaml.in/yaml/v3"
+
+	"minikart/test/internal/harness"
 )
 
 // dockerfile is the parts of the Dockerfile the image's behaviour rests on.
@@ -140,7 +141,7 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(app, "index"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	composeEnv := readCompose(t).Services["server-1"].environ(t, map[string]string{
+	composeEnv := environ(t, readCompose(t).Services["server-1"], map[string]string{
 		"MINIKART_AUTH_API_KEYS": "shop-web:a-real-secret-of-some-length",
 		"APP_DB_PASSWORD":        "0123456789abcdef",
 	})
@@ -189,24 +190,11 @@ func TestDockerImageIsTheMakeBuild(t *testing.T) {
 	}
 }
 
-// compose is the part of docker-compose.yml these tests read.
-type compose struct {
-	Services map[string]composeService `yaml:"services"`
-}
-
-type composeService struct {
-	Environment map[string]string `yaml:"environment"`
-}
-
-func readCompose(t *testing.T) compose {
+func readCompose(t *testing.T) harness.Compose {
 	t.Helper()
-	b, err := os.ReadFile(repoPath("docker-compose.yml"))
+	c, err := harness.ReadCompose(repoPath(""))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c compose
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	return c
 }
@@ -216,7 +204,7 @@ var composeVar = regexp.MustCompile(`\$\{(\w+)(?::([-?])([^}]*))?\}`)
 
 // environ returns the service's environment as NAME=value, interpolated as
 // compose does with the operator's variables set.
-func (s composeService) environ(t *testing.T, operator map[string]string) []string {
+func environ(t *testing.T, s harness.ComposeService, operator map[string]string) []string {
 	t.Helper()
 	var out []string
 	for name, val := range s.Environment {

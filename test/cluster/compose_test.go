@@ -13,39 +13,21 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"minikart/test/internal/harness"
 )
 
-// composeFile is the part of docker-compose.yml these tests read.
-type composeFile struct {
-	Services map[string]composeService `yaml:"services"`
-}
-
-type composeService struct {
-	Image       string            `yaml:"image"`
-	Build       string            `yaml:"build"`
-	Entrypoint  []string          `yaml:"entrypoint"`
-	Command     []string          `yaml:"command"`
-	Environment map[string]string `yaml:"environment"`
-	Volumes     []string          `yaml:"volumes"`
-}
-
-func readComposeFile(t *testing.T, root string) composeFile {
+func readComposeFile(t *testing.T, root string) harness.Compose {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	c, err := harness.ReadCompose(root)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c composeFile
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	return c
 }
 
 // argv is what the service runs: its entrypoint then its command; the
 // Mini-Kart image (build: .) has the binary as its entrypoint.
-func (s composeService) argv() []string {
+func argv(s harness.ComposeService) []string {
 	if s.Build == "." && len(s.Entrypoint) == 0 {
 		return append([]string{"/app/minikart"}, s.Command...)
 	}
@@ -150,7 +132,7 @@ func TestComposeIsTheCluster(t *testing.T) {
 		}
 	}
 
-	compareEnv := func(name string, cluster map[string]string, svc composeService) {
+	compareEnv := func(name string, cluster map[string]string, svc harness.ComposeService) {
 		t.Helper()
 		for k, v := range cluster {
 			cv, ok := svc.Environment[k]
@@ -173,7 +155,7 @@ func TestComposeIsTheCluster(t *testing.T) {
 			continue
 		}
 		prog, args := program(append([]string{p.path}, p.args...))
-		cprog, cargs := program(svc.argv())
+		cprog, cargs := program(argv(svc))
 		if prog != cprog {
 			t.Errorf("%s: the cluster runs %s, compose %s", p.name, prog, cprog)
 		}
@@ -219,14 +201,14 @@ func TestComposeIsTheCluster(t *testing.T) {
 			prog, args := program(s.args)
 			want = append(want, strings.Join(append([]string{prog}, args...), " "))
 		}
-		argv := svc.argv()
-		if len(argv) == 3 && argv[1] == "-c" { // sh -c "a && b"
-			for _, cmd := range strings.Split(argv[2], "&&") {
+		line := argv(svc)
+		if len(line) == 3 && line[1] == "-c" { // sh -c "a && b"
+			for _, cmd := range strings.Split(line[2], "&&") {
 				prog, args := program(strings.Fields(cmd))
 				got = append(got, strings.Join(append([]string{prog}, args...), " "))
 			}
 		} else {
-			prog, args := program(argv)
+			prog, args := program(line)
 			got = append(got, strings.Join(append([]string{prog}, args...), " "))
 		}
 		if !slices.Equal(stripPaths(want), stripPaths(got)) {
@@ -268,7 +250,7 @@ func stripPaths(cmds []string) []string {
 
 // mounts reports whether the service mounts deploy/f, or a directory of
 // deploy/ holding it.
-func mounts(s composeService, f string) bool {
+func mounts(s harness.ComposeService, f string) bool {
 	for _, v := range s.Volumes {
 		src, _, _ := strings.Cut(v, ":")
 		src = strings.TrimPrefix(src, "./")
