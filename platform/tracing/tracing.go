@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
@@ -32,6 +33,7 @@ import (
 	"go.uber.org/fx"
 
 	"minikart/platform/config"
+	mklog "minikart/platform/log"
 )
 
 // Config is the tracing section. What the OpenTelemetry SDK reads from
@@ -126,6 +128,12 @@ func New(lc fx.Lifecycle, c Config, exp sdktrace.SpanExporter, reg prometheus.Re
 	if err != nil {
 		return nil, err
 	}
+	// What the SDK reports on its own (a sampler variable it cannot
+	// parse) goes to the service's log as JSON, not to standard error;
+	// export failures are reported by the gate, once.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn().Str("error", mklog.Clip(err.Error())).Msg("OpenTelemetry SDK")
+	}))
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		sdktrace.WithRawSpanLimits(spanLimits()),
@@ -143,7 +151,7 @@ func New(lc fx.Lifecycle, c Config, exp sdktrace.SpanExporter, reg prometheus.Re
 	return &Tracing{
 		provider:   tp,
 		sdk:        tp,
-		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		propagator: propagation.TraceContext{},
 	}, nil
 }
 
