@@ -8,7 +8,7 @@ PKGS     := ./...
 SCALE    ?= 0.1
 PROFILE  ?= real
 
-.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo bench-scale lint fmt vet db-start db-stop migrate clean loadtest soak cluster cluster-stop cluster-status test-cluster
+.PHONY: run build test test-unit test-integration test-faults test-e2e bench-promo bench-scale lint fmt vet db-start db-stop migrate clean loadtest bench-tracing soak cluster cluster-stop cluster-status test-cluster
 
 # The binary that ships (make build, the Dockerfile, make run) links ISA-L's
 # in-process gzip decoder (cgo, build tag isal) whenever its headers are
@@ -73,6 +73,9 @@ test-cluster: ## chaos under load on its own cluster (about 4 minutes; packages 
 
 loadtest: ## bounded load test on 127.0.0.1 against anchors (DURATION per step, default 10s; LOADTEST_PROFILE=1 saves CPU and allocation profiles; LOADTEST_FLAGS=-postgres=stock for PostgreSQL's default settings, -postgres-fresh-wal for a cluster with no WAL segments ready for reuse; LOADTEST_SERVER_ENV='GOGC=400' sets the server's environment alone); writes loadtest-report.json, .svg and -postgres.log
 	$(GO) run ./test/load $(LOADTEST_FLAGS)
+
+bench-tracing: ## what tracing costs (DURATION per variant and scenario, default 10s): three servers on one PostgreSQL, tracing off, on at 100 % and at 1 % sampling, exporting over OTLP/HTTP to a sink in the load tool; checkout and browse at saturation, taking turns; prints each one's throughput, server CPU and p99 against off; writes loadtest-report-tracing.json
+	$(GO) run ./test/load -tracing $(LOADTEST_FLAGS)
 
 soak: ## soak test, not in CI (DURATION, default 10m): mixed load at half the saturated rate, fails if RSS, goroutines, FDs, pool or tables grow without bound
 	$(GO) run ./test/load -soak -duration $(or $(DURATION),10m)

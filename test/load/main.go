@@ -84,6 +84,8 @@ type options struct {
 	scaleBench bool
 	scale      scaleSizes
 	bin        string
+	// tracing compares tracing off and on (tracingTest) instead.
+	tracing bool
 	// serveStatic, when set, makes this process the static anchor
 	// (startStatic) serving that file, of serveStaticType.
 	serveStatic, serveStaticType string
@@ -113,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		test = soakTest
 	case o.scaleBench:
 		test = scaleTest
+	case o.tracing:
+		test = tracingTest
 	}
 	if err := test(ctx, o, stdout, stderr); err != nil {
 		if ctx.Err() != nil {
@@ -141,6 +145,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.scale.products, "products", envInt("PRODUCTS", 100_000), "products on the scale benchmark's menu, 10 or more (env PRODUCTS)")
 	fs.IntVar(&o.scale.keys, "keys", envInt("KEYS", 1_000_000), "unexpired idempotency keys in the scale benchmark's database; its purge step deletes as many expired ones (env KEYS)")
 	fs.StringVar(&o.bin, "bin", "", "the server binary the scale benchmark runs (default: built from the checkout)")
+	fs.BoolVar(&o.tracing, "tracing", false, "compare tracing off, on at 100 % and on at 1 % instead: three servers on one PostgreSQL, exporting to an OTLP sink in this process, checkout and browse at saturation for -duration each (make bench-tracing)")
 	fs.BoolVar(&o.profile, "profile", os.Getenv("LOADTEST_PROFILE") != "", "save server CPU and allocation profiles of the saturation steps to <out>-<step>.cpu.prof and .allocs.prof (env LOADTEST_PROFILE)")
 	fs.StringVar(&o.postgres, "postgres", postgresTuned, "settings of the PostgreSQL the load test starts: tuned (deploy/README.md's) or stock (PostgreSQL's defaults); durability is on either way")
 	fs.BoolVar(&o.freshWAL, "postgres-fresh-wal", false, "leave the PostgreSQL as initdb made it, with no WAL segments ready for reuse, so every 16 MB of WAL the commits wait while a new segment is made")
