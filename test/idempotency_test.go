@@ -6,8 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"minikart/platform/health"
 )
 
 func TestIdempotentReplay(t *testing.T) {
@@ -303,5 +307,104 @@ func TestRedemptionLimitCountsEarlierOrders(t *testing.T) {
 	}
 	if ok != 6 || exhausted != 24 || stored != 10 || redeemed != 10 {
 		t.Errorf("ok %d, exhausted %d, stored %d, counter %d; want 6, 24, 10, 10", ok, exhausted, stored, redeemed)
+	}
+}
+
+// A server whose rules give a code already in use a limit is not ready
+// until the code's counter has started from its past orders: while that
+// count waits (here behind a lock on orders), /readyz answers 503 naming
+// the counters, so no order reaches the server that would have to count
+// them itself; once it is done the server is ready and the counter there.
+func TestNotReadyUntilRedemptionCountersStart(t *testing.T) {
+	dbURL := newDatabase(t)
+	db, err := sqlx.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE orders IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, map[string]any{"database.url": dbURL, "promo.rules.codes": map[string]any{
+		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 10},
+	}})
+	// The counter's start is waiting for the lock: the answer must stay
+	// 503 for as long as a health refresh would take to change it.
+	time.Sleep(2 * health.RefreshInterval)
+	res := a.do(http.MethodGet, "/readyz", "")
+	if res.status != 503 || !strings.Contains(string(res.body), `"redemption_counters":"loading`) {
+		t.Fatalf("readyz while the counter starts = %d %s, want 503 with redemption_counters loading", res.status, res.body)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.waitFor("/readyz", func(r response) bool { return r.status == 200 }); res.status != 200 {
+		t.Fatalf("readyz once the counter started = %d %s, want 200", res.status, res.body)
+	}
+	if n := a.count("coupon_redemptions"); n != 1 {
+		t.Errorf("%d counter rows once ready, want FIFTYOFF's", n)
+	}
+}
+
+// A limited code's counter starts from its past orders counted in an
+// index: on a vacuumed orders table the count fetches none of the orders'
+// rows and scans none of its pages (PostgreSQL's own counters), so it
+// stays short whatever the number of the code's orders.
+func TestRedemptionCounterCountsFromTheIndex(t *testing.T) {
+	dbURL := newDatabase(t)
+	before := startApp(t, map[string]any{"database.url": dbURL})
+	seedOrders(t, before, 20000, time.Now(), []string{"demo"}, []string{"", "", "", "", "FIFTYOFF"})
+	// As autovacuum does: the owner may vacuum, and a vacuumed table's
+	// pages are marked all-visible, which an index-only scan relies on
+	// (once the rows' commits are flushed: this cluster commits
+	// asynchronously, so a checkpoint first).
+	owner := *serverURL
+	owner.Path = "/" + before.databaseName()
+	vacuum, err := sqlx.Open("pgx", owner.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vacuum.Close()
+	if _, err := vacuum.Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vacuum.Exec(`VACUUM (ANALYZE) orders`); err != nil {
+		t.Fatal(err)
+	}
+	stats := func() (fetched, seq, idx int64) {
+		t.Helper()
+		const q = `SELECT pg_stat_clear_snapshot() IS NULL, COALESCE(idx_tup_fetch, 0), seq_scan, COALESCE(idx_scan, 0)
+			FROM pg_stat_user_tables WHERE relname = 'orders'`
+		if err := vacuum.QueryRow(q).Scan(new(bool), &fetched, &seq, &idx); err != nil {
+			t.Fatal(err)
+		}
+		return fetched, seq, idx
+	}
+	fetched0, seq0, idx0 := stats()
+	after := startApp(t, map[string]any{"database.url": dbURL, "promo.rules.codes": map[string]any{
+		"FIFTYOFF": map[string]any{"discount": "50%", "max_redemptions": 100000},
+	}})
+	if res := after.waitFor("/readyz", func(r response) bool { return r.status == 200 }); res.status != 200 {
+		t.Fatalf("readyz = %d %s", res.status, res.body)
+	}
+	var n int
+	if err := after.db.Get(&n, `SELECT coalesce((SELECT redeemed FROM coupon_redemptions WHERE code = 'FIFTYOFF'), -1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4000 {
+		t.Fatalf("FIFTYOFF's counter starts at %d once the server is ready, want its 4000 orders", n)
+	}
+	var fetched, seq, idx int64
+	waitFor(t, "the count's index scans to show in pg_stat_user_tables", func() bool {
+		fetched, seq, idx = stats()
+		return idx > idx0
+	})
+	if fetched-fetched0 > 10 || seq != seq0 {
+		t.Errorf("starting the counter fetched %d rows of orders and scanned it whole %d times, want none: the count reads the code's orders", fetched-fetched0, seq-seq0)
 	}
 }
