@@ -32,16 +32,12 @@ func TestCommandsFailAtOnceOnWhatRetryingCannotFix(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			start := time.Now()
 			code := runCommandOn(t, tc.url, "migrate", []string{"version"}, &stdout, &stderr)
-			took := time.Since(start)
+			// A retry says "database not reachable yet" (a warning) before
+			// it tries again: neither may appear.
 			if code != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stderr.String(), "not reachable") ||
 				strings.Contains(stderr.String(), " WRN ") {
 				t.Errorf("exit %d, stderr %q; want 1 and %q at the first attempt", code, stderr.String(), tc.want)
-			}
-			// Retrying would last the command's whole 5 s wait.
-			if took >= 5*time.Second {
-				t.Errorf("took %v; want a failure at once", took)
 			}
 			if strings.Contains(stderr.String(), "x@") || strings.Contains(stderr.String(), ":x") {
 				t.Errorf("stderr shows the password: %q", stderr.String())
