@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -91,6 +93,10 @@ type fakeOrders struct {
 	// differ from it is stale and writes nothing.
 	menu     map[int64]catalog.Product
 	attempts int
+	// purges are the keys each purge statement finds expired, in turn;
+	// purgeTook, when set, runs as each statement does.
+	purges    []int64
+	purgeTook func()
 }
 
 // Create runs inTx like the real store does inside its transaction; an
@@ -115,7 +121,17 @@ func (f *fakeOrders) Create(ctx context.Context, o storedOrder, idem *idempotenc
 	return nil, nil
 }
 
-func (f *fakeOrders) PurgeExpiredKeys(context.Context, int) (int64, error) { return 0, nil }
+func (f *fakeOrders) PurgeExpiredBatch(_ context.Context, batch int) (int64, error) {
+	if len(f.purges) == 0 {
+		return 0, nil
+	}
+	n := f.purges[0]
+	f.purges = f.purges[1:]
+	if f.purgeTook != nil {
+		f.purgeTook()
+	}
+	return min(n, int64(batch)), nil
+}
 
 func (f *fakeOrders) CouponUses(context.Context, sqlx.ExtContext, string, uuid.UUID) (int64, error) {
 	return 0, nil
@@ -521,5 +537,52 @@ func TestPlaceGivesUpWhileTheMenuKeepsChanging(t *testing.T) {
 	ae, ok := apperr.As(err)
 	if !errors.Is(err, apperr.ErrServiceUnavailable) || !ok || ae.RetryAfter < 1 || st.attempts != maxPricings {
 		t.Errorf("err %v after %d attempts, want %v with a Retry-After after %d", err, st.attempts, apperr.ErrServiceUnavailable, maxPricings)
+	}
+}
+
+// A backlog of expired keys is purged in statements of at most the batch,
+// each followed by a pause as long as it took (the purge takes at most half
+// of a connection's time), until a statement finds fewer keys than the
+// batch; the last one is followed by no pause.
+func TestPurgeExpiredKeysPausesAsLongAsEachStatementTook(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	took := []time.Duration{40 * time.Millisecond, 70 * time.Millisecond, 10 * time.Millisecond}
+	st := &fakeOrders{purges: []int64{100, 100, 30}}
+	st.purgeTook = func() {
+		now = now.Add(took[0])
+		took = took[1:]
+	}
+	cfg := testOrderConfig
+	cfg.IdempotencyPurgeBatch = 100
+	s := NewService(newCatalog(), &fakePromo{}, st, cfg, testMetrics(t), noop.NewTracerProvider())
+	s.now = func() time.Time { return now }
+	var pauses []time.Duration
+	s.pause = func(_ context.Context, d time.Duration) error {
+		pauses = append(pauses, d)
+		now = now.Add(d)
+		return nil
+	}
+	n, err := s.PurgeExpiredKeys(context.Background())
+	if err != nil || n != 230 {
+		t.Fatalf("purged %d, %v; want 230", n, err)
+	}
+	if want := []time.Duration{40 * time.Millisecond, 70 * time.Millisecond}; !slices.Equal(pauses, want) {
+		t.Errorf("pauses %v, want %v: one after each full statement, as long as it took", pauses, want)
+	}
+}
+
+// A purge stops at its pause when the server stops, with what it deleted.
+func TestPurgeExpiredKeysStopsWithItsContext(t *testing.T) {
+	st := &fakeOrders{purges: []int64{100, 100, 100}}
+	cfg := testOrderConfig
+	cfg.IdempotencyPurgeBatch = 100
+	s := NewService(newCatalog(), &fakePromo{}, st, cfg, testMetrics(t), noop.NewTracerProvider())
+	ctx, cancel := context.WithCancel(context.Background())
+	s.pause = func(ctx context.Context, _ time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}
+	if n, err := s.PurgeExpiredKeys(ctx); err != nil || n != 100 {
+		t.Errorf("purged %d, %v; want 100 and no error", n, err)
 	}
 }

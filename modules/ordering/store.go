@@ -187,12 +187,12 @@ func (st *store) CouponUses(ctx context.Context, tx sqlx.ExtContext, code string
 	return n, nil
 }
 
-// PurgeExpiredKeys deletes idempotency keys past their expiry, oldest
-// first, at most batch keys a statement, until none is left. Each statement
-// is its own short transaction: a backlog of a million keys never holds its
-// locks, or a WAL burst, for seconds while orders wait. Keys another
-// instance's purge holds are skipped, not waited for.
-func (st *store) PurgeExpiredKeys(ctx context.Context, batch int) (int64, error) {
+// PurgeExpiredBatch deletes at most batch idempotency keys past their
+// expiry, oldest first, in one statement, its own short transaction: a
+// backlog of a million keys never holds its locks, or a WAL burst, for
+// seconds while orders wait. Keys another instance's purge holds are
+// skipped, not waited for.
+func (st *store) PurgeExpiredBatch(ctx context.Context, batch int) (int64, error) {
 	const q = `
 		DELETE FROM idempotency_keys WHERE (scope, key) IN (
 			SELECT scope, key FROM idempotency_keys
@@ -200,21 +200,15 @@ func (st *store) PurgeExpiredKeys(ctx context.Context, batch int) (int64, error)
 			ORDER BY expires_at
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)`
-	var total int64
-	for {
-		res, err := st.db.ExecContext(ctx, q, batch)
-		if err != nil {
-			return total, fmt.Errorf("purge idempotency keys: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("purge idempotency keys: %w", err)
-		}
-		total += n
-		if n < int64(batch) || ctx.Err() != nil {
-			return total, nil
-		}
+	res, err := st.db.ExecContext(ctx, q, batch)
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
 }
 
 type orderRow struct {
