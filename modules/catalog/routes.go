@@ -46,7 +46,7 @@ func (h *handler) list(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	body, etag, total, next, ok, err := h.s.renderedList(c.Request.Context(), q)
+	answer, total, next, ok, err := h.s.renderedList(c.Request.Context(), q)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -63,10 +63,7 @@ func (h *handler) list(c *gin.Context) {
 		paging.SetNext(c, paging.Encode(cursorPosition{ID: next}))
 	}
 	if ok {
-		if httpserver.NotModified(c, etag) {
-			return
-		}
-		httpserver.RawJSON(c, http.StatusOK, body)
+		answer.Serve(c)
 		return
 	}
 	httpserver.JSON(c, http.StatusOK, products)

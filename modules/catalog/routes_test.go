@@ -402,3 +402,26 @@ func TestListRevalidates(t *testing.T) {
 		t.Errorf("a later page: ETag %q, Cache-Control %q", rec.Header().Get("ETag"), rec.Header().Get("Cache-Control"))
 	}
 }
+
+// BenchmarkListWhole measures the catalogue's answer to a client that asks
+// for no page, served from the cache: what it costs beyond the middleware
+// (compare BenchmarkMiddlewareChain in platform/httpserver).
+func BenchmarkListWhole(b *testing.B) {
+	st := newFakeStore()
+	e := servertest.Engine(b, zerolog.Nop(), newHandler(NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Hour})))
+	req := httptest.NewRequest(http.MethodGet, "/api/product", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		e.ServeHTTP(w, req)
+	}
+}
+
+// discardWriter keeps nothing, so the benchmark counts the server's
+// allocations and not a recorder's.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
@@ -87,11 +86,8 @@ type menu struct {
 }
 
 type localised struct {
-	base string
-	body []byte
-	// etag names body: a hash of its bytes, so every instance that renders
-	// the same bytes gives the same tag.
-	etag string
+	base   string
+	answer *httpserver.PreparedJSON
 }
 
 // NewService returns the catalog service.
@@ -257,18 +253,18 @@ func (s *Service) Invalidate() {
 	s.generation.Add(1)
 }
 
-// renderedList returns the JSON of page q when the cache has it ready: the
-// first page at the largest limit, or the whole catalogue, unfiltered; next
-// is the position after it when more follow (0 otherwise), etag its
-// entity tag. ok is false when it is not ready.
-func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, etag string, total int, next int64, ok bool, err error) {
+// renderedList returns the answer to page q when the cache has it ready:
+// the first page at the largest limit, or the whole catalogue, unfiltered;
+// next is the position after it when more follow (0 otherwise). ok is
+// false when it is not ready.
+func (s *Service) renderedList(ctx context.Context, q listQuery) (answer *httpserver.PreparedJSON, total int, next int64, ok bool, err error) {
 	sn, err := s.cached(ctx, true)
 	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 || q.filtered() {
-		return nil, "", 0, 0, false, err
+		return nil, 0, 0, false, err
 	}
 	m := sn.menu
 	if q.Limit != s.maxLimit && q.Limit < len(m.rows) {
-		return nil, "", 0, 0, false, nil
+		return nil, 0, 0, false, nil
 	}
 	if shown := min(len(m.rows), s.maxLimit); shown < len(m.rows) {
 		next = m.rows[shown-1].ID
@@ -280,11 +276,10 @@ func (s *Service) renderedList(ctx context.Context, q listQuery) (body []byte, e
 		if s.imageBase == "" {
 			body = bytes.ReplaceAll(m.firstJSON, []byte(s.originToken), []byte(base))
 		}
-		sum := sha256.Sum256(body)
-		l = &localised{base: base, body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		l = &localised{base: base, answer: httpserver.PrepareJSON(body)}
 		m.lastFirst.Store(l)
 	}
-	return l.body, l.etag, len(m.rows), next, true, nil
+	return l.answer, len(m.rows), next, true, nil
 }
 
 // List returns one page of products, the number of products that match

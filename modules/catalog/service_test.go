@@ -97,29 +97,30 @@ func TestRenderedJSONMatchesTheProducts(t *testing.T) {
 	ctx := context.Background()
 	all, total, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 	want, _ := json.Marshal(all)
-	body, etag, n, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
-	if err != nil || !ok || n != total || string(body) != string(want) {
-		t.Errorf("renderedList = %s, %d, %v, %v; want %s", body, n, ok, err, want)
+	answer, n, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+	if err != nil || !ok || n != total || string(answer.Body) != string(want) {
+		t.Fatalf("renderedList = %v, %d, %v, %v; want %s", answer, n, ok, err, want)
 	}
+	body, etag := answer.Body, answer.ETag()
 	// The tag names the bytes: the same on another instance rendering
 	// them, another once the menu changes.
 	other := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000, CacheTTL: time.Minute})
-	if _, etag2, _, _, _, _ := other.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); etag2 != etag || len(etag) < 10 {
-		t.Errorf("two instances tag the same menu %s and %s", etag, etag2)
+	if a2, _, _, _, _ := other.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); a2.ETag() != etag || len(etag) < 10 {
+		t.Errorf("two instances tag the same menu %s and %s", etag, a2.ETag())
 	}
 	st.rows[0].Name = "Renamed Waffle"
 	st.version++
 	s.Invalidate()
-	if body2, etag2, _, _, _, _ := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); etag2 == etag || string(body2) == string(body) {
-		t.Errorf("after a change: tag %s (was %s), body changed: %v", etag2, etag, string(body2) != string(body))
+	if a2, _, _, _, _ := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); a2.ETag() == etag || string(a2.Body) == string(body) {
+		t.Errorf("after a change: tag %s (was %s), body changed: %v", a2.ETag(), etag, string(a2.Body) != string(body))
 	}
 	for _, p := range []listQuery{{Page: paging.Page{Limit: 1}}, {Page: paging.Page{Limit: 1000, Offset: 1}}, {Page: paging.Page{Limit: 1000}, AfterID: 1}} {
-		if _, _, _, _, ok, _ := s.renderedList(ctx, p); ok {
+		if _, _, _, ok, _ := s.renderedList(ctx, p); ok {
 			t.Errorf("page %+v served from the whole-list rendering", p)
 		}
 	}
 	off := NewService(st, Config{ImageBaseURL: "https://img.test", MaxLimit: 1000})
-	if _, _, _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
+	if _, _, _, ok, _ := off.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}}); ok {
 		t.Error("rendered JSON served with the cache off")
 	}
 }
@@ -133,9 +134,9 @@ func TestRenderedFirstPageOfALargeMenu(t *testing.T) {
 	ctx := context.Background()
 	first, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}})
 	want, _ := json.Marshal(first)
-	body, _, total, next, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
-	if err != nil || !ok || total != 3 || next != 2 || string(body) != string(want) {
-		t.Errorf("renderedList = %s, %d, next %d, %v, %v; want %s of 3, next 2", body, total, next, ok, err, want)
+	answer, total, next, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 2}})
+	if err != nil || !ok || total != 3 || next != 2 || string(answer.Body) != string(want) {
+		t.Fatalf("renderedList = %v, %d, next %d, %v, %v; want %s of 3, next 2", answer, total, next, ok, err, want)
 	}
 	if page, total, next, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 2}, AfterID: 2}); len(page) != 1 || page[0].ID != "3" || total != 3 || next != 0 {
 		t.Errorf("after 2: %+v of %d, next %d; want product 3 of 3 and no next", page, total, next)
@@ -198,10 +199,11 @@ func TestRenderedListPerOrigin(t *testing.T) {
 		ctx := httpserver.WithOrigin(context.Background(), origin)
 		all, _, _, _ := s.List(ctx, listQuery{Page: paging.Page{Limit: 1000}})
 		want, _ := json.Marshal(all)
-		body, _, _, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
-		if err != nil || !ok || string(body) != string(want) {
-			t.Errorf("renderedList for %s = %s, %v, %v; want %s", origin, body, ok, err, want)
+		answer, _, _, ok, err := s.renderedList(ctx, listQuery{Page: paging.Page{Limit: 1000}})
+		if err != nil || !ok || string(answer.Body) != string(want) {
+			t.Fatalf("renderedList for %s = %v, %v, %v; want %s", origin, answer, ok, err, want)
 		}
+		body := answer.Body
 		if !strings.Contains(string(body), origin+"/api/images/") {
 			t.Errorf("renderedList for %s links elsewhere: %s", origin, body)
 		}

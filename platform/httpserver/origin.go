@@ -20,6 +20,10 @@ type originKey struct{}
 // own scheme and Host, with X-Forwarded-Proto and X-Forwarded-Host believed
 // only from server.trusted_proxies. It is empty outside a request.
 func Origin(ctx context.Context) string {
+	// Asked of the request's scope directly, the string is not boxed.
+	if rs, ok := ctx.Value(scopeKey{}).(*requestScope); ok {
+		return rs.origins.of(rs.req)
+	}
 	o, _ := ctx.Value(originKey{}).(string)
 	return o
 }
