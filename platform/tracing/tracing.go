@@ -229,9 +229,11 @@ func (t *Tracing) Handler(h http.Handler) http.Handler {
 }
 
 // QueryTracer is the pgx tracer that gives each SQL statement run within
-// a recorded span a span of its own, named by its operation (SELECT,
-// INSERT, WITH…) and carrying the statement's text (never its arguments);
-// nil when tracing is off, so pgx traces nothing.
+// a recorded span a span of its own, named by what pgx did and the
+// statement's operation ("query SELECT", "query WITH"; "prepare SELECT"
+// beneath it the first time a connection runs it) and carrying the
+// statement's text (never its arguments); nil when tracing is off, so pgx
+// traces nothing.
 func (t *Tracing) QueryTracer() pgx.QueryTracer {
 	if !t.Enabled() {
 		return nil
@@ -242,5 +244,6 @@ func (t *Tracing) QueryTracer() pgx.QueryTracer {
 		// A statement's span shows its wait for a connection; a span per
 		// acquire would double the spans for little.
 		otelpgx.WithDisableAcquireTracer(),
+		otelpgx.WithQuerySpanNamePrefix(),
 	)
 }
