@@ -12,7 +12,7 @@ import (
 )
 
 // newCatalogCommand is `minikart catalog import|export`.
-func newCatalogCommand(st menuStore) *cobra.Command {
+func newCatalogCommand(st menuStore, cfg Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "catalog",
 		Short: "replace the menu from a YAML, JSON or CSV file in one transaction, or write the menu in that format",
@@ -23,7 +23,7 @@ func newCatalogCommand(st menuStore) *cobra.Command {
 		Short: "replace the menu from FILE (YAML, JSON or CSV) in one transaction",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return importMenu(c.Context(), st, args[0], dryRun, prune, c.OutOrStdout())
+			return importMenu(c.Context(), st, args[0], cfg.MaxImageBytes, dryRun, prune, c.OutOrStdout())
 		},
 	}
 	imp.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change and change nothing")
@@ -45,9 +45,9 @@ func newCatalogCommand(st menuStore) *cobra.Command {
 
 // importMenu validates the whole file before it opens the transaction, and
 // plans the change inside it, against the menu as it is at that moment.
-func importMenu(ctx context.Context, st menuStore, path string, dryRun, prune bool, stdout io.Writer) error {
+func importMenu(ctx context.Context, st menuStore, path string, maxImage int64, dryRun, prune bool, stdout io.Writer) error {
 	d, err := st.ChangeMenu(ctx, func(current []menuItem, stored map[string]bool) (menuDiff, []imageFile, bool, error) {
-		items, files, err := readMenu(path, stored)
+		items, files, err := readMenu(path, stored, maxImage)
 		if err != nil {
 			return menuDiff{}, nil, false, err
 		}

@@ -18,9 +18,12 @@ type Config struct {
 	// CacheTTL lets catalogue reads be served from memory up to this old;
 	// 0 reads the database every time. Order prices never come from it.
 	CacheTTL time.Duration `mapstructure:"cache_ttl"`
+	// MaxImageBytes caps a picture, from an import file or an upload.
+	MaxImageBytes int64 `mapstructure:"max_image_bytes"`
 }
 
-// Validate checks the image base URL and the page limit.
+// Validate checks the image base URL, the page limit, the cache's age and
+// the picture size.
 func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.ImageBaseURL); c.ImageBaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
@@ -31,6 +34,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheTTL < 0 || c.CacheTTL > time.Hour {
 		errs = append(errs, config.Invalid("cache_ttl", "must be between 0 (off) and 1h, got %s", c.CacheTTL))
+	}
+	if c.MaxImageBytes < 1024 || c.MaxImageBytes > 16<<20 {
+		errs = append(errs, config.Invalid("max_image_bytes", "must be between 1024 and 16777216 (16 MiB), got %d", c.MaxImageBytes))
 	}
 	return errors.Join(errs...)
 }

@@ -21,6 +21,8 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"catalog.max_limit", 1001, "catalog.max_limit: must be between 1 and 1000, got 1001"},
 		{"catalog.cache_ttl", "-1s", "catalog.cache_ttl: must be between 0 (off) and 1h, got -1s"},
 		{"catalog.cache_ttl", "2h", "catalog.cache_ttl: must be between 0 (off) and 1h, got 2h0m0s"},
+		{"catalog.max_image_bytes", 1023, "catalog.max_image_bytes: must be between 1024 and 16777216 (16 MiB), got 1023"},
+		{"catalog.max_image_bytes", 16<<20 + 1, "catalog.max_image_bytes: must be between 1024 and 16777216 (16 MiB), got 16777217"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.key, tt.value), func(t *testing.T) {
@@ -36,7 +38,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		var c Config
-		if err := src.Decode("catalog", &c); err != nil || c.MaxLimit != 1000 {
+		if err := src.Decode("catalog", &c); err != nil || c.MaxLimit != 1000 || c.MaxImageBytes != 2<<20 {
 			t.Errorf("config %+v, err %v", c, err)
 		}
 	})

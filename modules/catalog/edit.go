@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,12 +17,19 @@ import (
 // every instance's catalogue cache to read the menu again. What it reads
 // comes from the primary, never from the cache or a standby.
 type Menu struct {
-	st menuStore
-	s  *Service
+	st       menuStore
+	s        *Service
+	maxImage int64
 }
 
 // NewMenu returns the menu editor.
-func NewMenu(st menuStore, s *Service) *Menu { return &Menu{st: st, s: s} }
+func NewMenu(st menuStore, s *Service, c Config) *Menu {
+	return &Menu{st: st, s: s, maxImage: c.MaxImageBytes}
+}
+
+// MaxImageBytes is the largest picture SetImage takes
+// (catalog.max_image_bytes), for a caller that reads one from a client.
+func (m *Menu) MaxImageBytes() int64 { return m.maxImage }
 
 // MenuProduct is a product as the menu stores it, removed ones included.
 type MenuProduct struct {
@@ -103,6 +111,49 @@ func (m *Menu) Put(ctx context.Context, id int64, fields map[string]any) (Produc
 			outcome = Unchanged
 		}
 		return d, nil, true, nil
+	})
+	if err != nil {
+		return Product{}, "", err
+	}
+	return m.s.toProduct(item.row(), m.s.baseFor(ctx)), outcome, nil
+}
+
+// SetImage makes body the picture of product id, in every size. The bytes
+// get the import's one check of a picture (pictureOf: the size limit, a
+// JPEG, PNG, WebP or GIF by its bytes, whatever a client says it is) and
+// are stored once under the hash of their content, in the transaction
+// that points the product at them, the one write of Put and the import;
+// every instance serves the new picture from the commit, at a URL that
+// never changes meaning. A product not on the menu (unknown or removed)
+// is ErrProductNotFound.
+func (m *Menu) SetImage(ctx context.Context, id int64, body []byte) (Product, Outcome, error) {
+	if id < 1 {
+		return Product{}, "", errBadID(strconv.FormatInt(id, 10))
+	}
+	f, err := pictureOf(body, m.maxImage)
+	if err != nil {
+		return Product{}, "", err
+	}
+	ref := storedPrefix + f.name
+	var item menuItem
+	var outcome Outcome
+	_, err = m.st.ChangeMenu(ctx, func(current []menuItem, stored map[string]bool) (menuDiff, []imageFile, bool, error) {
+		i := slices.IndexFunc(current, func(it menuItem) bool { return it.ID == id })
+		if i < 0 || current[i].Removed {
+			return menuDiff{}, nil, false, ErrProductNotFound
+		}
+		item = current[i]
+		item.Slug, item.Refs = "", refsOf([4]string{ref, ref, ref, ref})
+		d := diffMenu(current, []menuItem{item}, false)
+		outcome = Replaced
+		if len(d.Changed) == 0 {
+			outcome = Unchanged
+		}
+		var files []imageFile
+		if !stored[f.name] {
+			files = []imageFile{f}
+		}
+		return d, files, true, nil
 	})
 	if err != nil {
 		return Product{}, "", err

@@ -15,15 +15,20 @@ import (
 type fakeMenu struct {
 	items  []menuItem
 	stored map[string]bool
+	writes []string // the picture files written, by name
 }
 
 func (f *fakeMenu) Menu(context.Context) ([]menuItem, error)    { return f.items, nil }
 func (f *fakeMenu) AllMenu(context.Context) ([]menuItem, error) { return f.items, nil }
 
 func (f *fakeMenu) ChangeMenu(_ context.Context, plan menuPlanner) (menuDiff, error) {
-	d, _, apply, err := plan(append([]menuItem(nil), f.items...), f.stored)
-	if err != nil || !apply {
+	d, files, apply, err := plan(append([]menuItem(nil), f.items...), f.stored)
+	if err != nil || !apply || d.empty() {
 		return d, err
+	}
+	for _, file := range files {
+		f.stored[file.name] = true
+		f.writes = append(f.writes, file.name)
 	}
 	set := func(it menuItem) {
 		for i := range f.items {
@@ -60,7 +65,7 @@ func fields(t *testing.T, js string) map[string]any {
 
 func TestMenuPutAndRemove(t *testing.T) {
 	st := &fakeMenu{stored: map[string]bool{}}
-	m := NewMenu(st, NewService(newFakeStore(), testConfig))
+	m := NewMenu(st, NewService(newFakeStore(), testConfig), testConfig)
 	ctx := context.Background()
 	steps := []struct {
 		name string
@@ -100,7 +105,7 @@ func TestMenuPutAndRemove(t *testing.T) {
 }
 
 func TestMenuPutRefuses(t *testing.T) {
-	m := NewMenu(&fakeMenu{stored: map[string]bool{}}, NewService(newFakeStore(), testConfig))
+	m := NewMenu(&fakeMenu{stored: map[string]bool{}}, NewService(newFakeStore(), testConfig), testConfig)
 	tests := []struct {
 		name, body string
 		code       *apperr.Error
@@ -118,5 +123,53 @@ func TestMenuPutRefuses(t *testing.T) {
 		if !ok || !errors.Is(err, tt.code) || len(ae.Details) == 0 || ae.Details[0].Field != tt.field {
 			t.Errorf("%s: %v, want %s naming %s", tt.name, err, tt.code.Code, tt.field)
 		}
+	}
+}
+
+func TestMenuSetImage(t *testing.T) {
+	st := &fakeMenu{stored: map[string]bool{}, items: []menuItem{
+		{ID: 1, Name: "Waffle", Category: "Waffle", Price: 650, Slug: "waffle"},
+		{ID: 2, Name: "Gone", Category: "Cake", Price: 500, Slug: "cake", Removed: true},
+	}}
+	m := NewMenu(st, NewService(newFakeStore(), testConfig), Config{MaxImageBytes: 1024})
+	ctx := context.Background()
+	png := []byte(pngHeader + "pixels")
+	p, outcome, err := m.SetImage(ctx, 1, png)
+	if err != nil || outcome != Replaced {
+		t.Fatalf("SetImage: %q, %v; want replaced", outcome, err)
+	}
+	want, _ := pictureOf(png, 1024)
+	url := testConfig.ImageBaseURL + "/images/" + want.name
+	if p.Image != (Image{url, url, url, url}) || p.Name != "Waffle" || p.Price != 650 {
+		t.Errorf("product %+v, want the picture %s in every size and the rest unchanged", p, url)
+	}
+	if ref := storedPrefix + want.name; st.items[0].Slug != "" || st.items[0].Refs != (imageRefs{ref, ref, ref, ref}) {
+		t.Errorf("stored %+v", st.items[0])
+	}
+	if _, outcome, err := m.SetImage(ctx, 1, png); err != nil || outcome != Unchanged {
+		t.Errorf("the same picture again: %q, %v; want unchanged", outcome, err)
+	}
+	if len(st.writes) != 1 || st.writes[0] != want.name {
+		t.Errorf("pictures written %v, want %s once", st.writes, want.name)
+	}
+	for _, tt := range []struct {
+		name string
+		id   int64
+		body []byte
+		want *apperr.Error
+	}{
+		{"an unknown product", 3, png, ErrProductNotFound},
+		{"a removed product", 2, png, ErrProductNotFound},
+		{"not a picture", 1, []byte("GIF87 is not quite a header"), ErrUnsupportedImageType},
+		{"too large", 1, append([]byte(pngHeader), make([]byte, 1024)...), apperr.ErrBodyTooLarge},
+		{"nothing", 1, nil, ErrImageMissing},
+		{"a bad id", 0, png, apperr.ErrInvalidParameter},
+	} {
+		if _, _, err := m.SetImage(ctx, tt.id, tt.body); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.want.Code)
+		}
+	}
+	if len(st.writes) != 1 {
+		t.Errorf("a refused picture was written: %v", st.writes)
 	}
 }

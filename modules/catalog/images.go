@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"minikart/platform/apperr"
 )
 
 // builtinFS holds the pictures of the demo products, drawn by
@@ -32,8 +34,29 @@ const storedPrefix = "stored:"
 // bytes and the extension of its type.
 var storedImageName = regexp.MustCompile(`^[0-9a-f]{64}\.(jpg|png|webp|gif)$`)
 
-// imageTypes are the picture types accepted from an import, by extension.
+// imageTypes are the picture types accepted, from an import file or an
+// upload, with the extension of their stored name.
 var imageTypes = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+// pictureOf is the one check of a picture's bytes, for the files an import
+// names and an upload alike: at most limit bytes, and a type read from the
+// bytes themselves (net/http's sniffing), never from a file name or a
+// Content-Type a client chose. The picture is named by its content.
+func pictureOf(body []byte, limit int64) (imageFile, error) {
+	switch {
+	case len(body) == 0:
+		return imageFile{}, ErrImageMissing
+	case int64(len(body)) > limit:
+		return imageFile{}, apperr.ErrBodyTooLarge.Withf("the picture is larger than %d bytes", limit)
+	}
+	ct := http.DetectContentType(body)
+	ext, ok := imageTypes[ct]
+	if !ok {
+		return imageFile{}, ErrUnsupportedImageType.Withf("the picture is %s, want a JPEG, PNG, WebP or GIF image", strings.TrimSuffix(ct, "; charset=utf-8"))
+	}
+	sum := sha256.Sum256(body)
+	return imageFile{name: hex.EncodeToString(sum[:]) + "." + ext, contentType: ct, body: body}, nil
+}
 
 // storedMaxAge lets caches keep a stored picture for a year: its name is
 // its content's hash, so it never changes.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"image/jpeg"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"minikart/platform/apperr"
 	"minikart/platform/httpserver"
 )
 
@@ -92,5 +94,59 @@ func TestProductsByIDsLinkToTheRequestsOrigin(t *testing.T) {
 	got, err := s.ProductsByIDs(ctx, []int64{1})
 	if err != nil || got[1].Image.Desktop != "https://shop.example/api/images/image-waffle-desktop.jpg" {
 		t.Errorf("got %+v, %v", got[1].Image, err)
+	}
+}
+
+// testMaxImage is catalog.max_image_bytes's default.
+const testMaxImage = 2 << 20
+
+// Picture headers as net/http's sniffing knows them; the rest of a
+// picture does not change its type.
+var (
+	pngHeader  = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+	jpegHeader = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00"
+	webpHeader = "RIFF\x24\x00\x00\x00WEBPVP8 "
+	gifHeader  = "GIF89a\x01\x00\x01\x00"
+)
+
+func TestPictureOf(t *testing.T) {
+	for _, tt := range []struct{ body, ct, ext string }{
+		{pngHeader, "image/png", "png"},
+		{jpegHeader, "image/jpeg", "jpg"},
+		{webpHeader, "image/webp", "webp"},
+		{gifHeader, "image/gif", "gif"},
+	} {
+		t.Run(tt.ct, func(t *testing.T) {
+			f, err := pictureOf([]byte(tt.body), testMaxImage)
+			if err != nil || f.contentType != tt.ct || !storedImageName.MatchString(f.name) || !strings.HasSuffix(f.name, "."+tt.ext) {
+				t.Errorf("pictureOf = %+v, %v; want a %s named <sha256>.%s", f, err, tt.ct, tt.ext)
+			}
+		})
+	}
+	t.Run("named by its content", func(t *testing.T) {
+		a, _ := pictureOf([]byte(pngHeader+"a"), testMaxImage)
+		b, _ := pictureOf([]byte(pngHeader+"a"), testMaxImage)
+		c, _ := pictureOf([]byte(pngHeader+"b"), testMaxImage)
+		if a.name != b.name || a.name == c.name {
+			t.Errorf("names %s %s %s: want equal for equal bytes only", a.name, b.name, c.name)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		body string
+		want *apperr.Error
+		msg  string
+	}{
+		{"empty", "", ErrImageMissing, "holds no picture"},
+		{"text, whatever it was sent as", "<svg xmlns='http://www.w3.org/2000/svg'/>", ErrUnsupportedImageType, "the picture is text/plain, want a JPEG, PNG, WebP or GIF image"},
+		{"a script", "<html><script>alert(1)</script>", ErrUnsupportedImageType, "the picture is text/html"},
+		{"one byte over the limit", pngHeader + strings.Repeat("x", 1024-len(pngHeader)+1), apperr.ErrBodyTooLarge, "larger than 1024 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := pictureOf([]byte(tt.body), 1024)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("pictureOf: %v, want %s saying %q", err, tt.want.Code, tt.msg)
+			}
+		})
 	}
 }

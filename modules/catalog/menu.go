@@ -2,14 +2,11 @@ package catalog
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"minikart/platform/apperr"
 	"minikart/platform/money"
 )
 
@@ -58,11 +56,10 @@ type imageFile struct {
 // Limits on an import file, so a mistaken file cannot exhaust memory: a
 // menu of 200,000 products with a URL for each picture size fits.
 const (
-	maxMenuBytes  = 128 << 20
-	maxMenuItems  = 200_000
-	maxImageBytes = 2 << 20
-	maxNameLen    = 200
-	maxErrors     = 50
+	maxMenuBytes = 128 << 20
+	maxMenuItems = 200_000
+	maxNameLen   = 200
+	maxErrors    = 50
 )
 
 // menuFormat is a file format of import and export.
@@ -158,7 +155,7 @@ type rawRow struct {
 // checked and every problem reported before anything is used. Picture
 // files are resolved against the file's directory, read and named by their
 // content; stored references are checked against stored.
-func readMenu(path string, stored map[string]bool) ([]menuItem, []imageFile, error) {
+func readMenu(path string, stored map[string]bool, maxImage int64) ([]menuItem, []imageFile, error) {
 	format, err := formatOf(path)
 	if err != nil {
 		return nil, nil, err
@@ -185,7 +182,7 @@ func readMenu(path string, stored map[string]bool) ([]menuItem, []imageFile, err
 	if len(rows) > maxMenuItems {
 		return nil, nil, fmt.Errorf("%s: %d products, at most %d", path, len(rows), maxMenuItems)
 	}
-	v := validator{dir: filepath.Dir(path), stored: stored, files: map[string]imageFile{}, errs: &menuErrors{file: path}}
+	v := validator{dir: filepath.Dir(path), maxImage: maxImage, stored: stored, files: map[string]imageFile{}, errs: &menuErrors{file: path}}
 	items := make([]menuItem, 0, len(rows))
 	firstRow := map[int64]int{}
 	for _, r := range rows {
@@ -293,10 +290,12 @@ type validator struct {
 	// dir resolves the picture files an import file names; empty, as for
 	// a product sent over HTTP, refuses file references: a client never
 	// makes the server read its own files.
-	dir    string
-	stored map[string]bool
-	files  map[string]imageFile // by path as written
-	errs   *menuErrors
+	dir string
+	// maxImage caps a picture file (catalog.max_image_bytes).
+	maxImage int64
+	stored   map[string]bool
+	files    map[string]imageFile // by path as written
+	errs     *menuErrors
 }
 
 // item validates one row, reporting every bad field.
@@ -415,8 +414,9 @@ func (v *validator) ref(s, field string, bad func(string, string)) (string, bool
 	case !info.Mode().IsRegular():
 		bad(field, fmt.Sprintf("%q is not a file", clip(s)))
 		return "", false
-	case info.Size() > maxImageBytes:
-		bad(field, fmt.Sprintf("picture file %q is larger than %d bytes", clip(s), maxImageBytes))
+	case info.Size() > v.maxImage:
+		// Not read: the file could be of any size.
+		bad(field, fmt.Sprintf("picture file %q is larger than %d bytes", clip(s), v.maxImage))
 		return "", false
 	}
 	body, err := os.ReadFile(path)
@@ -424,14 +424,11 @@ func (v *validator) ref(s, field string, bad func(string, string)) (string, bool
 		bad(field, fmt.Sprintf("picture file %q: %v", clip(s), err))
 		return "", false
 	}
-	ct := http.DetectContentType(body)
-	ext, ok := imageTypes[ct]
-	if !ok {
-		bad(field, fmt.Sprintf("picture file %q is %s, want JPEG, PNG, WebP or GIF", clip(s), ct))
+	f, err := pictureOf(body, v.maxImage)
+	if ae, ok := apperr.As(err); ok {
+		bad(field, fmt.Sprintf("picture file %q: %s", clip(s), ae.Message))
 		return "", false
 	}
-	sum := sha256.Sum256(body)
-	f := imageFile{name: hex.EncodeToString(sum[:]) + "." + ext, contentType: ct, body: body}
 	v.files[s] = f
 	return storedPrefix + f.name, true
 }

@@ -57,7 +57,7 @@ func TestReadMenuAcceptsEveryFormat(t *testing.T) {
 	}
 	for name, body := range files {
 		t.Run(name, func(t *testing.T) {
-			items, imgs, err := readMenu(writeFile(t, dir, name, body), nil)
+			items, imgs, err := readMenu(writeFile(t, dir, name, body), nil, testMaxImage)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestReadMenuNamesEveryBadRowAndField(t *testing.T) {
 		{"duplicate ids", "m.csv", "id,name,category,price,image\n5,a,c,1,waffle\n5,b,c,2,waffle\n", []string{"row 2 (id 5): id: duplicates row 1"}},
 		{"bad ids", "m.csv", "id,name,category,price,image\n0,a,c,1,waffle\nx,b,c,2,waffle\n", []string{"row 1 (id 0): id: required: a positive integer", "row 2 (id x): id:"}},
 		{"image files missing or not pictures", "m.yaml", "products:\n  - {id: 1, name: a, category: c, price: 1, image: nowhere.jpg}\n  - {id: 2, name: a, category: c, price: 1, image: notes.txt}\n", []string{
-			`row 1 (id 1): image: picture file "nowhere.jpg" not found`, `row 2 (id 2): image: picture file "notes.txt" is text/plain`}},
+			`row 1 (id 1): image: picture file "nowhere.jpg" not found`, `row 2 (id 2): image: picture file "notes.txt": the picture is text/plain, want a JPEG`}},
 		{"an incomplete size map and an unknown size", "m.yaml", "products:\n  - {id: 1, name: a, category: c, price: 1, image: {thumbnail: 'https://x.example/a.jpg', huge: x}}\n", []string{
 			"row 1 (id 1): image.huge: unknown size", "row 1 (id 1): image.mobile: required"}},
 		{"an unknown field", "m.json", `{"products":[{"id":1,"name":"a","category":"c","price":1,"image":"waffle","colour":"red"}]}`, []string{"row 1 (id 1): colour: unknown field"}},
@@ -103,7 +103,7 @@ func TestReadMenuNamesEveryBadRowAndField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := readMenu(writeFile(t, dir, tt.file, tt.body), nil)
+			_, _, err := readMenu(writeFile(t, dir, tt.file, tt.body), nil, testMaxImage)
 			var me *menuErrors
 			if !errors.As(err, &me) {
 				t.Fatalf("err = %v, want row errors", err)
@@ -125,7 +125,7 @@ func TestReadMenuRejectsWholeFileProblems(t *testing.T) {
 		"header.csv":  "id,name,colour\n",
 		"menu.txt":    "id,name\n",
 	} {
-		if _, _, err := readMenu(writeFile(t, dir, name, body), nil); err == nil {
+		if _, _, err := readMenu(writeFile(t, dir, name, body), nil, testMaxImage); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -148,7 +148,7 @@ func TestExportThenReadIsTheSameMenu(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := writeFile(t, t.TempDir(), "menu."+string(f), buf.String())
-			got, _, err := readMenu(path, stored)
+			got, _, err := readMenu(path, stored, testMaxImage)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, buf.String())
 			}

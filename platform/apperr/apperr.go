@@ -31,6 +31,8 @@ const (
 	// ClientClosed is a request whose client went away before the answer:
 	// nobody reads it, and it is no fault of the server's.
 	ClientClosed
+	// UnsupportedMediaType is a body of a type the route does not take.
+	UnsupportedMediaType
 )
 
 // Detail names one field that failed validation.

@@ -49,6 +49,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusGatewayTimeout
 	case apperr.NotImplemented:
 		return http.StatusNotImplemented
+	case apperr.UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}

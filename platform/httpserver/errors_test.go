@@ -79,6 +79,7 @@ func TestStatusOfEveryKind(t *testing.T) {
 		{apperr.Unavailable, http.StatusServiceUnavailable},
 		{apperr.Timeout, http.StatusGatewayTimeout},
 		{apperr.ClientClosed, StatusClientClosedRequest},
+		{apperr.UnsupportedMediaType, http.StatusUnsupportedMediaType},
 		{apperr.Kind(99), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
