@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/color"
 	"net/http"
 	"reflect"
 	"strings"
@@ -74,6 +75,8 @@ func TestAPIVersionOneAnswersAsAPI(t *testing.T) {
 		{op: "GET /api/admin/products", method: http.MethodGet, path: "/admin/products", headers: adminHeaders},
 		{op: "PUT /api/admin/products/{productId}", method: http.MethodPut, path: "/admin/products/70", v1Path: "/admin/products/71",
 			body: tart, headers: adminHeaders, vary: []string{"id"}},
+		{op: "PUT /api/admin/products/{productId}/image", method: http.MethodPut, path: "/admin/products/5/image",
+			body: string(testPNG(t, color.Black)), headers: append([]string{"Content-Type", "image/png"}, adminHeaders...)},
 		{op: "DELETE /api/admin/products/{productId}", method: http.MethodDelete, path: "/admin/products/70", v1Path: "/admin/products/71",
 			headers: adminHeaders},
 		{op: "GET /api/admin/orders", method: http.MethodGet, path: "/admin/orders?limit=1", headers: adminHeaders},

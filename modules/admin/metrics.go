@@ -16,7 +16,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: name + "_changes_total",
-		Help: "Changes made through the admin API, by resource, action (put, delete) and outcome (created, restored, replaced, unchanged, removed).",
+		Help: "Changes made through the admin API, by resource, action (put, delete, image) and outcome (created, restored, replaced, unchanged, removed).",
 	}, []string{"resource", "action", "outcome"})}
 	return m, platformmetrics.Register(reg, name, m.changes)
 }

@@ -1,6 +1,6 @@
 // Package admin is the admin API under /api/admin, for the shop's owner and
 // operators: the menu product by product (list with removed ones, create
-// or replace, remove) and every order (filtered lists newest first with
+// or replace, remove, upload a picture) and every order (filtered lists newest first with
 // cursor pages, one order, totals by day or coupon). Every route takes an
 // admin key (auth.admin_keys); every change is written to the log as an
 // audit line naming the admin key id, and counted.
@@ -57,7 +57,7 @@ var Module = fx.Module(name,
 	apidoc.Provide(apidoc.Fragment{
 		Name:   name,
 		YAML:   apiDoc,
-		Errors: []*apperr.Error{catalog.ErrProductNotFound, ordering.ErrOrderNotFound},
+		Errors: []*apperr.Error{catalog.ErrProductNotFound, catalog.ErrUnsupportedImageType, catalog.ErrImageMissing, ordering.ErrOrderNotFound},
 	}),
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", name).Logger()
@@ -69,6 +69,8 @@ type menuEditor interface {
 	Products(ctx context.Context) ([]catalog.MenuProduct, error)
 	Put(ctx context.Context, id int64, fields map[string]any) (catalog.Product, catalog.Outcome, error)
 	Remove(ctx context.Context, id int64) (catalog.Outcome, error)
+	SetImage(ctx context.Context, id int64, body []byte) (catalog.Product, catalog.Outcome, error)
+	MaxImageBytes() int64
 }
 
 // orderHistory reads every order (ordering.History).

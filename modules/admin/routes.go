@@ -43,6 +43,7 @@ func (h *handler) Register(r gin.IRouter) {
 	both(http.MethodGet, "/products", h.listProducts)
 	both(http.MethodPut, "/products/:productId", h.putProduct)
 	both(http.MethodDelete, "/products/:productId", h.deleteProduct)
+	both(http.MethodPut, "/products/:productId/image", h.putImage)
 	both(http.MethodGet, "/orders", h.listOrders)
 	both(http.MethodGet, "/orders/:orderId", h.getOrder)
 	both(http.MethodGet, "/reports/totals", h.totals)
@@ -94,6 +95,30 @@ func (h *handler) deleteProduct(c *gin.Context) {
 	}
 	h.audit(c, "delete", id, outcome)
 	c.Status(http.StatusNoContent)
+}
+
+// putImage makes the body the product's picture in every size. The body is
+// read up to catalog.max_image_bytes (413 past it, before reading when the
+// length is declared); its type is read from its bytes by catalog, never
+// taken from Content-Type.
+func (h *handler) putImage(c *gin.Context) {
+	id, err := catalog.ParseProductID(c.Param("productId"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	body, err := httpserver.ReadBody(c, h.menu.MaxImageBytes())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	p, outcome, err := h.menu.SetImage(c.Request.Context(), id, body)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	h.audit(c, "image", id, outcome)
+	httpserver.JSON(c, http.StatusOK, catalog.MenuProduct{Product: p})
 }
 
 // audit writes the audit line of a change and counts it. The line names
