@@ -111,8 +111,10 @@ func (cl *connLimits) admit(c net.Conn) (net.Conn, bool) {
 	}
 	cl.mu.Unlock()
 	if reason != "" {
-		_ = c.Close()
+		// Counted before the close, so that whoever sees the connection
+		// refused also finds it in the metric.
 		cl.refused(reason, ip)
+		_ = c.Close()
 		return nil, false
 	}
 	cl.metrics.open.Inc()
