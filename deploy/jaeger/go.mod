@@ -1,4 +1,4 @@
-module minikart/tools/jaeger
+module minikart/deploy/jaeger
 
 go 1.26.8
 
