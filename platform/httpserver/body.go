@@ -71,7 +71,8 @@ func decodeObject(body []byte, v any) error {
 	if len(trimmed) == 0 {
 		return apperr.ErrInvalidJSON.Withf("request body is empty")
 	}
-	if trimmed[0] != '{' || !json.Valid(trimmed) {
+	// ReadJSONBody has checked that it is one well-formed value.
+	if trimmed[0] != '{' {
 		return apperr.ErrInvalidJSON
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))

@@ -128,14 +128,7 @@ func (r *scaleRun) serverBinary(ctx context.Context) (string, error) {
 	if r.o.bin != "" {
 		return filepath.Abs(r.o.bin)
 	}
-	bin := filepath.Join(r.work, "minikart")
-	fmt.Fprintln(r.stderr, "building the server")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	build.Dir = r.root
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build server: %w: %s", err, out)
-	}
-	return bin, nil
+	return buildServer(ctx, r.root, r.work, r.stderr)
 }
 
 // command runs the server binary's command args on database name, as an

@@ -54,6 +54,19 @@ func (s *stack) stop() error {
 	return errors.Join(errs...)
 }
 
+// buildServer builds the checkout at root into work and returns the
+// binary's path.
+func buildServer(ctx context.Context, root, work string, logw io.Writer) (string, error) {
+	bin := filepath.Join(work, "minikart")
+	fmt.Fprintln(logw, "building the server")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build server: %w: %s", err, out)
+	}
+	return bin, nil
+}
+
 // startStack targets BASE_URL when it is set, and otherwise builds the
 // server, starts it on a throwaway PostgreSQL set up as pg says, with
 // production's durability (or on the one DATABASE_URL names) with extraEnv
@@ -77,12 +90,9 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		}
 	}()
 
-	bin := filepath.Join(work, "minikart")
-	fmt.Fprintln(logw, "building the server")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build server: %w: %s", err, out)
+	bin, err := buildServer(ctx, root, work, logw)
+	if err != nil {
+		return nil, err
 	}
 
 	st.dbURL = os.Getenv("DATABASE_URL")
