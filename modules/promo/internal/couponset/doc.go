@@ -11,9 +11,10 @@
 //
 // The build streams every file once (stage.go says in which order); with
 // Options.Workers set, each read and its parsing holds one of that many
-// tokens, so the files share those processors evenly. On x86-64 with AVX, lines are parsed 16 bytes at a time
-// by the kernel in internal/vecparse (one compare finds the line end, two
-// validate every byte, two multiply-adds give the base-36 value); elsewhere
+// tokens, so the files share those processors evenly. On x86-64 with AVX, lines are parsed by the kernel
+// in internal/vecparse (the newlines of 64 bytes are found at once, so a bit
+// scan gives each line's end; two compares validate a line's 16 bytes, two
+// multiply-adds give the base-36 value); elsewhere
 // a portable parser does the same eight bytes at a time. Codes made only
 // of A–Z and 0–9 are packed into a base-36 integer and kept apart by length,
 // so "OVER9000" and "OVER900000" can never collide; other codes take an exact

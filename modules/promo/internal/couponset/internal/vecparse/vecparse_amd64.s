@@ -41,13 +41,17 @@ GLOBL shuf<>(SB), RODATA|NOPTR, $60
 // func Parse(base unsafe.Pointer, pos, last int, cur *Cursors) (newPos, lines, stop int)
 //
 // It packs the lines at base[pos:] that are 8 to 10 base-36 characters
-// followed by "\n" or "\r\n", 16 bytes at a time with AVX: one compare
-// finds the line end, two range compares validate every byte at once, and
-// two multiply-adds turn the digits into base 36. It stops before the first
+// followed by "\n" or "\r\n" with AVX: one compare per 16 bytes finds the
+// newlines of up to 63 bytes at once, so that the next line's start comes
+// from a bit scan of that mask instead of a load and a compare at the line
+// just found (the loop-carried chain is a scan and a shift, not a load);
+// per line, two range compares validate every byte at once, and two
+// multiply-adds turn the digits into base 36. It stops before the first
 // other line (stop 1), after a value that fills its bucket (stop 2), or
 // once pos passes last (stop 0), so that 16 bytes are always readable.
 //
-// Registers: SI base, DI pos, R8 last, R9 cur, R10 lines.
+// Registers: SI base, DI pos, R8 last, R9 cur, R10 lines, R14 the newline
+// bits from DI on, with one sentinel bit set just above the bits known.
 TEXT ·Parse(SB), NOSPLIT, $0-56
 	MOVQ base+0(FP), SI
 	MOVQ pos+8(FP), DI
@@ -65,21 +69,32 @@ TEXT ·Parse(SB), NOSPLIT, $0-56
 	VMOVDQU mul36<>(SB), X6
 	VMOVDQU mul1296<>(SB), X5
 	LEAQ shuf<>(SB), R13
+	// No bits known yet: the sentinel alone.
+	MOVQ $1, R14
 	CMPQ DI, R8
 	JGT  end
 
 loop:
-	VMOVDQU (SI)(DI*1), X0
-	// CX = offset of the first newline, which must be 8, 9 or 10.
-	VPCMPEQB X8, X0, X1
-	VPMOVMSKB X1, AX
-	BSFL  AX, CX
-	JZ    slow
+	// A line takes at most 12 bytes; fewer bits known means load more.
+	BSRQ R14, AX
+	CMPQ AX, $12
+	JB   refill
+
+scan:
+	// CX = offset of the first newline, which must be 8, 9 or 10 (11 with
+	// "\r"); the sentinel is at 12 or above, so it reads as a long line.
+	BSFQ  R14, CX
+	CMPL  CX, $12
+	JAE   slow
 	CMPL  CX, $8
 	JB    slow
-	// R15 is the next line's start. A "\r" before the "\n" ends the code
-	// too.
+	VMOVDQU (SI)(DI*1), X0
+	// R15 is the next line's start; the mask moves on to it.
 	LEAQ  1(DI)(CX*1), R15
+	INCL  CX
+	SHRQ  CX, R14
+	DECL  CX
+	// A "\r" before the "\n" ends the code too.
 	CMPB  -2(SI)(R15*1), $13
 	JNE   lf
 	DECL  CX
@@ -148,3 +163,33 @@ slow:
 full:
 	MOVQ $2, AX // StopFull
 	JMP  exit
+
+refill:
+	// The newlines of the 64 bytes at DI when they are readable (DI+48 <=
+	// last), bit 63 then the sentinel; else of the 16 bytes at DI, with
+	// the sentinel at bit 16.
+	LEAQ 48(DI), AX
+	CMPQ AX, R8
+	JGT  short
+	VPCMPEQB (SI)(DI*1), X8, X1
+	VPMOVMSKB X1, R14
+	VPCMPEQB 16(SI)(DI*1), X8, X1
+	VPMOVMSKB X1, AX
+	SHLQ $16, AX
+	ORQ  AX, R14
+	VPCMPEQB 32(SI)(DI*1), X8, X1
+	VPMOVMSKB X1, AX
+	SHLQ $32, AX
+	ORQ  AX, R14
+	VPCMPEQB 48(SI)(DI*1), X8, X1
+	VPMOVMSKB X1, AX
+	SHLQ $48, AX
+	ORQ  AX, R14
+	BTSQ $63, R14
+	JMP  scan
+
+short:
+	VPCMPEQB (SI)(DI*1), X8, X1
+	VPMOVMSKB X1, R14
+	BTSQ $16, R14
+	JMP  scan

@@ -2,6 +2,7 @@ package vecparse
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -73,5 +74,65 @@ func TestParseEndsBeforeTheLast16Bytes(t *testing.T) {
 	pos, lines, stop, _ := run(t, in, 64)
 	if stop != StopEnd || lines != 1 || pos != 9 {
 		t.Fatalf("stop %d after %d lines at %d, want StopEnd after 1 at 9", stop, lines, pos)
+	}
+}
+
+// TestParseReadsLinesAcrossItsNewlineWindows parses runs of codes of every
+// mix of lengths and line ends, so that lines straddle the 64-byte windows
+// whose newlines Parse finds at once, end on a window's last byte, and fall
+// near the end where only 16 bytes are readable; every value must be the
+// code's, in order, and a line that is not a code must stop it there.
+func TestParseReadsLinesAcrossItsNewlineWindows(t *testing.T) {
+	codes := []string{"ABCDEFGH", "A1B2C3D4E", "ZZZZZZZZZZ", "0000000000", "over9000", "Q9Q9Q9Q9Q"}
+	for start := range 24 {
+		for _, crlf := range []bool{false, true} {
+			var in string
+			var want [Lens][]uint64
+			for i := range 40 {
+				c := codes[(start+i*(start+1))%len(codes)]
+				want[len(c)-8] = append(want[len(c)-8], base36(c))
+				in += c
+				if crlf && i%3 == start%3 {
+					in += "\r"
+				}
+				in += "\n"
+			}
+			bad := len(in)
+			in += "NOT A CODE\n" + "PADDINGPADDINGPADDING"
+			var bufs [Lens][]byte
+			var cur Cursors
+			for l := range Lens {
+				bufs[l] = make([]byte, 8*64+8)
+				cur.Ptr[l], cur.Lim[l], cur.Width[l] = unsafe.Pointer(&bufs[l][0]), 8*64, 8
+			}
+			p := []byte(in)
+			pos, lines, stop := Parse(unsafe.Pointer(&p[0]), 0, len(p)-16, &cur)
+			if stop != StopSlow || pos != bad || lines != 40 {
+				t.Fatalf("start %d crlf %v: stop %d at %d after %d lines, want StopSlow at %d after 40", start, crlf, stop, pos, lines, bad)
+			}
+			for l := range Lens {
+				for k, w := range want[l] {
+					if got := binary.LittleEndian.Uint64(bufs[l][8*k:]); got != w {
+						t.Fatalf("start %d crlf %v: length %d value %d is %d, want %d", start, crlf, 8+l, k, got, w)
+					}
+				}
+				if cur.N[l] != 8*len(want[l]) {
+					t.Fatalf("start %d crlf %v: length %d holds %d bytes, want %d", start, crlf, 8+l, cur.N[l], 8*len(want[l]))
+				}
+			}
+			// The same text cut short: Parse must stop where 16 bytes are
+			// no longer readable, having packed every line before.
+			for end := 17; end < bad; end += 7 {
+				for l := range Lens {
+					cur.N[l] = 0
+				}
+				q := []byte(in[:end])
+				pos, lines, stop := Parse(unsafe.Pointer(&q[0]), 0, len(q)-16, &cur)
+				last := len(q) - 16
+				if stop != StopEnd || pos <= last || pos > last+12 || lines != strings.Count(in[:pos], "\n") {
+					t.Fatalf("start %d crlf %v end %d: stop %d at %d after %d lines", start, crlf, end, stop, pos, lines)
+				}
+			}
+		}
 	}
 }
