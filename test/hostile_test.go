@@ -202,7 +202,7 @@ func TestReadyzChecksTheSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := a.waitFor("/readyz", func(r response) bool { return r.status == 503 })
-	if want := `{"status":"not_ready","checks":{"coupons":"ok","database":"ok","redemption_counters":"ok","schema":"unavailable"}}`; res.status != 503 || string(res.body) != want {
+	if want := `{"status":"not_ready","checks":{"catalogue_cache":"ok","coupons":"ok","database":"ok","redemption_counters":"ok","schema":"unavailable"}}`; res.status != 503 || string(res.body) != want {
 		t.Errorf("public readyz on a schema behind = %d %s, want 503 %s", res.status, res.body, want)
 	}
 	for _, path := range []string{"/readyz", "/health"} {

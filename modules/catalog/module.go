@@ -5,6 +5,7 @@
 package catalog
 
 import (
+	"context"
 	_ "embed"
 	"net/http"
 
@@ -15,7 +16,9 @@ import (
 	"minikart/platform/apperr"
 	"minikart/platform/cli"
 	"minikart/platform/config"
+	"minikart/platform/health"
 	"minikart/platform/httpserver"
+	"minikart/platform/lifecycle"
 	"minikart/platform/paging"
 )
 
@@ -35,6 +38,7 @@ var Module = fx.Module("catalog",
 		NewMenu,
 		httpserver.AsRoutes(newHandler),
 		cli.AsCommand(newCatalogCommand),
+		health.AsCheck(newCacheCheck),
 	),
 	httpserver.AsCORS(httpserver.CORS{
 		ExposedHeaders: []string{paging.TotalCountHeader, paging.LinkHeader},
@@ -48,5 +52,27 @@ var Module = fx.Module("catalog",
 	fx.Decorate(func(l zerolog.Logger) zerolog.Logger {
 		return l.With().Str("module", "catalog").Logger()
 	}),
-	fx.Invoke(listenForChanges),
+	fx.Invoke(listenForChanges, refreshCache),
 )
+
+// refreshCache runs the catalogue cache's refresher while the application
+// runs (Service.RefreshInBackground).
+func refreshCache(lc fx.Lifecycle, s *Service) {
+	lifecycle.Background(lc, s.RefreshInBackground)
+}
+
+// newCacheCheck makes the server not ready ("loading") until the catalogue
+// cache holds the menu: a load balancer sends no request to an instance
+// that would first have to read the whole catalogue (at 100,000 products,
+// seconds on a busy host).
+func newCacheCheck(s *Service) health.Check {
+	return health.Check{
+		Name: "catalogue_cache",
+		Probe: func(context.Context) health.Result {
+			if s.Warmed() {
+				return health.Result{Status: health.OK}
+			}
+			return health.Result{Status: health.Loading, Error: "reading the catalogue into the cache"}
+		},
+	}
+}

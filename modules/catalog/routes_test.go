@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 // the reads of the whole catalogue. A test that changes rows moves version,
 // as the products triggers do.
 type fakeStore struct {
+	// mu guards rows and version against a background refresher.
+	mu      sync.Mutex
 	rows    []productRow
 	err     error
 	pages   []listQuery
@@ -32,10 +35,14 @@ type fakeStore struct {
 }
 
 func (f *fakeStore) Version(context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.version, f.err
 }
 
 func (f *fakeStore) OnSale(context.Context) ([]productRow, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.reads++
 	if f.err != nil {
 		return nil, 0, f.err

@@ -51,6 +51,12 @@ type Service struct {
 	// one is stale even if it is younger than cacheTTL.
 	generation atomic.Uint64
 	now        func() time.Time
+	// refreshes asks the background refresher (RefreshInBackground) to
+	// bring the snapshot up to date; one request waiting is enough.
+	refreshes chan struct{}
+	// warmed is closed once the first snapshot is taken.
+	warmed     chan struct{}
+	warmedOnce sync.Once
 }
 
 // snapshot is a menu confirmed current at taken: a snapshot past cacheTTL
@@ -98,6 +104,7 @@ func NewService(st productStore, c Config) *Service {
 		store: st, imageBase: strings.TrimRight(c.ImageBaseURL, "/"), maxLimit: c.MaxLimit,
 		originToken: "mk-origin-" + hex.EncodeToString(token),
 		cacheTTL:    c.CacheTTL, now: time.Now,
+		refreshes: make(chan struct{}, 1), warmed: make(chan struct{}),
 	}
 }
 
@@ -117,31 +124,32 @@ func (s *Service) snapshotBase() string {
 	return s.originToken
 }
 
+// fresh returns the snapshot when it is young enough to answer from, else
+// nil.
+func (s *Service) fresh() *snapshot {
+	sn := s.snap.Load()
+	if sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL {
+		return sn
+	}
+	return nil
+}
+
 // cached returns a fresh enough snapshot, or nil when caching is off. One
-// caller refreshes; the others wait, or with wait false get nil at once.
-func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
+// caller refreshes it; the others wait for that one.
+func (s *Service) cached(ctx context.Context) (*snapshot, error) {
 	if s.cacheTTL <= 0 {
 		return nil, nil
 	}
-	fresh := func(sn *snapshot) bool {
-		return sn != nil && sn.generation == s.generation.Load() && s.now().Sub(sn.taken) < s.cacheTTL
-	}
-	if sn := s.snap.Load(); fresh(sn) {
+	if sn := s.fresh(); sn != nil {
 		return sn, nil
 	}
-	switch {
-	case wait:
-		s.refresh.Lock()
-	case !s.refresh.TryLock():
-		return nil, nil
-	}
+	s.refresh.Lock()
 	defer s.refresh.Unlock()
-	old := s.snap.Load()
-	if fresh(old) {
-		return old, nil
+	if sn := s.fresh(); sn != nil {
+		return sn, nil
 	}
 	taken, generation := s.now(), s.generation.Load()
-	if old != nil {
+	if old := s.snap.Load(); old != nil {
 		v, err := s.store.Version(ctx)
 		if err != nil {
 			return nil, err
@@ -162,7 +170,47 @@ func (s *Service) cached(ctx context.Context, wait bool) (*snapshot, error) {
 	}
 	sn := &snapshot{menu: m, taken: taken, generation: generation}
 	s.snap.Store(sn)
+	s.warmedOnce.Do(func() { close(s.warmed) })
 	return sn, nil
+}
+
+// RefreshInBackground takes the first snapshot, then renews it whenever an
+// order found it too old (CachedProductsByIDs), until ctx ends: an order
+// never reads the catalogue itself, which at 100,000 products takes a
+// while. A failed read is tried again, a little later each time.
+func (s *Service) RefreshInBackground(ctx context.Context) {
+	if s.cacheTTL <= 0 {
+		return
+	}
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		if _, err := s.cached(ctx); err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		select {
+		case <-ctx.Done():
+		case <-s.refreshes:
+		}
+	}
+}
+
+// Warmed reports whether the cache is off or holds its first snapshot.
+func (s *Service) Warmed() bool {
+	if s.cacheTTL <= 0 {
+		return true
+	}
+	select {
+	case <-s.warmed:
+		return true
+	default:
+		return false
+	}
 }
 
 // newMenu keeps rows (in id order) with their repeated texts shared, and
@@ -258,7 +306,7 @@ func (s *Service) Invalidate() {
 // next is the position after it when more follow (0 otherwise). ok is
 // false when it is not ready.
 func (s *Service) renderedList(ctx context.Context, q listQuery) (answer *httpserver.PreparedJSON, total int, next int64, ok bool, err error) {
-	sn, err := s.cached(ctx, true)
+	sn, err := s.cached(ctx)
 	if err != nil || sn == nil || q.Offset != 0 || q.AfterID != 0 || q.filtered() {
 		return nil, 0, 0, false, err
 	}
@@ -286,7 +334,7 @@ func (s *Service) renderedList(ctx context.Context, q listQuery) (answer *httpse
 // q's filters, and next, the position after the page when more follow (0
 // on the last page).
 func (s *Service) List(ctx context.Context, q listQuery) (products []Product, total int, next int64, err error) {
-	sn, err := s.cached(ctx, true)
+	sn, err := s.cached(ctx)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -316,7 +364,7 @@ func (s *Service) List(ctx context.Context, q listQuery) (products []Product, to
 
 // Get returns one product, or ErrProductNotFound.
 func (s *Service) Get(ctx context.Context, id int64) (Product, error) {
-	sn, err := s.cached(ctx, true)
+	sn, err := s.cached(ctx)
 	if err != nil {
 		return Product{}, err
 	}
@@ -348,15 +396,23 @@ func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Pro
 
 // CachedProductsByIDs returns the products among ids from the snapshot,
 // keyed by id, without reading the database. ok is false when caching is
-// off, reading it failed, an id is not in it or another request is reading
-// it afresh: the caller then asks ProductsByIDs. What it returns may be up
+// off, an id is not in the snapshot or the snapshot is older than
+// cache_ttl: the caller then asks ProductsByIDs. What it returns may be up
 // to cache_ttl old, so a write that charges these prices must hold
 // SamePricesSQL.
 func (s *Service) CachedProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, bool) {
-	// An order never waits behind another request's refresh (the whole
-	// catalogue, read and kept): it is priced from the database.
-	sn, err := s.cached(ctx, false)
-	if err != nil || sn == nil {
+	// An order never waits for a refresh, nor makes one (at 100,000
+	// products, a read of the whole catalogue): it is priced from the
+	// database and the background refresher is asked to renew the snapshot.
+	if s.cacheTTL <= 0 {
+		return nil, false
+	}
+	sn := s.fresh()
+	if sn == nil {
+		select {
+		case s.refreshes <- struct{}{}:
+		default:
+		}
 		return nil, false
 	}
 	base := s.baseFor(ctx)

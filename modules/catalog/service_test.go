@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"minikart/platform/health"
 	"minikart/platform/httpserver"
 	"minikart/platform/paging"
 )
@@ -217,6 +218,9 @@ func TestCachedProductsByIDs(t *testing.T) {
 	st := newFakeStore()
 	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Hour})
 	ctx := httpserver.WithOrigin(context.Background(), "https://shop.test")
+	if _, err := s.cached(ctx); err != nil {
+		t.Fatal(err)
+	}
 	got, ok := s.CachedProductsByIDs(ctx, []int64{2, 1})
 	if !ok || len(got) != 2 || got[1].Name != "Waffle with Berries" || got[2].ID != "2" {
 		t.Fatalf("CachedProductsByIDs = %+v, %t", got, ok)
@@ -235,6 +239,56 @@ func TestCachedProductsByIDs(t *testing.T) {
 	if _, ok := off.CachedProductsByIDs(ctx, []int64{1}); ok {
 		t.Error("answered with caching off")
 	}
+}
+
+// TestAnOrderNeverReadsTheCatalogue checks that an order's lookup never
+// reads the catalogue itself, neither the first one nor one after the
+// snapshot aged past the TTL: it answers that the cache cannot price it and
+// asks the background refresher, which takes the snapshot (and only then
+// reports the cache warmed) for the next order.
+func TestAnOrderNeverReadsTheCatalogue(t *testing.T) {
+	st := newFakeStore()
+	s := NewService(st, Config{MaxLimit: 1000, CacheTTL: time.Minute})
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return now
+	}
+	ctx := context.Background()
+	if _, ok := s.CachedProductsByIDs(ctx, []int64{1}); ok || st.reads != 0 || s.Warmed() {
+		t.Fatalf("before any refresh: ok %t, %d reads, warmed %t; want no answer, no read, not warmed", ok, st.reads, s.Warmed())
+	}
+	run, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.RefreshInBackground(run) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.Warmed() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got, ok := s.CachedProductsByIDs(ctx, []int64{1}); !ok || got[1].Price != 650 || st.reads != 1 {
+		t.Fatalf("after the refresher's first read: %+v, %t, %d reads", got, ok, st.reads)
+	}
+	// The snapshot ages; the menu changes meanwhile.
+	st.mu.Lock()
+	st.rows[0].PriceCents = 700
+	st.version++
+	now = now.Add(time.Minute)
+	st.mu.Unlock()
+	if _, ok := s.CachedProductsByIDs(ctx, []int64{1}); ok {
+		t.Fatal("answered from a snapshot older than the TTL")
+	}
+	for time.Now().Before(deadline) {
+		if got, ok := s.CachedProductsByIDs(ctx, []int64{1}); ok {
+			if got[1].Price != 700 {
+				t.Fatalf("renewed snapshot prices 1 at %d, want 700", got[1].Price)
+			}
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the refresher did not renew the snapshot an order asked for")
 }
 
 // blockingStore is a fakeStore whose OnSale waits, once entered, until
@@ -354,5 +408,25 @@ func TestCachedSearch(t *testing.T) {
 	}
 	if st.reads != 1 || len(st.pages) != 0 {
 		t.Errorf("%d reads and %d pages, want one read of the menu", st.reads, len(st.pages))
+	}
+}
+
+// TestCacheCheckWaitsForTheFirstSnapshot checks that the readiness check
+// says loading until the cache holds the menu, and ok with caching off.
+func TestCacheCheckWaitsForTheFirstSnapshot(t *testing.T) {
+	s := NewService(newFakeStore(), Config{MaxLimit: 1000, CacheTTL: time.Minute})
+	check := newCacheCheck(s)
+	ctx := context.Background()
+	if r := check.Probe(ctx); r.Status != health.Loading {
+		t.Fatalf("before the first snapshot: %v, want loading", r)
+	}
+	if _, err := s.cached(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := check.Probe(ctx); r.Status != health.OK {
+		t.Errorf("after the first snapshot: %v, want ok", r)
+	}
+	if r := newCacheCheck(NewService(newFakeStore(), Config{MaxLimit: 1000})).Probe(ctx); r.Status != health.OK {
+		t.Errorf("with caching off: %v, want ok", r)
 	}
 }
