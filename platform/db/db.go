@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,9 @@ type Config struct {
 	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
 	StartDeadline   time.Duration `mapstructure:"start_deadline"`
 	MigrateOnStart  bool          `mapstructure:"migrate_on_start"`
+	// PlanCacheMode is PostgreSQL's plan_cache_mode for the pool's
+	// sessions; "" leaves the server's setting.
+	PlanCacheMode string `mapstructure:"plan_cache_mode"`
 
 	// from says where URL came from when not from the configuration itself.
 	from string
@@ -60,6 +64,9 @@ func (c Config) Validate() error {
 	if c.MinConns < 0 || c.MinConns > c.MaxConns {
 		errs = append(errs, config.Invalid("min_conns", "must be between 0 and max_conns (%d), got %d", c.MaxConns, c.MinConns))
 	}
+	if !slices.Contains(planCacheModes, c.PlanCacheMode) {
+		errs = append(errs, config.Invalid("plan_cache_mode", "must be one of %q, got %q", planCacheModes, c.PlanCacheMode))
+	}
 	errs = append(errs,
 		config.Positive("max_conn_lifetime", c.MaxConnLifetime),
 		config.Positive("max_conn_idle_time", c.MaxConnIdleTime),
@@ -68,6 +75,11 @@ func (c Config) Validate() error {
 	)
 	return errors.Join(errs...)
 }
+
+// planCacheModes are the values of database.plan_cache_mode: PostgreSQL's
+// own, or "" for the server's setting (a pooler that refuses start-up
+// parameters it does not know).
+var planCacheModes = []string{"", "auto", "force_generic_plan", "force_custom_plan"}
 
 // Module provides *pgxpool.Pool, *sqlx.DB and ReadDB.
 var Module = fx.Module("db",
@@ -159,6 +171,9 @@ func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (b
 	pc.MaxConnLifetime = c.MaxConnLifetime
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
+	if c.PlanCacheMode != "" {
+		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = c.PlanCacheMode
+	}
 	pc.PrepareConn = prepare
 	pc.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
