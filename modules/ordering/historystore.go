@@ -100,7 +100,7 @@ func (st *store) GetAny(ctx context.Context, id uuid.UUID) (storedOrder, time.Ti
 }
 
 // Totals sums the orders of [from, to) by UTC day or by coupon code; the
-// range is read through the (created_at, id) index.
+// range is read from orders_created_at_covering_idx alone (migration 0014).
 func (st *store) Totals(ctx context.Context, by TotalsBy, from, to time.Time) ([]Total, error) {
 	const qByDay = `
 		SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS key,
