@@ -233,9 +233,9 @@ func runBuild(ctx context.Context, fset fileSet, o couponset.Options, force, tim
 		fmt.Fprintf(stdout, "; index %s", o.IndexPath)
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled, %d codes checked as they were parsed, %d file(s) read again\n",
+	fmt.Fprintf(stdout, "decode %s, join %s (%d round(s)), %.1f MB spilled (%.1f MB read back to check), %d codes checked as they were parsed, %d file(s) read again\n",
 		st.DecodeDuration.Round(time.Millisecond), st.JoinDuration.Round(time.Millisecond),
-		st.JoinRounds, float64(st.SpilledBytes)/1e6, st.StreamedCodes, st.ReadAgain)
+		st.JoinRounds, float64(st.SpilledBytes)/1e6, float64(st.CheckedBytes)/1e6, st.StreamedCodes, st.ReadAgain)
 	if timeline {
 		printTimeline(stdout, st)
 	}

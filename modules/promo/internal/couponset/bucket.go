@@ -17,6 +17,16 @@ const bucketStartBuf = 4 << 10
 // it to exercise spilling.
 var bucketMaxBuf = 1 << 20
 
+// spillParts is how many files a trailing file's bucket spills into, each
+// code into the one a hash of it picks (partition), so that the check of
+// what the bucket kept against the leading files' codes reads back only
+// the files that hold one of them.
+const spillParts = 32
+
+// partMaxBuf bounds the buffer of each of those files, so that they take
+// 4 MiB together; tests lower it.
+var partMaxBuf = 128 << 10
+
 // bucket collects the packed codes of one length from one file. Values are
 // stored little-endian in width bytes each; the buffer keeps 8 spare bytes
 // so add can always write a whole uint64.
@@ -51,6 +61,12 @@ type bucket struct {
 	mayDrop func() bool
 	// discarded counts the values dropped or probed rather than kept.
 	discarded int64
+	// parts, when set, take the codes once the buffer is full instead of
+	// one spill file (see spillParts); scattered says that they hold codes.
+	parts     []*bucket
+	scattered bool
+	// maxBuf, when set, bounds the buffer instead of bucketMaxBuf.
+	maxBuf int
 }
 
 type bucketMode uint8
@@ -68,7 +84,45 @@ const (
 
 // seen is how many values the bucket was given so far, kept or not.
 func (b *bucket) seen() int64 {
-	return (b.written+int64(b.n))/int64(b.width) + b.discarded
+	n := (b.written+int64(b.n))/int64(b.width) + b.discarded
+	if b.scattered {
+		for _, p := range b.parts {
+			n += p.seen()
+		}
+	}
+	return n
+}
+
+// bufMax is how large the buffer grows before it spills.
+func (b *bucket) bufMax() int {
+	if b.maxBuf > 0 {
+		return b.maxBuf
+	}
+	return bucketMaxBuf
+}
+
+// splitSpill gives the bucket n parts that take its codes once its buffer
+// is full, spilling into files named after its own.
+func (b *bucket) splitSpill(n int) []*bucket {
+	b.parts = make([]*bucket, n)
+	for i := range b.parts {
+		p := newBucket(b.width, fmt.Sprintf("%s-p%02d", b.path, i))
+		p.writer, p.maxBuf = b.writer, partMaxBuf
+		p.setBuf(make([]byte, min(bucketStartBuf, partMaxBuf)+8))
+		b.parts[i] = p
+	}
+	return b.parts
+}
+
+// scatter moves the buffered codes to the parts their hash picks.
+func (b *bucket) scatter() {
+	b.scattered = true
+	mask := uint64(1)<<(8*b.width) - 1
+	for off := 0; off < b.n; off += b.width {
+		v := binary.LittleEndian.Uint64(b.buf[off:]) & mask
+		b.parts[partition(v, len(b.parts))].add(v)
+	}
+	b.n = 0
 }
 
 func newBucket(width int, path string) *bucket {
@@ -91,10 +145,10 @@ func (b *bucket) add(v uint64) {
 	}
 }
 
-// grow doubles the in-memory buffer until bucketMaxBuf, then spills it
-// (or drops or probes it, as the mode says).
+// grow doubles the in-memory buffer until bufMax, then spills it (or
+// scatters it to the parts, or drops or probes it, as the mode says).
 func (b *bucket) grow() {
-	if b.mode == keepCodes && len(b.buf)-8 >= bucketMaxBuf && b.mayDrop != nil && b.mayDrop() {
+	if b.mode == keepCodes && len(b.buf)-8 >= b.bufMax() && b.mayDrop != nil && b.mayDrop() {
 		b.mode = dropCodes
 	}
 	switch b.mode {
@@ -108,10 +162,14 @@ func (b *bucket) grow() {
 		b.n = 0
 		return
 	}
-	if len(b.buf)-8 < bucketMaxBuf {
+	if len(b.buf)-8 < b.bufMax() {
 		nb := make([]byte, 2*(len(b.buf)-8)+8)
 		copy(nb, b.buf[:b.n])
 		b.setBuf(nb)
+		return
+	}
+	if b.parts != nil {
+		b.scatter()
 		return
 	}
 	b.spill()
@@ -191,8 +249,19 @@ func (b *bucket) spill() {
 }
 
 // finish writes what is left once the bucket has spilled, so that a spilled
-// bucket lives entirely in its file.
+// bucket lives entirely in its file (or its parts).
 func (b *bucket) finish() error {
+	if b.scattered {
+		b.scatter()
+		b.count = 0
+		for _, p := range b.parts {
+			if err := p.finish(); err != nil && b.err == nil {
+				b.err = err
+			}
+			b.count += p.count
+		}
+		return b.err
+	}
 	b.pending.Wait()
 	if b.err == nil {
 		b.err = b.writeErr
@@ -227,6 +296,9 @@ func isAligned(b []byte) bool {
 
 // release closes and removes the spill file and frees the buffer.
 func (b *bucket) release() {
+	for _, p := range b.parts {
+		p.release()
+	}
 	b.pending.Wait()
 	if b.direct != nil {
 		b.direct.Close()
@@ -270,6 +342,19 @@ func (b *bucket) read(from, to int64, dst []uint64, raw []byte, rf roundFilter, 
 // that may be read but are not values, so that each value can be loaded as
 // one uint64.
 func (b *bucket) readRaw(from, to, chunk int64, raw []byte, fn func(src []byte, cnt int64) error) error {
+	if b.scattered {
+		// The parts one after another.
+		var base int64
+		for _, p := range b.parts {
+			if lo, hi := max(from, base), min(to, base+p.count); lo < hi {
+				if err := p.readRaw(lo-base, hi-base, chunk, raw, fn); err != nil {
+					return err
+				}
+			}
+			base += p.count
+		}
+		return nil
+	}
 	w := int64(b.width)
 	for from < to {
 		cnt := min(chunk, to-from)

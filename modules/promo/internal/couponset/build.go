@@ -131,6 +131,10 @@ type Stats struct {
 	DecompressedBytes int64
 	// SpilledBytes is how much was written to temporary spill files.
 	SpilledBytes int64
+	// CheckedBytes is how much of what the trailing files spilled was read
+	// back to be checked against the leading files' codes: only the spill
+	// files holding a hash of one of them.
+	CheckedBytes int64
 	// StreamedCodes is how many codes of the trailing files were checked
 	// against the leading files' codes as they were parsed, and not kept.
 	StreamedCodes int64
@@ -429,6 +433,7 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 		}
 	}
 	st.ReadAgain = stg.readAgain
+	st.CheckedBytes = stg.checked.Load()
 	st.DecodeDuration = time.Since(decodeStart)
 	joinStart, joinCPU := time.Now(), processCPU()
 	keys, js, err := join(ctx, joinBuckets, o.MinFiles, o.MemoryBudget, o.Workers, func(b *bucket) { releasing.Go(b.release) })

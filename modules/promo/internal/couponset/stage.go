@@ -44,6 +44,10 @@ var tailStart = 0.4
 // none of a length, before a bucket of that length may be dropped.
 var dropEvidence int64 = 1 << 16
 
+// beforeUnion, when set, runs before the last leading file to finish works
+// out the union; tests hold it back with it.
+var beforeUnion func()
+
 // probeBuf is the buffer of a probing bucket: how many bytes of codes are
 // checked at once.
 const probeBuf = 64 << 10
@@ -85,6 +89,8 @@ type stager struct {
 	readAgain int
 	// checkClock times the checks of what trailing files kept.
 	checkClock *phaseClock
+	// checked counts the spilled bytes those checks read back.
+	checked atomic.Int64
 }
 
 // register records a bucket the build made.
@@ -144,6 +150,16 @@ func newStager(sizes []int64, m int, parsers []*fileParser, decoders int, budget
 			}
 		}
 	}
+	// What a trailing file keeps is checked against the leading files'
+	// codes, which are few where the check runs: spilled by hash, only the
+	// files holding one of them are read back.
+	for _, i := range s.tails {
+		for _, b := range parsers[i].buckets {
+			for _, p := range b.splitSpill(spillParts) {
+				s.all = append(s.all, p)
+			}
+		}
+	}
 	return s
 }
 
@@ -179,6 +195,9 @@ func (s *stager) leadDone() {
 	if s.leadsLeft.Add(-1) > 0 {
 		return
 	}
+	if beforeUnion != nil {
+		beforeUnion()
+	}
 	s.union.Store(newLeadUnion(s))
 	s.tailOnce.Do(func() { close(s.tailGo) })
 }
@@ -190,6 +209,8 @@ type leadUnion struct {
 	vals  [numLens][]uint64
 	cnt   [numLens][]uint8
 	probe [numLens]*probeTable
+	// parts says which spill parts (see spillParts) hold a code of vals.
+	parts [numLens][spillParts]bool
 }
 
 func newLeadUnion(s *stager) *leadUnion {
@@ -231,6 +252,9 @@ func newLeadUnion(s *stager) *leadUnion {
 			vals, cnt = mergeCount(vals, cnt, run)
 		}
 		u.vals[l], u.cnt[l] = vals, cnt
+		for _, v := range vals {
+			u.parts[l][partition(v, spillParts)] = true
+		}
 		if len(vals) <= hashJoinLimit {
 			u.probe[l] = newProbeTable(vals)
 		}
@@ -260,11 +284,25 @@ func (s *stager) switchTail(u *leadUnion, fp *fileParser) {
 			defer t.end()
 			defer old.release()
 			err := old.finish()
-			if err == nil {
-				err = old.readRaw(0, old.count, prefixChunk, alignedBytes(prefixChunk*8+2*directAlign+8), func(src []byte, cnt int64) error {
-					prefix.mark(src, cnt, old.width)
-					return nil
-				})
+			raw := alignedBytes(prefixChunk*8 + 2*directAlign + 8)
+			mark := func(src []byte, cnt int64) error {
+				prefix.mark(src, cnt, old.width)
+				return nil
+			}
+			switch {
+			case err != nil:
+			case old.scattered:
+				// A part none of the union's codes hashes to holds
+				// nothing to mark.
+				for i, p := range old.parts {
+					if err == nil && u.parts[l][i] {
+						err = p.readRaw(0, p.count, prefixChunk, raw, mark)
+						s.checked.Add(p.written)
+					}
+				}
+			default:
+				err = old.readRaw(0, old.count, prefixChunk, raw, mark)
+				s.checked.Add(old.written)
 			}
 			if err != nil {
 				s.prefixMu.Lock()

@@ -142,3 +142,41 @@ func TestTrailingFileThatEndsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingSpillIsReadBackOnlyWhereLeadingCodesHash has the trailing file
+// start at once and end before the leading files' codes are known, so that
+// all it keeps spills; the check must still find a shared code among its
+// first lines, and read back only the spill files that a leading code
+// hashes to: a fraction of what was spilled.
+func TestTrailingSpillIsReadBackOnlyWhereLeadingCodesHash(t *testing.T) {
+	stageKnobs(t, 4<<10, 0)
+	defer func(p int) { partMaxBuf = p }(partMaxBuf)
+	partMaxBuf = 1 << 10
+	rng := rand.New(rand.NewPCG(17, 18))
+	contents := []string{
+		codesOf(rng, 40000, 9) + "EARLYONE\nLATERONE\nNOTINTHR\n",
+		codesOf(rng, 40000, 10) + "LATERONE\n",
+		"EARLYONE\n" + codesOf(rng, 20000, 8) + "LATERONE\n",
+	}
+	files := writeFiles(t, t.TempDir(), contents...)
+	tailDone := make(chan struct{})
+	beforeUnion = func() { <-tailDone }
+	t.Cleanup(func() { beforeUnion = nil })
+	set, st := mustBuild(t, Options{Files: files, Decoder: DecoderKlauspost, OnProgress: func(p Progress) {
+		if p.File == files[2] && p.Done {
+			close(tailDone)
+		}
+	}})
+	want := reference(contents, 2)
+	if got := codes(set); !slices.Equal(got, want) || !slices.Equal(want, []string{"EARLYONE", "LATERONE"}) {
+		t.Fatalf("got %q, want %q (EARLYONE, LATERONE)", got, want)
+	}
+	if st.SpilledBytes < 20000*6/2 {
+		t.Fatalf("%d bytes spilled: the trailing file's codes did not spill", st.SpilledBytes)
+	}
+	// The three leading codes of 8 characters hash to at most 3 of the
+	// spillParts files, which hold about 3/32 of what was spilled.
+	if st.CheckedBytes == 0 || st.CheckedBytes*4 > st.SpilledBytes {
+		t.Errorf("%d of %d spilled bytes read back, want some and at most a quarter", st.CheckedBytes, st.SpilledBytes)
+	}
+}
