@@ -22,7 +22,9 @@ import (
 //     length; when it is small (each leading bucket still in memory), a
 //     trailing file's codes of that length are checked against it as they
 //     are parsed, and none is kept. What a trailing file parsed before
-//     that moment was kept, and is checked in the background.
+//     that moment was kept, spilled by a hash of the code into spillParts
+//     files, and is checked in the background, reading back only the
+//     files that one of the union's codes hashes to.
 //   - A trailing file starts once the leading files are tailStart of the
 //     way through (or when they are done), so that the processors stay busy
 //     while the last file finishes, and only the part it reads before the
