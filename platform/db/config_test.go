@@ -40,6 +40,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"database.max_conn_idle_time", "0s", "database.max_conn_idle_time: must be greater than 0, got 0s"},
 		{"database.connect_timeout", "-1s", "database.connect_timeout: must be greater than 0, got -1s"},
 		{"database.start_deadline", "0s", "database.start_deadline: must be greater than 0, got 0s"},
+		{"database.jit", "false", `database.jit: must be one of ["" "on" "off"], got "false"`},
 		{"database.plan_cache_mode", "generic", `database.plan_cache_mode: must be one of ["" "auto" "force_generic_plan" "force_custom_plan"], got "generic"`},
 	}
 	for _, tt := range tests {

@@ -42,6 +42,9 @@ type Config struct {
 	// PlanCacheMode is PostgreSQL's plan_cache_mode for the pool's
 	// sessions; "" leaves the server's setting.
 	PlanCacheMode string `mapstructure:"plan_cache_mode"`
+	// JIT is PostgreSQL's jit for the pool's sessions ("on" or "off"); ""
+	// leaves the server's setting.
+	JIT string `mapstructure:"jit"`
 
 	// from says where URL came from when not from the configuration itself.
 	from string
@@ -67,6 +70,9 @@ func (c Config) Validate() error {
 	if !slices.Contains(planCacheModes, c.PlanCacheMode) {
 		errs = append(errs, config.Invalid("plan_cache_mode", "must be one of %q, got %q", planCacheModes, c.PlanCacheMode))
 	}
+	if !slices.Contains(jitModes, c.JIT) {
+		errs = append(errs, config.Invalid("jit", "must be one of %q, got %q", jitModes, c.JIT))
+	}
 	errs = append(errs,
 		config.Positive("max_conn_lifetime", c.MaxConnLifetime),
 		config.Positive("max_conn_idle_time", c.MaxConnIdleTime),
@@ -80,6 +86,9 @@ func (c Config) Validate() error {
 // own, or "" for the server's setting (a pooler that refuses start-up
 // parameters it does not know).
 var planCacheModes = []string{"", "auto", "force_generic_plan", "force_custom_plan"}
+
+// jitModes are the values of database.jit, "" as for planCacheModes.
+var jitModes = []string{"", "on", "off"}
 
 // Module provides *pgxpool.Pool, *sqlx.DB and ReadDB.
 var Module = fx.Module("db",
@@ -171,8 +180,10 @@ func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (b
 	pc.MaxConnLifetime = c.MaxConnLifetime
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
-	if c.PlanCacheMode != "" {
-		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = c.PlanCacheMode
+	for name, v := range map[string]string{"plan_cache_mode": c.PlanCacheMode, "jit": c.JIT} {
+		if v != "" {
+			pc.ConnConfig.RuntimeParams[name] = v
+		}
 	}
 	pc.PrepareConn = prepare
 	pc.ConnConfig.Tracer = tracer
