@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -166,6 +167,18 @@ func announce(c Config, log zerolog.Logger) func(context.Context, *pgx.Conn) (bo
 	}
 }
 
+// SessionParams are the run-time parameters the pool's sessions start with
+// (plan_cache_mode and jit, when set), as PostgreSQL names them.
+func (c Config) SessionParams() map[string]string {
+	p := map[string]string{}
+	for name, v := range map[string]string{"plan_cache_mode": c.PlanCacheMode, "jit": c.JIT} {
+		if v != "" {
+			p[name] = v
+		}
+	}
+	return p
+}
+
 // open builds a pool on url with c's pool settings; key names url in
 // errors. prepare, when set, runs before each connection is handed out;
 // tracer, when set, sees each statement.
@@ -180,11 +193,7 @@ func open(url, key string, c Config, prepare func(context.Context, *pgx.Conn) (b
 	pc.MaxConnLifetime = c.MaxConnLifetime
 	pc.MaxConnIdleTime = c.MaxConnIdleTime
 	pc.ConnConfig.ConnectTimeout = c.ConnectTimeout
-	for name, v := range map[string]string{"plan_cache_mode": c.PlanCacheMode, "jit": c.JIT} {
-		if v != "" {
-			pc.ConnConfig.RuntimeParams[name] = v
-		}
-	}
+	maps.Copy(pc.ConnConfig.RuntimeParams, c.SessionParams())
 	pc.PrepareConn = prepare
 	pc.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)

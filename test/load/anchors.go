@@ -185,9 +185,9 @@ func runTool(cmd *exec.Cmd) (out string, cpu float64, err error) {
 // it also logs every transaction and answers them as samples, timed as the
 // load generator times a request: from the run's start, and from when the
 // transaction began (pgbench's own latency at a rate also counts the wait
-// for its turn). Prepared statements, as pgx uses them, so both sides skip
-// re-planning.
-func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration, rate float64, work string) (toolRun, []sample, error) {
+// for its turn). Prepared statements, as pgx uses them, and the server's
+// session settings (pgOptions), so both sides plan alike.
+func runPgbench(ctx context.Context, dbURL, pgOptions string, clients int, d time.Duration, rate float64, work string) (toolRun, []sample, error) {
 	bin, err := pgbenchPath()
 	if err != nil {
 		return toolRun{}, nil, err
@@ -203,7 +203,9 @@ func runPgbench(ctx context.Context, dbURL string, clients int, d time.Duration,
 		args = append(args, "-R", strconv.FormatFloat(rate, 'f', 0, 64), "-l", "--log-prefix="+logPrefix)
 	}
 	began := time.Now()
-	out, cpu, err := runTool(exec.CommandContext(ctx, bin, append(args, dbURL)...))
+	cmd := exec.CommandContext(ctx, bin, append(args, dbURL)...)
+	cmd.Env = append(os.Environ(), "PGOPTIONS="+pgOptions)
+	out, cpu, err := runTool(cmd)
 	if err != nil {
 		return toolRun{}, nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"minikart/test/internal/harness"
 )
 
 // TestStaticAnchorServesTheBytesInAProcessOfItsOwn builds this command,
@@ -76,5 +78,32 @@ func TestStaticAnchorGoesWithTheLoadTest(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("static anchor still serving after its stdin ended")
+	}
+}
+
+// The pgbench anchor starts its sessions as the server's pool does, so that
+// it runs the order's SQL under the same plans (a session left to JIT-compile
+// a generic plan the server's never compiles is no anchor).
+func TestPgbenchSessionsAreTheServers(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MINIKART_ENV", "")
+	got, err := sessionOptions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "-c jit=off -c plan_cache_mode=force_generic_plan"; got != want {
+		t.Errorf("production's sessions: PGOPTIONS %q, want %q", got, want)
+	}
+	t.Setenv("MINIKART_DATABASE_JIT", "on")
+	t.Setenv("MINIKART_DATABASE_PLAN_CACHE_MODE", "")
+	got, err = sessionOptions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "-c jit=on"; got != want {
+		t.Errorf("with MINIKART_DATABASE_JIT=on and no plan_cache_mode: PGOPTIONS %q, want %q", got, want)
 	}
 }

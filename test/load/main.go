@@ -346,7 +346,7 @@ func loadTest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	pgbenchStep := func(name string, rate float64, d time.Duration) (Summary, error) {
 		before := markCPU(st.procs)
 		wal0, walOK := wal.position(ctx)
-		pr, samples, err := runPgbench(ctx, st.dbURL, c, d, rate, work)
+		pr, samples, err := runPgbench(ctx, st.dbURL, st.pgOptions, c, d, rate, work)
 		if err != nil {
 			return Summary{}, err
 		}

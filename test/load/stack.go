@@ -7,17 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"minikart/platform/config"
+	"minikart/platform/db"
 	"minikart/test/internal/pgtest"
 )
 
@@ -33,6 +37,9 @@ type stack struct {
 	// an external server's database is unknown.
 	dbURL  string
 	apiKey string
+	// pgOptions is PGOPTIONS for the pgbench anchor: the session settings
+	// the server's pool starts its connections with.
+	pgOptions string
 	// procs are the server's and PostgreSQL's processes, for CPU
 	// accounting; zero when external.
 	procs procs
@@ -80,9 +87,17 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		if key == "" {
 			key = "apitest"
 		}
-		return &stack{base: strings.TrimRight(base, "/"), dbURL: os.Getenv("DATABASE_URL"), apiKey: key}, nil
+		opts, err := sessionOptions(root)
+		if err != nil {
+			return nil, err
+		}
+		return &stack{base: strings.TrimRight(base, "/"), dbURL: os.Getenv("DATABASE_URL"), apiKey: key, pgOptions: opts}, nil
 	}
-	st := &stack{apiKey: apiKey}
+	opts, err := sessionOptions(root)
+	if err != nil {
+		return nil, err
+	}
+	st := &stack{apiKey: apiKey, pgOptions: opts}
 	ok := false
 	defer func() {
 		if !ok {
@@ -141,6 +156,45 @@ type server struct {
 	stop func() error
 }
 
+// serverEnvName is the environment the servers run in: MINIKART_ENV, else
+// production, whose settings (JSON request logs at info, its pool size) are
+// what the figures should describe.
+func serverEnvName() string {
+	if env := os.Getenv("MINIKART_ENV"); env != "" {
+		return env
+	}
+	return "production"
+}
+
+// sessionOptions is PGOPTIONS that starts a PostgreSQL session as the
+// server's pool starts its own (database.plan_cache_mode and database.jit of
+// the servers' environment and configuration directory), so that pgbench
+// runs the order's SQL under the plans the server's sessions use.
+func sessionOptions(root string) (string, error) {
+	dir := os.Getenv("MINIKART_CONFIG_DIR")
+	if dir == "" {
+		dir = filepath.Join(root, "configs")
+	}
+	// Only the session settings are read: the URL, which the section
+	// requires, is the servers' own business.
+	src, err := config.Load(config.Options{Env: serverEnvName(), Dir: dir, Overrides: map[string]any{
+		"database.url": "postgres://unused@127.0.0.1:1/unused",
+	}})
+	if err != nil {
+		return "", err
+	}
+	var c db.Config
+	if err := src.Decode("database", &c); err != nil {
+		return "", err
+	}
+	params := c.SessionParams()
+	opts := make([]string, 0, len(params))
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		opts = append(opts, "-c "+name+"="+params[name])
+	}
+	return strings.Join(opts, " "), nil
+}
+
 // startServer starts the binary bin as `serve` on dbURL, on free loopback
 // ports, with production's settings (unless MINIKART_ENV says otherwise)
 // less the per-instance limits that would measure the limiter instead of
@@ -159,16 +213,10 @@ func startServer(ctx context.Context, bin, root, dbURL, logPath string, logw io.
 	if err != nil {
 		return nil, err
 	}
-	env := os.Getenv("MINIKART_ENV")
-	if env == "" {
-		// Production settings (JSON request logs at info, its pool size) are
-		// what the figures should describe.
-		env = "production"
-	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
-		"MINIKART_ENV="+env,
+		"MINIKART_ENV="+serverEnvName(),
 		"DATABASE_URL="+dbURL,
 		"MINIKART_SERVER_HOST=127.0.0.1",
 		"MINIKART_SERVER_PORT="+strconv.Itoa(port),
