@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"minikart/platform/db"
 	"minikart/test/internal/harness"
+	"minikart/test/internal/pgtest"
 )
 
 // TestStaticAnchorServesTheBytesInAProcessOfItsOwn builds this command,
@@ -106,4 +112,61 @@ func TestPgbenchSessionsAreTheServers(t *testing.T) {
 	if want := "-c jit=on"; got != want {
 		t.Errorf("with MINIKART_DATABASE_JIT=on and no plan_cache_mode: PGOPTIONS %q, want %q", got, want)
 	}
+}
+
+// The pgbench anchor writes what the server writes: orders with
+// time-ordered (version 7) ids, each with its two items and an idempotency
+// key, in sessions started with the server's settings.
+func TestPgbenchAnchorWritesOrdersAsTheServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := pgtest.StartThrowaway(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Stop() }()
+	if err := c.CreateDatabase(ctx, "anchor"); err != nil {
+		t.Fatal(err)
+	}
+	url := c.URL("anchor")
+	conn, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg, err := db.NewMigrator(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mg.Up(); err != nil {
+		t.Fatal(err)
+	}
+	mg.Close()
+	// A setting PostgreSQL refuses fails every session: the options reach them.
+	if _, _, err := runPgbench(ctx, url, "-c jit=sideways", 1, time.Second, 0, t.TempDir()); err == nil {
+		t.Error("pgbench ran with PGOPTIONS -c jit=sideways")
+	}
+	pr, _, err := runPgbench(ctx, url, "-c jit=off -c plan_cache_mode=force_generic_plan", 2, time.Second, 0, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Query(ctx, "anchor", `SELECT count(*), count(*) FILTER (WHERE substr(id::text, 15, 1) <> '7'),
+		count(*) FILTER (WHERE abs(extract(epoch FROM now()) * 1000 - ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint) > 600000),
+		(SELECT count(*) FROM order_items), (SELECT count(*) FROM idempotency_keys)
+		FROM orders`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Split(got, "|")
+	if len(f) != 5 || f[0] == "0" || f[1] != "0" || f[2] != "0" || f[3] != strconv.Itoa(2*atoi(t, f[0])) || f[4] != f[0] {
+		t.Errorf("orders, not version 7, not of this minute, items, keys = %v (pgbench: %d transactions); want n>0, 0, 0, 2n, n", f, pr.Requests)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
