@@ -1,6 +1,7 @@
 package couponset
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,7 +53,7 @@ type Options struct {
 	// take more memory than this, with an error wrapping ErrOverBudget.
 	MaxSetBytes int64
 	// Workers bounds the CPU a build uses: at most this many goroutines
-	// decode and parse at once (the files take turns in steps of a read),
+	// decode or parse at once (the files take turns in steps of a read),
 	// and the join and the index check run this many goroutines. 0 means
 	// every processor: the files decode at once (the trailing ones from
 	// two fifths of the way through the leading ones, see stage.go), and
@@ -61,6 +63,10 @@ type Options struct {
 	// decoders is how many files decode and parse at once: Workers when
 	// set, else every file.
 	decoders int
+	// tokens is how many reads and parses may run at once: Workers when
+	// set, else two per file (a file decoding alone reads ahead of its
+	// parsing, see ingest), so that they never wait for one.
+	tokens int
 }
 
 // FileError is a failure that one coupon file caused: it is missing,
@@ -290,9 +296,9 @@ func (o Options) withDefaults() (Options, error) {
 	// the processors between them: a file blocked in a read or a spill
 	// write leaves its core to the others. A bound makes the files take
 	// turns on that many tokens.
-	o.decoders = len(o.Files)
+	o.decoders, o.tokens = len(o.Files), 2*len(o.Files)
 	if o.Workers > 0 {
-		o.decoders = min(o.Workers, len(o.Files))
+		o.decoders, o.tokens = min(o.Workers, len(o.Files)), o.Workers
 	} else {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -375,11 +381,17 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
 	// The leading files are decoded at once, the trailing ones join them
-	// (see stager), and each step (one read and its parsing) holds one of
-	// o.decoders tokens. The files share the processors evenly: with one
-	// worker, the leading files take turns, and the build still uses no
-	// more than that many processors.
-	cpu := make(chan struct{}, o.decoders)
+	// (see stager), and each read and each parse holds one of o.tokens
+	// tokens. The files share the processors evenly: with one worker, the
+	// leading files take turns, and the build still uses no more than that
+	// many processors.
+	cpu := make(chan struct{}, o.tokens)
+	// decoding counts the files being decoded: once they are fewer than
+	// the processors the build may use (the last trailing file, once the
+	// leading files are done), each reads ahead of its parsing.
+	var decoding atomic.Int64
+	decoding.Store(int64(len(stg.leads)))
+	alone := func() bool { return decoding.Load() < int64(min(o.Workers, o.tokens)) }
 	for i, path := range o.Files {
 		clocks := fileClocks{inflate: tl.phase("inflate " + filepath.Base(path)), parse: tl.phase("parse " + filepath.Base(path))}
 		wg.Go(func() {
@@ -391,6 +403,9 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 					return
 				}
 			}
+			if !stg.lead[i] {
+				decoding.Add(1)
+			}
 			switched := false
 			hook := func(compressed int64) {
 				stg.publish(i, compressed)
@@ -399,7 +414,8 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 					switched = true
 				}
 			}
-			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress, clocks, hook)
+			n, err := ingest(ctx, decoder, path, ids[i].Size, parsers[i], cpu, o.OnProgress, clocks, hook, alone)
+			decoding.Add(-1)
 			decompressed[i] = n
 			if err != nil {
 				errs[i] = &FileError{Path: path, Err: err}
@@ -511,14 +527,38 @@ func joinOther(parsers []*fileParser, m int) []string {
 // files take many steps.
 var readBuf = 1 << 20
 
-// ingest decompresses one file and feeds its lines to fp, holding a token of
-// cpu for each read and its parsing; hook, when set, is called after each
-// step with the compressed bytes it read. It returns the number of
-// decompressed bytes.
+// afterRead, when set, is called after each read of a file; tests count
+// the reads with it.
+var afterRead func()
+
+// readsAhead is how many reads of one file may wait, decompressed, for its
+// parser once the file reads ahead (see ingest).
+const readsAhead = 2
+
 // fileClocks time one file's reads (decompression) and its parsing.
 type fileClocks struct{ inflate, parse *phaseClock }
 
-func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress), clocks fileClocks, hook func(int64)) (int64, error) {
+// chunk is one read of a file.
+type chunk struct {
+	buf []byte // the read's buffer; n bytes of it were read
+	n   int
+	pos int64 // compressed bytes the decoder had consumed after the read
+	err error // the read's error: io.EOF after the last bytes
+}
+
+// ingest decompresses one file and feeds its lines to fp. It returns the
+// number of decompressed bytes.
+//
+// Each read holds a token of cpu while it decompresses, and each parse one
+// while it parses, so the build never runs more of them at once than cpu
+// holds. A file reads and parses in turn, one goroutine, while the files
+// keep every processor busy; once alone, when set, says that they no longer
+// do (the last trailing file, once the leading files are done), the reads
+// move to a goroutine of their own that stays a few reads ahead of the
+// parsing, so that the file keeps two processors busy rather than one.
+// hook, when set, is called on the parsing goroutine after each read was
+// parsed, with the compressed bytes that read consumed.
+func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParser, cpu chan struct{}, onProgress func(Progress), clocks fileClocks, hook func(int64), alone func() bool) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -531,49 +571,103 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 	defer s.close()
 	defer func() { clocks.inflate.addCPU(s.childCPU()) }()
 
-	buf := make([]byte, readBuf)
-	fill := 0
+	read1 := func(buf []byte) (chunk, error) {
+		select {
+		case cpu <- struct{}{}:
+		case <-ctx.Done():
+			return chunk{}, ctx.Err()
+		}
+		defer func() { <-cpu }()
+		t := clocks.inflate.begin()
+		n, err := s.r.Read(buf)
+		t.end()
+		if afterRead != nil {
+			afterRead()
+		}
+		return chunk{buf: buf, n: n, pos: s.compressedPos(), err: err}, nil
+	}
+	// Until the reads move ahead, free holds the one buffer; then it holds
+	// the buffers nobody reads into or parses, and full carries the reads
+	// in order. The reading goroutine is stopped and waited for before the
+	// stream is closed (deferred above, so run after).
+	free := make(chan []byte, readsAhead+1)
+	free <- make([]byte, readBuf)
+	var full chan chunk
+	stop := make(chan struct{})
+	var reader sync.WaitGroup
+	defer func() {
+		close(stop)
+		reader.Wait()
+	}()
+	readAhead := func() {
+		for range readsAhead {
+			free <- make([]byte, readBuf)
+		}
+		full = make(chan chunk, readsAhead+1)
+		reader.Go(func() {
+			defer close(full)
+			for {
+				var buf []byte
+				select {
+				case <-stop:
+					return
+				case buf = <-free:
+				}
+				// full has room for every buffer: this never blocks.
+				c, err := read1(buf)
+				if err != nil {
+					c.err = err
+				}
+				full <- c
+				if c.err != nil {
+					return
+				}
+			}
+		})
+	}
+	next := func() (chunk, error) {
+		if full == nil {
+			return read1(<-free)
+		}
+		c, ok := <-full
+		if !ok {
+			return c, cmp.Or(ctx.Err(), io.ErrUnexpectedEOF)
+		}
+		return c, nil
+	}
+
+	var carry []byte
 	var total, read int64
 	last := time.Now()
 	report := func(done bool) {
 		if onProgress != nil {
-			onProgress(Progress{File: path, CompressedRead: s.compressedPos(), CompressedTotal: size, Bytes: total, Lines: fp.lines, Done: done})
+			onProgress(Progress{File: path, CompressedRead: read, CompressedTotal: size, Bytes: total, Lines: fp.lines, Done: done})
 		}
 	}
-	step := func() (bool, error) {
+	// parse parses one read holding a token, with the hook and the
+	// progress report, and says whether more follow.
+	parse := func(c chunk) (bool, error) {
 		select {
 		case cpu <- struct{}{}:
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
 		defer func() { <-cpu }()
-		t := clocks.inflate.begin()
-		n, rerr := s.r.Read(buf[fill:])
+		t := clocks.parse.begin()
+		carry = fp.feed(carry, c.buf[:c.n])
 		t.end()
-		fill += n
-		total += int64(n)
-		t = clocks.parse.begin()
-		used := fp.parse(buf[:fill])
-		t.end()
+		free <- c.buf
+		total += int64(c.n)
 		if hook != nil {
-			pos := s.compressedPos()
-			hook(pos - read)
-			read = pos
+			hook(c.pos - read)
 		}
-		fill = copy(buf, buf[used:fill])
-		if fill == len(buf) {
-			// One line fills the whole buffer: grow it rather than cut the
-			// line, since a long run of spaces may still trim to a code.
-			nb := make([]byte, 2*len(buf))
-			copy(nb, buf)
-			buf = nb
-		}
-		if rerr == io.EOF {
+		read = c.pos
+		if c.err == io.EOF {
 			return false, nil
 		}
-		if rerr != nil {
+		if c.err != nil {
 			// The deferred close stops a child decoder still writing.
-			return false, rerr
+			return false, c.err
 		}
 		if onProgress != nil && time.Since(last) >= progressEvery {
 			last = time.Now()
@@ -585,18 +679,27 @@ func ingest(ctx context.Context, decoder, path string, size int64, fp *fileParse
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		more, err := step()
+		c, err := next()
+		if err != nil {
+			return total, err
+		}
+		more, err := parse(c)
 		if err != nil {
 			return total, err
 		}
 		if !more {
 			break
 		}
+		if full == nil && alone != nil && alone() {
+			readAhead()
+		}
 	}
+	// The last read was made: the child decoder's pipe may be closed.
+	reader.Wait()
 	if err := s.wait(); err != nil {
 		return total, err
 	}
-	fp.finish(buf[:fill])
+	fp.finish(carry)
 	for _, b := range fp.buckets {
 		if err := b.finish(); err != nil {
 			return total, err

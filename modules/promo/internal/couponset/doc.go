@@ -10,8 +10,11 @@
 // as U+FFFD.
 //
 // The build streams every file once (stage.go says in which order); with
-// Options.Workers set, each read and its parsing holds one of that many
-// tokens, so the files share those processors evenly. On x86-64 with AVX, lines are parsed by the kernel
+// Options.Workers set, each read and each parse holds one of that many
+// tokens, so the files share those processors evenly. A file reads and
+// parses in turn while the files keep every processor busy; once fewer are
+// left than processors (the last trailing file), its reads go on ahead of
+// its parsing, on a goroutine of their own. On x86-64 with AVX, lines are parsed by the kernel
 // in internal/vecparse (the newlines of 64 bytes are found at once, so a bit
 // scan gives each line's end; two compares validate a line's 16 bytes, two
 // multiply-adds give the base-36 value); elsewhere

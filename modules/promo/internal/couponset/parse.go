@@ -158,6 +158,24 @@ func (fp *fileParser) parseSWAR(p []byte) int {
 	return pos
 }
 
+// feed parses the complete lines of carry followed by p, and returns what is
+// left of them (the start of a line that goes on in the next read), in
+// carry's storage. A line longer than a read is carried whole, not cut,
+// since a long run of spaces may still trim to a code.
+func (fp *fileParser) feed(carry, p []byte) []byte {
+	if len(carry) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return append(carry, p...)
+		}
+		carry = append(carry, p[:i+1]...)
+		fp.parse(carry) // one whole line
+		carry, p = carry[:0], p[i+1:]
+	}
+	used := fp.parse(p)
+	return append(carry, p[used:]...)
+}
+
 // finish handles a last line without a trailing newline.
 func (fp *fileParser) finish(rest []byte) {
 	if len(rest) > 0 {

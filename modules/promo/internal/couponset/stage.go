@@ -442,7 +442,7 @@ func settle(ctx context.Context, s *stager, o Options, decoder string, ids []fil
 		}
 		clocks := fileClocks{inflate: tl.phase("inflate again " + filepath.Base(path)), parse: tl.phase("parse again " + filepath.Base(path))}
 		wg.Go(func() {
-			if _, err := ingest(ctx, decoder, path, ids[i].Size, fp, cpu, nil, clocks, nil); err != nil {
+			if _, err := ingest(ctx, decoder, path, ids[i].Size, fp, cpu, nil, clocks, nil, nil); err != nil {
 				errs[i] = &FileError{Path: path, Err: err}
 				return
 			}

@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // stageKnobs sets the staging's thresholds for one test: a small in-memory
@@ -178,5 +180,53 @@ func TestTrailingSpillIsReadBackOnlyWhereLeadingCodesHash(t *testing.T) {
 	// spillParts files, which hold about 3/32 of what was spilled.
 	if st.CheckedBytes == 0 || st.CheckedBytes*4 > st.SpilledBytes {
 		t.Errorf("%d of %d spilled bytes read back, want some and at most a quarter", st.CheckedBytes, st.SpilledBytes)
+	}
+}
+
+// TestAFileDecodingAloneReadsAhead checks that a file decoding while a
+// processor is free for it (here a single file, with two workers) goes on
+// reading while one of its reads is parsed, and that with one worker it
+// reads and parses in turn. Progress is reported after every parse, while
+// the parse still holds its token.
+func TestAFileDecodingAloneReadsAhead(t *testing.T) {
+	defer func(r int, d time.Duration) { readBuf, progressEvery, afterRead = r, d, nil }(readBuf, progressEvery)
+	readBuf, progressEvery = 4<<10, 0
+	rng := rand.New(rand.NewPCG(19, 20))
+	content := "HAPPYHRS\n" + codesOf(rng, 30000, 8) + "happyhrs\n" + strings.Repeat(" ", 3*readBuf) + "LONGLINE\n"
+	files := writeFiles(t, t.TempDir(), content)
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			var reads atomic.Int64
+			afterRead = func() { reads.Add(1) }
+			parsed, ahead := int64(0), false
+			set, _ := mustBuild(t, Options{Files: files, MinFiles: 1, Workers: workers, Decoder: DecoderKlauspost, OnProgress: func(p Progress) {
+				if p.Done {
+					return
+				}
+				parsed++
+				if workers == 1 {
+					if r := reads.Load(); r != parsed {
+						t.Errorf("with one worker, %d reads made while %d were parsed", r, parsed)
+					}
+					return
+				}
+				if parsed != 3 {
+					return
+				}
+				// This parse holds its token; the reads must go on.
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+					if reads.Load() > parsed {
+						ahead = true
+						return
+					}
+				}
+			}})
+			if got, want := codes(set), reference([]string{content}, 1); !slices.Equal(got, want) {
+				t.Fatalf("codes = %d of them, want %d", len(got), len(want))
+			}
+			if workers == 2 && !ahead {
+				t.Errorf("with two workers, a file decoding alone made no read while one was parsed")
+			}
+		})
 	}
 }
