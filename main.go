@@ -195,7 +195,7 @@ func contributed(o config.Options, stderr io.Writer) ([]*cobra.Command, error) {
 		return nil, err
 	}
 	var cs cli.Commands
-	if err := fx.New(appOptions(src), log.ForCommands(stderr), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(modules.Commands(src, config.Whole), log.ForCommands(stderr), fx.NopLogger, fx.Populate(&cs)).Err(); err != nil {
 		return nil, explain(err)
 	}
 	return cs.All, nil

@@ -12,7 +12,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 
+	"minikart/modules"
 	"minikart/platform"
+	"minikart/platform/apidoc"
+	"minikart/platform/cli"
 	"minikart/platform/config"
 )
 
@@ -28,6 +31,41 @@ func TestGraphIsComplete(t *testing.T) {
 		}
 		if err := fx.ValidateApp(appOptions(src), platform.Checks); err != nil {
 			t.Fatalf("%s: %v", env, err)
+		}
+		if err := fx.ValidateApp(modules.Commands(src, config.Whole)); err != nil {
+			t.Fatalf("%s, the commands' graph: %v", env, err)
+		}
+	}
+}
+
+// The operator commands' graph builds no engine, API document or server,
+// which a command does not use: the server's graph does.
+func TestCommandsBuildNoServer(t *testing.T) {
+	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
+		"database.url": "postgres://u@127.0.0.1:1/db",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		graph func(*config.Source, ...fx.Option) fx.Option
+		want  bool
+	}{
+		{"commands", modules.Commands, false},
+		{"server", modules.App, true},
+	} {
+		built := false
+		probe := fx.Decorate(func(d *apidoc.Document) *apidoc.Document { built = true; return d })
+		var cs cli.Commands
+		if err := fx.New(fx.NopLogger, tt.graph(src, probe), fx.Populate(&cs)).Err(); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if built != tt.want {
+			t.Errorf("%s' graph built the API document: %v, want %v", tt.name, built, tt.want)
+		}
+		if len(cs.All) == 0 {
+			t.Errorf("%s' graph has no commands", tt.name)
 		}
 	}
 }

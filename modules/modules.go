@@ -30,3 +30,10 @@ var All = fx.Options(
 func App(src *config.Source, extra ...fx.Option) fx.Option {
 	return fx.Options(platform.Options(src), All, fx.Options(extra...), httpserver.Module)
 }
+
+// Commands is App for the operator commands: the same graph, from which
+// the commands are populated, without the server's checks and start, which
+// a command does not use.
+func Commands(src *config.Source, extra ...fx.Option) fx.Option {
+	return fx.Options(platform.Options(src), All, fx.Options(extra...), httpserver.ForCommands)
+}

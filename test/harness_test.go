@@ -338,12 +338,12 @@ func runCommandOn(t *testing.T, dbURL, name string, args []string, stdout, stder
 	return runCommandFrom(t, src, name, args, stdout, stderr)
 }
 
-// runCommandFrom runs `minikart name args…` on the graph of src, as main
-// does, and returns its exit status.
+// runCommandFrom runs `minikart name args…` on the commands' graph of src,
+// as main does, and returns its exit status.
 func runCommandFrom(t *testing.T, src *config.Source, name string, args []string, stdout, stderr io.Writer) int {
 	t.Helper()
 	var cs cli.Commands
-	if err := fx.New(fx.NopLogger, modules.App(src), log.ForCommands(stderr), fx.Populate(&cs)).Err(); err != nil {
+	if err := fx.New(fx.NopLogger, modules.Commands(src), log.ForCommands(stderr), fx.Populate(&cs)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	root := &cobra.Command{Use: "minikart"}
