@@ -56,7 +56,7 @@ type Options struct {
 	// decode or parse at once (the files take turns in steps of a read),
 	// and the join and the index check run this many goroutines. 0 means
 	// every processor: the files decode at once (the trailing ones from
-	// two fifths of the way through the leading ones, see stage.go), and
+	// 85% of the way through the leading ones, see stage.go), and
 	// the join and the index check run GOMAXPROCS goroutines.
 	Workers int
 
