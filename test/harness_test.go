@@ -59,17 +59,7 @@ func (migrator) Hash() (string, error) {
 }
 
 func (migrator) Migrate(_ context.Context, _ *sql.DB, cfg pgtestdb.Config) error {
-	conn, err := sql.Open("pgx", cfg.URL())
-	if err != nil {
-		return err
-	}
-	mg, err := db.NewMigrator(conn)
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	defer mg.Close()
-	return mg.Up()
+	return harness.Migrate(cfg.URL(), (*db.Migrator).Up)
 }
 
 // newDatabase returns the URL of a fresh, migrated database for this test.

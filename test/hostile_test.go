@@ -18,6 +18,7 @@ import (
 	"minikart/platform/config"
 	"minikart/platform/db"
 	"minikart/platform/httpserver"
+	"minikart/test/internal/harness"
 	"minikart/test/internal/pgtest"
 )
 
@@ -221,16 +222,7 @@ func TestReadyzChecksTheSchema(t *testing.T) {
 
 func migrateOnce(t *testing.T, url string, step func(*db.Migrator) error) {
 	t.Helper()
-	conn, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mg, err := db.NewMigrator(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mg.Close()
-	if err := step(mg); err != nil {
+	if err := harness.Migrate(url, step); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"minikart/platform/db"
 	"minikart/test/internal/harness"
@@ -129,18 +126,9 @@ func TestPgbenchAnchorWritesOrdersAsTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := c.URL("anchor")
-	conn, err := sql.Open("pgx", url)
-	if err != nil {
+	if err := harness.Migrate(url, (*db.Migrator).Up); err != nil {
 		t.Fatal(err)
 	}
-	mg, err := db.NewMigrator(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mg.Up(); err != nil {
-		t.Fatal(err)
-	}
-	mg.Close()
 	// A setting PostgreSQL refuses fails every session: the options reach them.
 	if _, _, err := runPgbench(ctx, url, "-c jit=sideways", 1, time.Second, 0, t.TempDir()); err == nil {
 		t.Error("pgbench ran with PGOPTIONS -c jit=sideways")
