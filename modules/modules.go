@@ -28,12 +28,17 @@ var All = fx.Options(
 // options of a test), then the HTTP server, whose start hook must run after
 // every module's.
 func App(src *config.Source, extra ...fx.Option) fx.Option {
-	return fx.Options(platform.Options(src), All, fx.Options(extra...), httpserver.Module)
+	return compose(src, httpserver.Module, extra)
 }
 
 // Commands is App for the operator commands: the same graph, from which
 // the commands are populated, without the server's checks and start, which
 // a command does not use.
 func Commands(src *config.Source, extra ...fx.Option) fx.Option {
-	return fx.Options(platform.Options(src), All, fx.Options(extra...), httpserver.ForCommands)
+	return compose(src, httpserver.ForCommands, extra)
+}
+
+// compose is the graph of App and Commands, with server last.
+func compose(src *config.Source, server fx.Option, extra []fx.Option) fx.Option {
+	return fx.Options(platform.Options(src), All, fx.Options(extra...), server)
 }

@@ -17,6 +17,7 @@ import (
 	"minikart/platform/auth"
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
+	"minikart/test/internal/harness"
 )
 
 // gadgets is a module nothing else in the repository knows: its config
@@ -226,7 +227,7 @@ func TestAModuleDefinedElsewhereJoinsTheApp(t *testing.T) {
 // starting it, and returns what fx reports.
 func buildErr(t *testing.T, overrides map[string]any, extra fx.Option) error {
 	t.Helper()
-	o := map[string]any{"database.url": "postgres://unused@127.0.0.1:1/unused", "promo.files": sampleCoupons()}
+	o := map[string]any{"database.url": harness.UnusedDatabaseURL, "promo.files": sampleCoupons()}
 	for k, v := range overrides {
 		o[k] = v
 	}

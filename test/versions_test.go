@@ -19,6 +19,7 @@ import (
 	"minikart/platform/config"
 	"minikart/platform/httpserver"
 	"minikart/test/internal/apitest"
+	"minikart/test/internal/harness"
 )
 
 // versionCase is one operation of the API, asked under /api and under
@@ -163,7 +164,7 @@ func (clashingRoutes) Register(r gin.IRouter) {
 // fails instead, naming the new route, catalog's and their packages.
 func TestAClashingRouteFailsStartWithBothNamed(t *testing.T) {
 	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
-		"database.url": "postgres://unused@127.0.0.1:1/unused", "promo.files": sampleCoupons(),
+		"database.url": harness.UnusedDatabaseURL, "promo.files": sampleCoupons(),
 	}})
 	if err != nil {
 		t.Fatal(err)

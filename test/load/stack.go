@@ -22,6 +22,7 @@ import (
 
 	"minikart/platform/config"
 	"minikart/platform/db"
+	"minikart/test/internal/harness"
 	"minikart/test/internal/pgtest"
 )
 
@@ -79,6 +80,10 @@ func buildServer(ctx context.Context, root, work string, logw io.Writer) (string
 // production's durability (or on the one DATABASE_URL names) with extraEnv
 // added to its environment, and waits until it is ready.
 func startStack(ctx context.Context, root, work string, logw io.Writer, pg postgresSetup, extraEnv ...string) (*stack, error) {
+	opts, err := sessionOptions(root)
+	if err != nil {
+		return nil, err
+	}
 	if base := os.Getenv("BASE_URL"); base != "" {
 		if err := loopbackOnly(base); err != nil {
 			return nil, err
@@ -87,15 +92,7 @@ func startStack(ctx context.Context, root, work string, logw io.Writer, pg postg
 		if key == "" {
 			key = "apitest"
 		}
-		opts, err := sessionOptions(root)
-		if err != nil {
-			return nil, err
-		}
 		return &stack{base: strings.TrimRight(base, "/"), dbURL: os.Getenv("DATABASE_URL"), apiKey: key, pgOptions: opts}, nil
-	}
-	opts, err := sessionOptions(root)
-	if err != nil {
-		return nil, err
 	}
 	st := &stack{apiKey: apiKey, pgOptions: opts}
 	ok := false
@@ -178,7 +175,7 @@ func sessionOptions(root string) (string, error) {
 	// Only the session settings are read: the URL, which the section
 	// requires, is the servers' own business.
 	src, err := config.Load(config.Options{Env: serverEnvName(), Dir: dir, Overrides: map[string]any{
-		"database.url": "postgres://unused@127.0.0.1:1/unused",
+		"database.url": harness.UnusedDatabaseURL,
 	}})
 	if err != nil {
 		return "", err

@@ -9,6 +9,7 @@ import (
 	"minikart/modules"
 	"minikart/platform/apidoc"
 	"minikart/platform/config"
+	"minikart/test/internal/harness"
 )
 
 // AppDocument returns the document the real application serves, for tests
@@ -26,7 +27,7 @@ func AppDocument(tb testing.TB) *apidoc.Document {
 // needed: constructors do no I/O.
 var appDocument = sync.OnceValues(func() (*apidoc.Document, error) {
 	src, err := config.Load(config.Options{Env: config.Test, Overrides: map[string]any{
-		"database.url": "postgres://unused@127.0.0.1:1/unused",
+		"database.url": harness.UnusedDatabaseURL,
 	}})
 	if err != nil {
 		return nil, err
