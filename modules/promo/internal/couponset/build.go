@@ -65,7 +65,8 @@ type Options struct {
 	decoders int
 	// tokens is how many reads and parses may run at once: Workers when
 	// set, else two per file (a file decoding alone reads ahead of its
-	// parsing, see ingest), so that they never wait for one.
+	// parsing, see ingest), so that they never wait for one. An in-process
+	// decoder (ISA-L) always takes Workers, with a spare P (see spareProc).
 	tokens int
 }
 
@@ -381,17 +382,26 @@ func build(ctx context.Context, o Options, ids []fileID, start time.Time) (set *
 	decompressed := make([]int64, len(o.Files))
 	var wg sync.WaitGroup
 	// The leading files are decoded at once, the trailing ones join them
-	// (see stager), and each read and each parse holds one of o.tokens
-	// tokens. The files share the processors evenly: with one worker, the
-	// leading files take turns, and the build still uses no more than that
-	// many processors.
-	cpu := make(chan struct{}, o.tokens)
+	// (see stager), and each read and each parse holds one of the tokens.
+	// The files share the processors evenly: with one worker, the leading
+	// files take turns, and the build still uses no more than that many
+	// processors. Reads through igzip's pipes wait for a child process
+	// while they hold a token, so those builds have more tokens than
+	// processors unless Workers says otherwise; an in-process inflate
+	// works while it holds one, so it has one per processor, and a spare
+	// P keeps the scheduler from taking the processor away mid-inflate.
+	tokens := o.tokens
+	if decoder == DecoderISAL {
+		tokens = o.Workers
+		defer spareProc(tokens)()
+	}
+	cpu := make(chan struct{}, tokens)
 	// decoding counts the files being decoded: once they are fewer than
 	// the processors the build may use (the last trailing file, once the
 	// leading files are done), each reads ahead of its parsing.
 	var decoding atomic.Int64
 	decoding.Store(int64(len(stg.leads)))
-	alone := func() bool { return decoding.Load() < int64(min(o.Workers, o.tokens)) }
+	alone := func() bool { return decoding.Load() < int64(min(o.Workers, tokens)) }
 	for i, path := range o.Files {
 		clocks := fileClocks{inflate: tl.phase("inflate " + filepath.Base(path)), parse: tl.phase("parse " + filepath.Base(path))}
 		wg.Go(func() {
