@@ -64,6 +64,14 @@ func Positive[N int | int64 | float64 | time.Duration](key string, v N) error {
 	return Invalid(key, "must be greater than 0, got %v", v)
 }
 
+// NonNegative returns nil when v >= 0, else an error naming key.
+func NonNegative[N int | int64 | float64 | time.Duration](key string, v N) error {
+	if v >= 0 {
+		return nil
+	}
+	return Invalid(key, "must be 0 or more, got %v", v)
+}
+
 // problems are the qualified messages of one check: errors stop start-up,
 // warnings are only reported.
 type problems struct {

@@ -25,6 +25,7 @@ import (
 	"minikart/platform/cli"
 	"minikart/platform/config"
 	"minikart/platform/health"
+	"minikart/platform/heapfloor"
 	mklog "minikart/platform/log"
 	"minikart/platform/metrics"
 	"minikart/platform/ratelimit"
@@ -36,8 +37,20 @@ import (
 // the routes, and starts serving. Include it after the modules whose start
 // hooks must finish before traffic arrives.
 var Module = fx.Module("httpserver", provided,
-	fx.Invoke(apidoc.CheckServed, func(*Server) {}),
+	fx.Invoke(apidoc.CheckServed, func(*Server) {}, startHeapFloor),
 )
+
+// startHeapFloor keeps the garbage collector from running below
+// server.gc_min_heap_bytes of heap while the server serves. Its start hook
+// runs after the modules' (the server is added last), so a coupon build at
+// start-up keeps to its own memory bound.
+func startHeapFloor(lc fx.Lifecycle, c Config) {
+	var f *heapfloor.Floor
+	lc.Append(fx.StartStopHook(
+		func() { f = heapfloor.Start(uint64(c.GCMinHeapBytes)) },
+		func() { f.Stop() },
+	))
+}
 
 // ForCommands is Module for the operator commands' graph: the same
 // providers, nothing invoked, so a command builds no engine, document or
