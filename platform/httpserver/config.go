@@ -24,10 +24,10 @@ type Config struct {
 	RequestTimeout    time.Duration `mapstructure:"request_timeout"`
 	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
 	MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
-	// GCMinHeapBytes is the heap size below which Go's garbage collector
-	// does not run while the server serves (see platform/heapfloor); 0
-	// leaves the collector to GOGC alone.
-	GCMinHeapBytes int64 `mapstructure:"gc_min_heap_bytes"`
+	// GCHeadroomBytes is how far the heap may grow past what the last
+	// collection found live before the next one, at least, while the server
+	// serves (see platform/gcheadroom); 0 leaves the collector to GOGC alone.
+	GCHeadroomBytes int64 `mapstructure:"gc_headroom_bytes"`
 	// MaxConnections caps the connections held at once, idle keep-alive
 	// ones included; one over it is closed as soon as it is accepted.
 	MaxConnections int `mapstructure:"max_connections"`
@@ -105,7 +105,7 @@ func (c Config) Validate() error {
 	errs = append(errs,
 		c.RateLimit.Validate(),
 		config.Positive("read_timeout", c.ReadTimeout),
-		config.NonNegative("gc_min_heap_bytes", c.GCMinHeapBytes),
+		config.NonNegative("gc_headroom_bytes", c.GCHeadroomBytes),
 		config.Positive("read_header_timeout", c.ReadHeaderTimeout),
 		config.Positive("write_timeout", c.WriteTimeout),
 		config.Positive("idle_timeout", c.IdleTimeout),

@@ -34,7 +34,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"server.request_timeout", "15s", "server.request_timeout: must be shorter than write_timeout (15s)"},
 		{"server.shutdown_timeout", "0s", "server.shutdown_timeout: must be greater than 0, got 0s"},
 		{"server.max_header_bytes", 0, "server.max_header_bytes: must be greater than 0, got 0"},
-		{"server.gc_min_heap_bytes", -1, "server.gc_min_heap_bytes: must be 0 or more, got -1"},
+		{"server.gc_headroom_bytes", -1, "server.gc_headroom_bytes: must be 0 or more, got -1"},
 		{"server.max_connections", 0, "server.max_connections: must be greater than 0, got 0"},
 		{"server.max_connections_per_ip", -1, "server.max_connections_per_ip: must be greater than 0, got -1"},
 		{"server.trusted_proxies", []string{"10.0.0.0/8", "proxy.local"}, `server.trusted_proxies[1]: "proxy.local" is neither an IP address nor a CIDR`},

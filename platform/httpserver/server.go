@@ -24,8 +24,8 @@ import (
 	"minikart/platform/apperr"
 	"minikart/platform/cli"
 	"minikart/platform/config"
+	"minikart/platform/gcheadroom"
 	"minikart/platform/health"
-	"minikart/platform/heapfloor"
 	mklog "minikart/platform/log"
 	"minikart/platform/metrics"
 	"minikart/platform/ratelimit"
@@ -37,18 +37,18 @@ import (
 // the routes, and starts serving. Include it after the modules whose start
 // hooks must finish before traffic arrives.
 var Module = fx.Module("httpserver", provided,
-	fx.Invoke(apidoc.CheckServed, func(*Server) {}, startHeapFloor),
+	fx.Invoke(apidoc.CheckServed, func(*Server) {}, startGCHeadroom),
 )
 
-// startHeapFloor keeps the garbage collector from running below
-// server.gc_min_heap_bytes of heap while the server serves. Its start hook
-// runs after the modules' (the server is added last), so a coupon build at
-// start-up keeps to its own memory bound.
-func startHeapFloor(lc fx.Lifecycle, c Config) {
-	var f *heapfloor.Floor
+// startGCHeadroom lets the heap grow by at least server.gc_headroom_bytes
+// past what is live before each collection while the server serves. Its
+// start hook runs after the modules' (the server is added last), so a coupon
+// build at start-up keeps to its own memory bound.
+func startGCHeadroom(lc fx.Lifecycle, c Config) {
+	var h *gcheadroom.Headroom
 	lc.Append(fx.StartStopHook(
-		func() { f = heapfloor.Start(uint64(c.GCMinHeapBytes)) },
-		func() { f.Stop() },
+		func() { h = gcheadroom.Start(uint64(c.GCHeadroomBytes)) },
+		func() { h.Stop() },
 	))
 }
 

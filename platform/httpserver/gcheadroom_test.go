@@ -9,25 +9,25 @@ import (
 	"go.uber.org/fx/fxtest"
 )
 
-// TestServerRunsWithAHeapFloor checks that server.gc_min_heap_bytes raises
-// GOGC while the server runs (this test process's live heap is a few MB) and
-// that stopping puts the operator's GOGC back; 0 leaves it alone.
-func TestServerRunsWithAHeapFloor(t *testing.T) {
+// TestServerRunsWithAGCHeadroom checks that server.gc_headroom_bytes raises
+// GOGC while the server runs (this test process's live heap is a few MB)
+// and that stopping puts the operator's GOGC back; 0 leaves it alone.
+func TestServerRunsWithAGCHeadroom(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	for _, c := range []struct {
 		bytes  int64
 		raised bool
 	}{{64 << 20, true}, {0, false}} {
 		lc := fxtest.NewLifecycle(t)
-		startHeapFloor(lc, Config{GCMinHeapBytes: c.bytes})
+		startGCHeadroom(lc, Config{GCHeadroomBytes: c.bytes})
 		lc.RequireStart()
 		runtime.GC()
 		if got := gogc(); (got > 100) != c.raised {
-			t.Errorf("gc_min_heap_bytes %d: GOGC while serving = %d, want raised %v", c.bytes, got, c.raised)
+			t.Errorf("gc_headroom_bytes %d: GOGC while serving = %d, want raised %v", c.bytes, got, c.raised)
 		}
 		lc.RequireStop()
 		if got := gogc(); got != 100 {
-			t.Errorf("gc_min_heap_bytes %d: GOGC after stopping = %d, want 100", c.bytes, got)
+			t.Errorf("gc_headroom_bytes %d: GOGC after stopping = %d, want 100", c.bytes, got)
 		}
 	}
 }

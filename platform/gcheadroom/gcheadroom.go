@@ -1,16 +1,18 @@
-// Package heapfloor keeps Go's garbage collector from running while the heap
-// is smaller than a floor, for a server whose live heap is small.
+// Package gcheadroom gives Go's garbage collector a minimum headroom: the
+// heap may grow by at least a fixed number of bytes past what the last
+// collection found live before the next collection starts.
 //
 // With GOGC=100 the collector runs each time the heap doubles. A server that
 // keeps a few megabytes live (its catalogue, its API document, its metrics)
 // and allocates a few kilobytes a request then collects dozens of times a
-// second under load, and each cycle marks the whole live heap again. A floor
-// makes the heap target max(floor, what GOGC says): the collector runs once
-// per floor's worth of allocation while the live heap is small, and exactly
-// as before once it is large, so the memory the floor costs is at most the
-// floor. A memory limit (GOMEMLIMIT) still wins over the floor, and GOGC=off
+// second under load, and each cycle marks the whole live heap again; a server
+// with more live (a larger catalogue) collects less often for the same
+// requests. A headroom H makes the heap target live + max(H, what GOGC
+// allows): the collector runs at most once per H of allocation whatever is
+// live, and exactly as before once GOGC's share is larger. It costs at most H
+// beyond what is live. A memory limit (GOMEMLIMIT) still wins, and GOGC=off
 // leaves the collector off.
-package heapfloor
+package gcheadroom
 
 import (
 	"runtime"
@@ -19,27 +21,28 @@ import (
 	"sync"
 )
 
-// Floor is one holder of a heap floor. Floors may overlap (several servers
-// in one test process): the largest active floor applies, the first Start
-// takes GOGC as the operator set it, and the last Stop puts it back.
-type Floor struct{ bytes uint64 }
+// Headroom is one holder of a minimum headroom. Holders may overlap (several
+// servers in one test process): the largest active headroom applies, the
+// first Start takes GOGC as the operator set it, and the last Stop puts it
+// back.
+type Headroom struct{ bytes uint64 }
 
 // state is the process's: GOGC is process-wide.
 var state struct {
 	sync.Mutex
-	active  map[*Floor]struct{}
+	active  map[*Headroom]struct{}
 	base    int // GOGC as the operator set it, read by the first Start
 	percent int // GOGC as last set
 	gen     int // which chain of cleanups is current
 }
 
-// Start sets a heap floor of bytes until Stop: none when bytes is 0, or
-// when GOGC is off or 0 (the operator asked for no collections, or for
+// Start sets a minimum headroom of bytes until Stop: none when bytes is 0,
+// or when GOGC is off or 0 (the operator asked for no collections, or for
 // nothing but).
-func Start(bytes uint64) *Floor {
-	f := &Floor{bytes: bytes}
+func Start(bytes uint64) *Headroom {
+	h := &Headroom{bytes: bytes}
 	if bytes == 0 {
-		return f
+		return h
 	}
 	state.Lock()
 	defer state.Unlock()
@@ -47,27 +50,26 @@ func Start(bytes uint64) *Floor {
 		state.base = gcPercent()
 		state.percent = state.base
 		if state.base <= 0 {
-			return f
+			return h
 		}
-		state.active = map[*Floor]struct{}{}
+		state.active = map[*Headroom]struct{}{h: {}}
 		state.gen++
-		state.active[f] = struct{}{}
 		adjust(state.gen)
-		return f
+		return h
 	}
-	state.active[f] = struct{}{}
-	return f
+	state.active[h] = struct{}{}
+	return h
 }
 
-// Stop ends f; the last floor to end puts GOGC back to what it was before
-// the first started.
-func (f *Floor) Stop() {
+// Stop ends h; the last holder to stop puts GOGC back to what it was
+// before the first started.
+func (h *Headroom) Stop() {
 	state.Lock()
 	defer state.Unlock()
-	if _, ok := state.active[f]; !ok {
+	if _, ok := state.active[h]; !ok {
 		return
 	}
-	delete(state.active, f)
+	delete(state.active, h)
 	if len(state.active) == 0 {
 		state.gen++ // the pending cleanup ends its chain
 		debug.SetGCPercent(state.base)
@@ -86,11 +88,11 @@ func adjust(gen int) {
 	if gen != state.gen {
 		return
 	}
-	var floor uint64
-	for f := range state.active {
-		floor = max(floor, f.bytes)
+	var headroom uint64
+	for h := range state.active {
+		headroom = max(headroom, h.bytes)
 	}
-	p := percentFor(floor, liveHeap(), state.base)
+	p := percentFor(headroom, liveHeap(), state.base)
 	// Small moves are not worth a call into the collector's pacer.
 	if d := p - state.percent; d > state.percent/8 || -d > state.percent/8 {
 		debug.SetGCPercent(p)
@@ -103,16 +105,13 @@ func adjust(gen int) {
 	}, gen)
 }
 
-// percentFor is the GOGC that puts the heap target (live × (1 + GOGC/100))
-// at floor, or base when base's target is at the floor already.
-func percentFor(floor, live uint64, base int) int {
+// percentFor is the GOGC that lets the heap grow by headroom past live
+// (live × GOGC/100 = headroom), or base when base lets it grow more.
+func percentFor(headroom, live uint64, base int) int {
 	if live == 0 {
 		live = 1 << 20
 	}
-	if live*uint64(100+base)/100 >= floor {
-		return base
-	}
-	return int((floor - live) * 100 / live)
+	return max(base, int((headroom*100+live-1)/live))
 }
 
 var (
