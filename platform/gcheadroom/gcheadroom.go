@@ -46,18 +46,20 @@ func Start(bytes uint64) *Headroom {
 	}
 	state.Lock()
 	defer state.Unlock()
-	if len(state.active) == 0 {
-		state.base = gcPercent()
-		state.percent = state.base
+	first := len(state.active) == 0
+	if first {
+		state.base = GOGC()
 		if state.base <= 0 {
 			return h
 		}
-		state.active = map[*Headroom]struct{}{h: {}}
-		state.gen++
-		adjust(state.gen)
-		return h
+		state.percent = state.base
+		state.active = map[*Headroom]struct{}{}
 	}
 	state.active[h] = struct{}{}
+	if first {
+		state.gen++
+		adjust(state.gen)
+	}
 	return h
 }
 
@@ -114,26 +116,19 @@ func percentFor(headroom, live uint64, base int) int {
 	return max(base, int((headroom*100+live-1)/live))
 }
 
-var (
-	liveSample    = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	percentSample = []metrics.Sample{{Name: "/gc/gogc:percent"}}
-	sampleMu      sync.Mutex
-)
-
 // liveHeap is the heap the last collection marked live.
-func liveHeap() uint64 {
-	sampleMu.Lock()
-	defer sampleMu.Unlock()
-	metrics.Read(liveSample)
-	return liveSample[0].Value.Uint64()
+func liveHeap() uint64 { return read("/gc/heap/live:bytes").Uint64() }
+
+// GOGC is GOGC as it stands: the environment variable's value, or what
+// debug.SetGCPercent last set; -1 when the collector is off.
+func GOGC() int {
+	// GOGC=off reads as the largest uint64, that is -1.
+	return int(int64(read("/gc/gogc:percent").Uint64()))
 }
 
-// gcPercent is GOGC as it stands: the environment variable's value, or what
-// debug.SetGCPercent last set; -1 when the collector is off.
-func gcPercent() int {
-	sampleMu.Lock()
-	defer sampleMu.Unlock()
-	metrics.Read(percentSample)
-	// GOGC=off reads as the largest uint64, that is -1.
-	return int(int64(percentSample[0].Value.Uint64()))
+// read is one runtime metric's current value.
+func read(name string) metrics.Value {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	return s[0].Value
 }

@@ -47,12 +47,12 @@ func TestHeadroomFollowsTheLiveHeap(t *testing.T) {
 	keep = nil
 	waitPercent(t, func(p int) bool { return p > 1000 }, "the live heap small again")
 	h.Stop()
-	if p := gcPercent(); p != 100 {
+	if p := GOGC(); p != 100 {
 		t.Errorf("GOGC after Stop = %d, want 100", p)
 	}
 	runtime.GC()
 	runtime.GC()
-	if p := gcPercent(); p != 100 {
+	if p := GOGC(); p != 100 {
 		t.Errorf("GOGC after Stop and two collections = %d, want 100: the headroom still adjusts it", p)
 	}
 }
@@ -70,7 +70,7 @@ func TestOverlappingHeadrooms(t *testing.T) {
 	waitPercent(t, func(p int) bool { return p < percentFor(512<<20, liveHeap(), 100)/2 && p > 100 }, "the 16 MB headroom alone")
 	small.Stop()
 	small.Stop() // twice changes nothing
-	if p := gcPercent(); p != 100 {
+	if p := GOGC(); p != 100 {
 		t.Errorf("GOGC after both stopped = %d, want 100", p)
 	}
 }
@@ -88,7 +88,7 @@ func TestHeadroomLeavesOffAndZeroAlone(t *testing.T) {
 		h := Start(c.bytes)
 		runtime.GC()
 		runtime.GC()
-		if p := gcPercent(); p != c.gogc {
+		if p := GOGC(); p != c.gogc {
 			t.Errorf("%s: GOGC = %d, want %d", c.name, p, c.gogc)
 		}
 		h.Stop()
@@ -101,9 +101,9 @@ func waitPercent(t *testing.T, ok func(int) bool, what string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		runtime.GC()
-		if ok(gcPercent()) {
+		if ok(GOGC()) {
 			return
 		}
 	}
-	t.Fatalf("with %s, GOGC stayed %d", what, gcPercent())
+	t.Fatalf("with %s, GOGC stayed %d", what, GOGC())
 }

@@ -3,10 +3,11 @@ package httpserver
 import (
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"testing"
 
 	"go.uber.org/fx/fxtest"
+
+	"minikart/platform/gcheadroom"
 )
 
 // TestServerRunsWithAGCHeadroom checks that server.gc_headroom_bytes raises
@@ -22,18 +23,12 @@ func TestServerRunsWithAGCHeadroom(t *testing.T) {
 		startGCHeadroom(lc, Config{GCHeadroomBytes: c.bytes})
 		lc.RequireStart()
 		runtime.GC()
-		if got := gogc(); (got > 100) != c.raised {
+		if got := gcheadroom.GOGC(); (got > 100) != c.raised {
 			t.Errorf("gc_headroom_bytes %d: GOGC while serving = %d, want raised %v", c.bytes, got, c.raised)
 		}
 		lc.RequireStop()
-		if got := gogc(); got != 100 {
+		if got := gcheadroom.GOGC(); got != 100 {
 			t.Errorf("gc_headroom_bytes %d: GOGC after stopping = %d, want 100", c.bytes, got)
 		}
 	}
-}
-
-func gogc() int {
-	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-	metrics.Read(s)
-	return int(int64(s[0].Value.Uint64()))
 }
