@@ -3,6 +3,7 @@ package test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -164,6 +165,80 @@ func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
 	var alive int
 	if err := a.db.QueryRow(`SELECT count(*) FROM idempotency_keys WHERE key LIKE 'alive-%'`).Scan(&alive); err != nil || alive != 3 {
 		t.Errorf("%d live keys left (%v), want 3", alive, err)
+	}
+}
+
+// The purge deletes each expired key where the expiry index found it: it
+// never looks a key up again through the primary key (at a million keys
+// those lookups were random reads, most of each statement's time) nor
+// reads the table through a sequential scan. PostgreSQL's own counters tell, once the server's
+// sessions have published them (when idle, within seconds).
+func TestIdempotencyPurgeReadsKeysOnce(t *testing.T) {
+	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 100})
+	const n = 500
+	for _, q := range []string{
+		`CREATE TABLE purge_log (n int NOT NULL)`,
+		`CREATE FUNCTION log_purge() RETURNS trigger LANGUAGE plpgsql AS $$
+		 BEGIN INSERT INTO purge_log SELECT count(*) FROM gone; RETURN NULL; END $$`,
+		`CREATE TRIGGER purge_logged AFTER DELETE ON idempotency_keys
+		 REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_purge()`,
+	} {
+		if _, err := a.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The keys and their statistics in one transaction: until it commits,
+	// the purges (planned for an empty table, which they may scan whole)
+	// see no row, and after it they plan again.
+	tx, err := a.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		// Responses the size of an order's, so the table is not a few pages
+		// a plan would read whole anyway.
+		`INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
+		 SELECT 'shop', 'key-' || i, '\x00', gen_random_uuid(), convert_to(repeat(md5(i::text), 37), 'UTF8'),
+		        now() + interval '2 seconds'
+		 FROM generate_series(1, ` + strconv.Itoa(n) + `) i`,
+		`ANALYZE idempotency_keys`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	type counters struct{ deleted, seqRead, keyScans, expiryScans int64 }
+	read := func() (c counters) {
+		t.Helper()
+		const q = `
+			SELECT pg_stat_clear_snapshot() IS NULL, t.n_tup_del, t.seq_tup_read,
+			       coalesce(sum(i.idx_scan) FILTER (WHERE i.indexrelname = 'idempotency_keys_pkey'), 0),
+			       coalesce(sum(i.idx_scan) FILTER (WHERE i.indexrelname = 'idempotency_keys_expires_at_idx'), 0)
+			FROM pg_stat_user_tables t JOIN pg_stat_user_indexes i USING (relid)
+			WHERE t.relname = 'idempotency_keys'
+			GROUP BY t.n_tup_del, t.seq_tup_read`
+		if err := a.db.QueryRow(q).Scan(new(bool), &c.deleted, &c.seqRead, &c.keyScans, &c.expiryScans); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The keys are alive until now, so no purge has deleted any yet.
+	before := read()
+	waitFor(t, "expired keys purged", func() bool {
+		var deleted int
+		return a.db.QueryRow(`SELECT coalesce(sum(n), 0) FROM purge_log`).Scan(&deleted) == nil && deleted == n
+	})
+	var after counters
+	waitFor(t, "the purge's counters published", func() bool {
+		after = read()
+		return after.deleted-before.deleted >= n
+	})
+	if after.keyScans != before.keyScans || after.seqRead != before.seqRead || after.expiryScans == before.expiryScans {
+		t.Errorf("purging %d keys: %d primary-key scans, %d rows read by sequential scans, %d expiry-index scans; want 0, 0 and some",
+			n, after.keyScans-before.keyScans, after.seqRead-before.seqRead, after.expiryScans-before.expiryScans)
 	}
 }
 
