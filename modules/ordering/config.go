@@ -23,6 +23,9 @@ type Config struct {
 	IdempotencyPurgeInterval time.Duration `mapstructure:"idempotency_purge_interval"`
 	// IdempotencyPurgeBatch bounds the keys one purge statement deletes.
 	IdempotencyPurgeBatch int `mapstructure:"idempotency_purge_batch"`
+	// IdempotencyPurgeRate bounds how many keys a second a backlog is
+	// deleted at.
+	IdempotencyPurgeRate int `mapstructure:"idempotency_purge_rate"`
 	// RateLimit applies per api key id (per client IP for anonymous
 	// orders) to the order routes.
 	RateLimit ratelimit.Config `mapstructure:"rate_limit"`
@@ -45,6 +48,7 @@ func (c Config) Validate() error {
 		config.Positive("idempotency_ttl", c.IdempotencyTTL),
 		config.Positive("idempotency_purge_interval", c.IdempotencyPurgeInterval),
 		config.Positive("idempotency_purge_batch", c.IdempotencyPurgeBatch),
+		config.Positive("idempotency_purge_rate", c.IdempotencyPurgeRate),
 	)
 	return errors.Join(errs...)
 }

@@ -22,6 +22,7 @@ func TestConfigRejectsEveryBadKey(t *testing.T) {
 		{"ordering.max_body_bytes", 64<<20 + 1, "ordering.max_body_bytes: must be between 1024 and 67108864, got 67108865"},
 		{"ordering.idempotency_ttl", "0s", "ordering.idempotency_ttl: must be greater than 0, got 0s"},
 		{"ordering.idempotency_purge_interval", "0s", "ordering.idempotency_purge_interval: must be greater than 0, got 0s"},
+		{"ordering.idempotency_purge_rate", 0, "ordering.idempotency_purge_rate: must be greater than 0, got 0"},
 		{"ordering.rate_limit", map[string]any{"enabled": true, "requests_per_second": -1, "burst": 5}, "ordering.rate_limit.requests_per_second: must be greater than 0, got -1"},
 		{"ordering.rate_limit", map[string]any{"enabled": true, "requests_per_second": 1, "burst": 0}, "ordering.rate_limit.burst: must be greater than 0, got 0"},
 	}

@@ -545,15 +545,38 @@ func TestPlaceGivesUpWhileTheMenuKeepsChanging(t *testing.T) {
 // of a connection's time), until a statement finds fewer keys than the
 // batch; the last one is followed by no pause.
 func TestPurgeExpiredKeysPausesAsLongAsEachStatementTook(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	took := []time.Duration{40 * time.Millisecond, 70 * time.Millisecond, 10 * time.Millisecond}
 	st := &fakeOrders{purges: []int64{100, 100, 30}}
+	cfg := testOrderConfig
+	cfg.IdempotencyPurgeBatch, cfg.IdempotencyPurgeRate = 100, 1_000_000
+	if pauses := purgePauses(t, cfg, st, took); !slices.Equal(pauses, []time.Duration{40 * time.Millisecond, 70 * time.Millisecond}) {
+		t.Errorf("pauses %v, want [40ms 70ms]: one after each full statement, as long as it took", pauses)
+	}
+}
+
+// The pause after a statement is longer where the statement was quicker
+// than idempotency_purge_rate allows: a statement and its pause together
+// take at least batch/rate, so a fast database's backlog goes no faster
+// than the rate.
+func TestPurgeExpiredKeysKeepsToItsRate(t *testing.T) {
+	took := []time.Duration{40 * time.Millisecond, 70 * time.Millisecond, 10 * time.Millisecond}
+	st := &fakeOrders{purges: []int64{100, 100, 30}}
+	cfg := testOrderConfig
+	cfg.IdempotencyPurgeBatch, cfg.IdempotencyPurgeRate = 100, 1000 // 100 ms a statement
+	if pauses := purgePauses(t, cfg, st, took); !slices.Equal(pauses, []time.Duration{60 * time.Millisecond, 70 * time.Millisecond}) {
+		t.Errorf("pauses %v, want [60ms 70ms]: each statement and its pause take 100 ms, and a pause is never shorter than its statement", pauses)
+	}
+}
+
+// purgePauses runs a purge against st whose statements take took each, on
+// a clock the pauses advance, and returns the pauses.
+func purgePauses(t *testing.T, cfg Config, st *fakeOrders, took []time.Duration) []time.Duration {
+	t.Helper()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	st.purgeTook = func() {
 		now = now.Add(took[0])
 		took = took[1:]
 	}
-	cfg := testOrderConfig
-	cfg.IdempotencyPurgeBatch = 100
 	s := NewService(newCatalog(), &fakePromo{}, st, cfg, testMetrics(t), noop.NewTracerProvider())
 	s.now = func() time.Time { return now }
 	var pauses []time.Duration
@@ -566,16 +589,14 @@ func TestPurgeExpiredKeysPausesAsLongAsEachStatementTook(t *testing.T) {
 	if err != nil || n != 230 {
 		t.Fatalf("purged %d, %v; want 230", n, err)
 	}
-	if want := []time.Duration{40 * time.Millisecond, 70 * time.Millisecond}; !slices.Equal(pauses, want) {
-		t.Errorf("pauses %v, want %v: one after each full statement, as long as it took", pauses, want)
-	}
+	return pauses
 }
 
 // A purge stops at its pause when the server stops, with what it deleted.
 func TestPurgeExpiredKeysStopsWithItsContext(t *testing.T) {
 	st := &fakeOrders{purges: []int64{100, 100, 100}}
 	cfg := testOrderConfig
-	cfg.IdempotencyPurgeBatch = 100
+	cfg.IdempotencyPurgeBatch, cfg.IdempotencyPurgeRate = 100, 1000
 	s := NewService(newCatalog(), &fakePromo{}, st, cfg, testMetrics(t), noop.NewTracerProvider())
 	ctx, cancel := context.WithCancel(context.Background())
 	s.pause = func(ctx context.Context, _ time.Duration) error {

@@ -55,9 +55,9 @@ type Options struct {
 	// Workers bounds the CPU a build uses: at most this many goroutines
 	// decode or parse at once (the files take turns in steps of a read),
 	// and the join and the index check run this many goroutines. 0 means
-	// every processor: the files decode at once (the trailing ones from
-	// 85% of the way through the leading ones, see stage.go), and
-	// the join and the index check run GOMAXPROCS goroutines.
+	// every processor: the files decode at once (the trailing ones once
+	// the leading ones are done, see stage.go), and the join and the index
+	// check run GOMAXPROCS goroutines.
 	Workers int
 
 	// decoders is how many files decode and parse at once: Workers when
