@@ -28,7 +28,7 @@ func TestScaleBenchAtTinySizes(t *testing.T) {
 	got := out.String()
 	for _, name := range []string{
 		"import_100k_s", "fill_s", "list_100k_vs_9_cache", "product_100k_vs_9_cache", "order_100k_vs_9",
-		"checkout_10m_vs_empty", "wal_per_order_10m_vs_empty", "purge_post_p99_vs_idle",
+		"checkout_10m_vs_empty", "wal_per_order_10m_vs_empty", "purge_post_p99_vs_idle", "purge_keys_per_s",
 		"list_100k_vs_9_nocache", "product_100k_vs_9_nocache", "first_limited_order_ms",
 	} {
 		if !regexp.MustCompile(`(?m)^` + name + `: [0-9.]+$`).MatchString(got) {
