@@ -131,18 +131,30 @@ func TestIdempotencyKeysExpireAndArePurged(t *testing.T) {
 	}
 }
 
-// A backlog of expired keys is purged in statements of at most
-// ordering.idempotency_purge_batch keys, oldest first, so orders never wait
-// behind one long delete; keys still alive stay.
-func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
-	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 10})
+// logPurges makes a statement-level trigger record in purge_log how many
+// keys each DELETE of idempotency keys removed.
+func logPurges(t *testing.T, a *testApp) {
+	t.Helper()
 	for _, q := range []string{
-		// A statement-level trigger records how many keys each DELETE removed.
 		`CREATE TABLE purge_log (n int NOT NULL)`,
 		`CREATE FUNCTION log_purge() RETURNS trigger LANGUAGE plpgsql AS $$
 		 BEGIN INSERT INTO purge_log SELECT count(*) FROM gone; RETURN NULL; END $$`,
 		`CREATE TRIGGER purge_logged AFTER DELETE ON idempotency_keys
 		 REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_purge()`,
+	} {
+		if _, err := a.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A backlog of expired keys is purged in statements of at most
+// ordering.idempotency_purge_batch keys, oldest first, so orders never wait
+// behind one long delete; keys still alive stay.
+func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
+	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 10})
+	logPurges(t, a)
+	for _, q := range []string{
 		`INSERT INTO idempotency_keys (scope, key, request_hash, order_id, response, expires_at)
 		 SELECT 'shop', 'expired-' || i, '\x00', gen_random_uuid(), '\x00', now() - i * interval '1 minute'
 		 FROM generate_series(1, 35) i`,
@@ -176,17 +188,7 @@ func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
 func TestIdempotencyPurgeReadsKeysOnce(t *testing.T) {
 	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 100})
 	const n = 500
-	for _, q := range []string{
-		`CREATE TABLE purge_log (n int NOT NULL)`,
-		`CREATE FUNCTION log_purge() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN INSERT INTO purge_log SELECT count(*) FROM gone; RETURN NULL; END $$`,
-		`CREATE TRIGGER purge_logged AFTER DELETE ON idempotency_keys
-		 REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_purge()`,
-	} {
-		if _, err := a.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	logPurges(t, a)
 	// The keys and their statistics in one transaction: until it commits,
 	// the purges (planned for an empty table, which they may scan whole)
 	// see no row, and after it they plan again.
