@@ -87,7 +87,7 @@ ORDERS   ?= 10000000
 PRODUCTS ?= 100000
 KEYS     ?= 1000000
 
-bench-scale: build ## costs as the data grows (ORDERS=10000000 PRODUCTS=100000 KEYS=1000000, DURATION per pair of steps, default 10s; about 15 minutes at the defaults): fills a throwaway PostgreSQL (on disk under TMPDIR, removed after) and runs bin/minikart on it and on an empty database alternately; prints name: value lines and the plans of the statements that could grow
+bench-scale: build ## costs as the data grows (ORDERS=10000000 PRODUCTS=100000 KEYS=1000000, DURATION per pair of steps, default 10s; about 9 minutes at the defaults): fills a throwaway PostgreSQL (on disk under TMPDIR, removed after) and runs bin/minikart on it and on an empty database alternately; prints name: value lines and the plans of the statements that could grow
 	$(GO) run ./test/load -scale -bin $(BIN) -orders $(ORDERS) -products $(PRODUCTS) -keys $(KEYS)
 
 vet: ## go vet and gofmt check
