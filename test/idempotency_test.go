@@ -183,8 +183,9 @@ func TestIdempotencyPurgeDeletesInBatches(t *testing.T) {
 // The purge deletes each expired key where the expiry index found it: it
 // never looks a key up again through the primary key (at a million keys
 // those lookups were random reads, most of each statement's time) nor
-// reads the table through a sequential scan. PostgreSQL's own counters tell, once the server's
-// sessions have published them (when idle, within seconds).
+// reads the table through a sequential scan. PostgreSQL's own counters
+// tell, once the server's sessions have published them (when idle, within
+// seconds).
 func TestIdempotencyPurgeReadsKeysOnce(t *testing.T) {
 	a := startApp(t, map[string]any{"ordering.idempotency_purge_interval": "50ms", "ordering.idempotency_purge_batch": 100})
 	const n = 500

@@ -30,10 +30,9 @@ type Headroom struct{ bytes uint64 }
 // state is the process's: GOGC is process-wide.
 var state struct {
 	sync.Mutex
-	active  map[*Headroom]struct{}
-	base    int // GOGC as the operator set it, read by the first Start
-	percent int // GOGC as last set
-	gen     int // which chain of cleanups is current
+	active map[*Headroom]struct{}
+	base   int // GOGC as the operator set it, read by the first Start
+	gen    int // which chain of cleanups is current
 }
 
 // Start sets a minimum headroom of bytes until Stop: none when bytes is 0,
@@ -52,7 +51,6 @@ func Start(bytes uint64) *Headroom {
 		if state.base <= 0 {
 			return h
 		}
-		state.percent = state.base
 		state.active = map[*Headroom]struct{}{}
 	}
 	state.active[h] = struct{}{}
@@ -75,7 +73,6 @@ func (h *Headroom) Stop() {
 	if len(state.active) == 0 {
 		state.gen++ // the pending cleanup ends its chain
 		debug.SetGCPercent(state.base)
-		state.percent = state.base
 	}
 }
 
@@ -94,11 +91,10 @@ func adjust(gen int) {
 	for h := range state.active {
 		headroom = max(headroom, h.bytes)
 	}
-	p := percentFor(headroom, liveHeap(), state.base)
+	p, cur := percentFor(headroom, liveHeap(), state.base), GOGC()
 	// Small moves are not worth a call into the collector's pacer.
-	if d := p - state.percent; d > state.percent/8 || -d > state.percent/8 {
+	if d := p - cur; d > cur/8 || -d > cur/8 {
 		debug.SetGCPercent(p)
-		state.percent = p
 	}
 	runtime.AddCleanup(new(cycleMark), func(gen int) {
 		state.Lock()
